@@ -1,0 +1,23 @@
+/**
+ * Three projects: unit (pure rules, parallel), workflows (Temporal test environments) and
+ * integration (real PostgreSQL, Redis, Temporal dev server, simulator and API over HTTP).
+ * test/support/global-setup.ts creates a fresh database per run and starts the Temporal dev
+ * server; everything is stopped in global-teardown.ts.
+ */
+const transform = {
+  '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript', tsx: true }, target: 'es2022', transform: { react: { runtime: 'automatic' } } }, module: { type: 'commonjs' } }],
+};
+
+const common = { transform, testEnvironment: 'node', setupFiles: ['<rootDir>/test/support/load-env.ts'] };
+
+module.exports = {
+  transform,
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  testTimeout: 60_000,
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { ...common, displayName: 'workflows', testMatch: ['<rootDir>/test/workflows/**/*.test.ts'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
+  ],
+};
