@@ -8,7 +8,13 @@ const transform = {
   '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript', tsx: true }, target: 'es2022', transform: { react: { runtime: 'automatic' } } }, module: { type: 'commonjs' } }],
 };
 
-const common = { transform, testEnvironment: 'node', setupFiles: ['<rootDir>/test/support/load-env.ts'] };
+const common = {
+  transform,
+  testEnvironment: 'node',
+  // The generated Prisma client imports './x.js' from TypeScript sources.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  setupFiles: ['<rootDir>/test/support/load-env.ts'],
+};
 
 module.exports = {
   transform,

@@ -20,6 +20,8 @@ export const providerConfigSchema = z.object({
   /** The provider refuses cancellation before this (EARLY_CANCEL_DENIED). */
   minCancelSeconds: z.number().int().min(0).default(120),
   requestTimeoutMs: z.number().int().min(100).default(10_000),
+  /** Which country numbering the provider uses: SMS-Activate's (Russia = 0) or HeroSMS's (Russia = 222). */
+  countryIds: z.enum(['sms-activate', 'herosms']).default('sms-activate'),
 });
 
 export type ProviderConfig = z.infer<typeof providerConfigSchema>;
@@ -34,6 +36,7 @@ export function simulatorProviders(simulatorBaseUrl: string): ProviderConfig[] {
       baseUrl: `${simulatorBaseUrl}/hero/stubs/handler_api.php`,
       apiKey: 'sim-hero-key',
       markupBps: 2500,
+      countryIds: 'herosms',
     }),
     providerConfigSchema.parse({
       id: 'activate-sim',

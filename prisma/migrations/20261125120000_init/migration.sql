@@ -18,7 +18,7 @@ CREATE TYPE "ActivationStatus" AS ENUM ('RESERVED', 'ACTIVE', 'COMPLETED', 'CANC
 
 -- CreateTable
 CREATE TABLE "users" (
-    "id" UUID NOT NULL,
+    "id" UUID NOT NULL DEFAULT gen_random_uuid(),
     "email" TEXT NOT NULL,
     "password_hash" TEXT NOT NULL,
     "role" "Role" NOT NULL DEFAULT 'CUSTOMER',
@@ -29,7 +29,7 @@ CREATE TABLE "users" (
 
 -- CreateTable
 CREATE TABLE "wallets" (
-    "id" UUID NOT NULL,
+    "id" UUID NOT NULL DEFAULT gen_random_uuid(),
     "user_id" UUID NOT NULL,
     "available" BIGINT NOT NULL DEFAULT 0,
     "held" BIGINT NOT NULL DEFAULT 0,
@@ -56,7 +56,7 @@ CREATE TABLE "ledger_entries" (
 
 -- CreateTable
 CREATE TABLE "holds" (
-    "id" UUID NOT NULL,
+    "id" UUID NOT NULL DEFAULT gen_random_uuid(),
     "wallet_id" UUID NOT NULL,
     "key" TEXT NOT NULL,
     "amount" BIGINT NOT NULL,
@@ -189,7 +189,7 @@ ALTER TABLE "wallets" ADD CONSTRAINT "wallets_user_id_fkey" FOREIGN KEY ("user_i
 ALTER TABLE "ledger_entries" ADD CONSTRAINT "ledger_entries_wallet_id_fkey" FOREIGN KEY ("wallet_id") REFERENCES "wallets"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
 
 -- AddForeignKey
-ALTER TABLE "ledger_entries" ADD CONSTRAINT "ledger_entries_hold_id_fkey" FOREIGN KEY ("hold_id") REFERENCES "holds"("id") ON DELETE SET NULL ON UPDATE CASCADE;
+ALTER TABLE "ledger_entries" ADD CONSTRAINT "ledger_entries_hold_id_fkey" FOREIGN KEY ("hold_id") REFERENCES "holds"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
 
 -- AddForeignKey
 ALTER TABLE "holds" ADD CONSTRAINT "holds_wallet_id_fkey" FOREIGN KEY ("wallet_id") REFERENCES "wallets"("id") ON DELETE RESTRICT ON UPDATE CASCADE;

@@ -1,0 +1,64 @@
+import type { CatalogService, PurchaseCandidate } from '../src/catalog/catalog.service';
+import type { Db } from '../src/db/client';
+import type { WalletService } from '../src/wallet';
+
+export interface ReserveInput {
+  activationId: string;
+  userId: string;
+  serviceCode: string;
+  countryIso: string;
+  maxPriceMicros: string | null;
+}
+
+export interface Reservation {
+  heldMicros: string;
+  candidates: PurchaseCandidate[];
+}
+
+/**
+ * Money steps of a purchase. Every wallet key is the activation (= workflow) id, so a retried
+ * activity finds its own hold / capture / release instead of moving money twice.
+ */
+export function createFundsActivities(deps: { db: Db; wallet: WalletService; catalog: CatalogService }) {
+  return {
+    /** Quotes the offers, records the activation and holds the funds. */
+    async reserveFunds(input: ReserveInput): Promise<Reservation> {
+      const quote = await deps.catalog.quote({
+        serviceCode: input.serviceCode,
+        countryIso: input.countryIso,
+        maxPriceMicros: input.maxPriceMicros === null ? null : BigInt(input.maxPriceMicros),
+      });
+      // A replay keeps the amount first recorded: the hold below is keyed, so it must not change.
+      const activation = await deps.db.activation.upsert({
+        where: { id: input.activationId },
+        create: {
+          id: input.activationId,
+          userId: input.userId,
+          serviceCode: input.serviceCode,
+          countryIso: input.countryIso,
+          heldMicros: quote.holdMicros,
+        },
+        update: {},
+      });
+      const hold = await deps.wallet.hold({
+        userId: input.userId,
+        key: input.activationId,
+        amountMicros: activation.heldMicros,
+        memo: `Number for ${input.serviceCode} / ${input.countryIso}`,
+      });
+      return {
+        heldMicros: hold.amountMicros.toString(),
+        candidates: quote.candidates.filter((c) => BigInt(c.sellMicros) <= hold.amountMicros),
+      };
+    },
+
+    /** Spends the sell price of the offer that sold (≤ the hold); the rest of the hold goes back. */
+    async captureFunds(input: { activationId: string; priceMicros: string }): Promise<void> {
+      await deps.wallet.capture({ key: input.activationId, amountMicros: BigInt(input.priceMicros) });
+    },
+
+    async releaseFunds(input: { activationId: string }): Promise<void> {
+      await deps.wallet.release({ key: input.activationId });
+    },
+  };
+}

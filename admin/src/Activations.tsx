@@ -1,0 +1,139 @@
+import { useState } from 'react';
+import { Empty, ErrorMessage, Loading, StatusBadge } from '../../web/src/components/ui';
+import { describeError } from '../../web/src/lib/api';
+import { countryName, formatDateTime } from '../../web/src/lib/format';
+import { useDebounced, useLoad } from '../../web/src/lib/hooks';
+import { formatUsd } from '../../web/src/lib/money';
+import { ACTIVATION_STATUSES, isLive, type Activation } from '../../web/src/lib/types';
+import { api } from './client';
+
+/** All activations, filterable by status and user (#/activations/<userId>); admins may cancel any still running. */
+export function Activations({ userId = '' }: { userId?: string }) {
+  const [status, setStatus] = useState('');
+  const [userInput, setUserInput] = useState(userId);
+  const user = useDebounced(userInput.trim(), 300);
+  const list = useLoad(
+    (signal) =>
+      api
+        .get<{ activations: Activation[] }>('/admin/activations', { query: { status, userId: user }, signal })
+        .then((r) => r.activations),
+    [status, user],
+  );
+  const [busy, setBusy] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  async function cancel(activation: Activation) {
+    const label = `${activation.serviceCode} ${activation.phone ?? ''} for ${activation.userEmail ?? activation.userId ?? 'this user'}`;
+    if (!window.confirm(`Cancel activation ${label}? The held funds are released.`)) return;
+    setBusy(activation.id);
+    setError(null);
+    try {
+      const r = await api.post<{ activation: Activation }>(`/admin/activations/${encodeURIComponent(activation.id)}/cancel`);
+      list.setData((rows) => rows?.map((a) => (a.id === activation.id ? { ...a, ...r.activation } : a)));
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  return (
+    <section className="card stack" aria-labelledby="activations-title">
+      <div className="row">
+        <h1 id="activations-title" className="grow">
+          Activations
+        </h1>
+        <button type="button" className="small" onClick={list.reload} disabled={list.loading}>
+          {list.loading ? 'Loading…' : 'Refresh'}
+        </button>
+      </div>
+      <div className="filters">
+        <div>
+          <label htmlFor="status-filter">Status</label>
+          <select
+            id="status-filter"
+            value={status}
+            onChange={(e) => setStatus(e.target.value)}
+            data-testid="status-filter"
+          >
+            <option value="">All statuses</option>
+            {ACTIVATION_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s.charAt(0) + s.slice(1).toLowerCase()}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div>
+          <label htmlFor="user-filter">User id</label>
+          <input
+            id="user-filter"
+            autoComplete="off"
+            value={userInput}
+            onChange={(e) => setUserInput(e.target.value)}
+            placeholder="Any user"
+            data-testid="user-filter"
+          />
+        </div>
+      </div>
+      {error && <ErrorMessage message={error} />}
+      {list.error ? (
+        <ErrorMessage message={describeError(list.error)} onRetry={list.reload} />
+      ) : !list.data ? (
+        <Loading />
+      ) : list.data.length === 0 ? (
+        <Empty>No activations match these filters.</Empty>
+      ) : (
+        <div className="table-wrap">
+          <table data-testid="activations">
+            <thead>
+              <tr>
+                <th scope="col">Created</th>
+                <th scope="col">User</th>
+                <th scope="col">Service · country</th>
+                <th scope="col">Phone</th>
+                <th scope="col">Provider</th>
+                <th scope="col">Status</th>
+                <th scope="col" className="num">
+                  Price
+                </th>
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.map((a) => (
+                <tr key={a.id} data-testid="activation-row" data-id={a.id} data-status={a.status}>
+                  <td>{formatDateTime(a.createdAt)}</td>
+                  <td>{a.userEmail ?? a.userId ?? '—'}</td>
+                  <td>
+                    {a.serviceCode} · <span title={countryName(a.countryIso)}>{a.countryIso}</span>
+                  </td>
+                  <td>{a.phone ?? '—'}</td>
+                  <td>{a.providerId ?? '—'}</td>
+                  <td>
+                    <StatusBadge status={a.status} />
+                    {a.failureReason && <div className="muted small-text">{a.failureReason}</div>}
+                  </td>
+                  <td className="num">{formatUsd(a.priceMicros ?? a.heldMicros)}</td>
+                  <td>
+                    <button
+                      type="button"
+                      className="small danger"
+                      disabled={!isLive(a) || busy != null}
+                      onClick={() => cancel(a)}
+                      data-testid="admin-cancel"
+                    >
+                      {busy === a.id ? 'Cancelling…' : 'Cancel'}
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

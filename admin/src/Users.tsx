@@ -1,0 +1,231 @@
+import { Fragment, useRef, useState, type FormEvent } from 'react';
+import { Empty, ErrorMessage, Loading } from '../../web/src/components/ui';
+import { describeError, isOutcomeUnknown, newIdempotencyKey } from '../../web/src/lib/api';
+import { formatDateTime } from '../../web/src/lib/format';
+import { useDebounced, useLoad } from '../../web/src/lib/hooks';
+import { formatUsd, parseDollars } from '../../web/src/lib/money';
+import type { AdminUser, LedgerEntry, Wallet } from '../../web/src/lib/types';
+import { api } from './client';
+
+/** Users with their balances; credit a wallet inline. */
+export function Users() {
+  const [query, setQuery] = useState('');
+  const q = useDebounced(query.trim(), 300);
+  const users = useLoad(
+    (signal) => api.get<{ users: AdminUser[] }>('/admin/users', { query: { q }, signal }).then((r) => r.users),
+    [q],
+  );
+  const [crediting, setCrediting] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+
+  function credited(user: AdminUser, wallet: Wallet, amount: bigint) {
+    users.setData((list) =>
+      list?.map((u) => (u.id === user.id ? { ...u, availableMicros: wallet.availableMicros, heldMicros: wallet.heldMicros } : u)),
+    );
+    setCrediting(null);
+    setNotice(`Credited ${formatUsd(amount)} to ${user.email}. New balance ${formatUsd(wallet.availableMicros)}.`);
+  }
+
+  return (
+    <section className="card stack" aria-labelledby="users-title">
+      <h1 id="users-title">Users</h1>
+      <div className="filters">
+        <div>
+          <label htmlFor="user-search">Search by email</label>
+          <input
+            id="user-search"
+            type="search"
+            autoComplete="off"
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+            data-testid="user-search"
+          />
+        </div>
+      </div>
+      {notice && (
+        <p className="notice" role="status" data-testid="credit-notice">
+          {notice}
+        </p>
+      )}
+      {users.error ? (
+        <ErrorMessage message={describeError(users.error)} onRetry={users.reload} />
+      ) : !users.data ? (
+        <Loading />
+      ) : users.data.length === 0 ? (
+        <Empty>No users match “{q}”.</Empty>
+      ) : (
+        <div className="table-wrap">
+          <table data-testid="users">
+            <thead>
+              <tr>
+                <th scope="col">Email</th>
+                <th scope="col">Role</th>
+                <th scope="col" className="num">
+                  Balance
+                </th>
+                <th scope="col" className="num">
+                  Held
+                </th>
+                <th scope="col">Joined</th>
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {users.data.map((u) => (
+                <Fragment key={u.id}>
+                  <tr data-testid="user-row" data-email={u.email}>
+                    <td>
+                      <a href={`#/activations/${encodeURIComponent(u.id)}`} title="Show this user's activations">
+                        {u.email}
+                      </a>
+                    </td>
+                    <td>{u.role}</td>
+                    <td className="num" data-testid="user-balance">
+                      {formatUsd(u.availableMicros)}
+                    </td>
+                    <td className="num">{formatUsd(u.heldMicros)}</td>
+                    <td>{formatDateTime(u.createdAt)}</td>
+                    <td>
+                      <button
+                        type="button"
+                        className="small"
+                        aria-expanded={crediting === u.id}
+                        onClick={() => {
+                          setNotice(null);
+                          setCrediting(crediting === u.id ? null : u.id);
+                        }}
+                        data-testid="credit-open"
+                      >
+                        Credit
+                      </button>
+                    </td>
+                  </tr>
+                  {crediting === u.id && (
+                    <tr>
+                      <td colSpan={6}>
+                        <CreditForm
+                          user={u}
+                          onCredited={(wallet, amount) => credited(u, wallet, amount)}
+                          onClose={() => setCrediting(null)}
+                        />
+                      </td>
+                    </tr>
+                  )}
+                </Fragment>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function CreditForm({
+  user,
+  onCredited,
+  onClose,
+}: {
+  user: AdminUser;
+  onCredited: (wallet: Wallet, amount: bigint) => void;
+  onClose: () => void;
+}) {
+  const [amount, setAmount] = useState('');
+  const [memo, setMemo] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  // One key per intended credit: kept while the outcome is unknown so a retry cannot credit twice,
+  // replaced once the server has answered or the amount/memo changes.
+  const pending = useRef<{ body: string; key: string } | null>(null);
+
+  let preview: string | null = null;
+  try {
+    if (amount.trim()) preview = formatUsd(parseDollars(amount));
+  } catch {
+    preview = null;
+  }
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (busy) return;
+    let micros: bigint;
+    try {
+      micros = parseDollars(amount);
+    } catch (err) {
+      setError((err as Error).message);
+      return;
+    }
+    if (micros <= 0n) {
+      setError('Enter an amount above $0.');
+      return;
+    }
+    const body = { amountMicros: micros.toString(), memo: memo.trim() };
+    const signature = JSON.stringify(body);
+    if (pending.current?.body !== signature) pending.current = { body: signature, key: newIdempotencyKey() };
+    setBusy(true);
+    setError(null);
+    try {
+      const result = await api.post<{ entry: LedgerEntry; wallet: Wallet }>(
+        `/admin/wallets/${encodeURIComponent(user.id)}/credit`,
+        body,
+        { idempotencyKey: pending.current.key },
+      );
+      pending.current = null;
+      onCredited(result.wallet, micros);
+    } catch (err) {
+      if (isOutcomeUnknown(err)) {
+        setError(`${describeError(err)} Press Credit again to retry: the same request cannot be applied twice.`);
+      } else {
+        pending.current = null;
+        setError(describeError(err));
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form className="inline-form" onSubmit={submit} aria-label={`Credit ${user.email}`} data-testid="credit-form">
+      <div className="stack">
+        <label htmlFor={`amount-${user.id}`}>Amount in dollars</label>
+        <input
+          id={`amount-${user.id}`}
+          inputMode="decimal"
+          autoComplete="off"
+          placeholder="10.00"
+          required
+          value={amount}
+          onChange={(e) => setAmount(e.target.value)}
+          aria-describedby={`amount-hint-${user.id}`}
+          data-testid="credit-amount"
+        />
+      </div>
+      <div className="stack">
+        <label htmlFor={`memo-${user.id}`}>Memo (shown in the customer’s history)</label>
+        <input
+          id={`memo-${user.id}`}
+          required
+          maxLength={200}
+          value={memo}
+          onChange={(e) => setMemo(e.target.value)}
+          placeholder="Bank transfer #1234"
+          data-testid="credit-memo"
+        />
+      </div>
+      <div className="row">
+        <button type="submit" className="primary" disabled={busy} data-testid="credit-submit">
+          {busy ? 'Crediting…' : 'Credit'}
+        </button>
+        <button type="button" onClick={onClose} disabled={busy}>
+          Close
+        </button>
+      </div>
+      <p id={`amount-hint-${user.id}`} className="muted small-text">
+        {preview ? `${user.email} receives ${preview}.` : 'For example 25 or 2.50.'}
+      </p>
+      {error && <ErrorMessage message={error} />}
+    </form>
+  );
+}

@@ -1,0 +1,171 @@
+import type { ProviderConfig } from '../config/providers.config';
+import type { Db } from '../db/client';
+import { Prisma } from '../db/client';
+import { AppError, notFound } from '../lib/errors';
+import { convertMicros, sellPrice } from '../lib/money';
+import type { ProviderAdapter } from '../providers/types';
+import { countryIsoByUpstreamId, referenceCountries, referenceServices, serviceCodeByUpstreamCode } from './reference-data';
+
+/** One provider able to sell a service in a country, as the activation workflow tries them. */
+export interface PurchaseCandidate {
+  offerId: string;
+  providerId: string;
+  upstreamService: string;
+  upstreamCountry: string;
+  costMicros: string;
+  sellMicros: string;
+}
+
+export interface Quote {
+  /** What to hold: the customer's ceiling, or the best price when they gave none. */
+  holdMicros: bigint;
+  candidates: PurchaseCandidate[];
+}
+
+export interface ServiceSummary {
+  code: string;
+  name: string;
+  bestPriceMicros: string | null;
+  stock: number;
+}
+
+export interface OfferSummary {
+  serviceCode: string;
+  serviceName: string;
+  countryIso: string;
+  countryName: string;
+  priceMicros: string;
+  stock: number;
+}
+
+export class CatalogService {
+  constructor(private readonly deps: { db: Db }) {}
+
+  /** Loads the public service and country tables; idempotent. */
+  async seedReference(): Promise<{ services: number; countries: number }> {
+    const { db } = this.deps;
+    const countries = await db.country.createMany({
+      data: referenceCountries.map((c) => ({ iso2: c.iso2, name: c.name, dial: c.dial })),
+      skipDuplicates: true,
+    });
+    const services = await db.service.createMany({
+      data: referenceServices.map((s) => ({ code: s.code, name: s.name, aliases: s.aliases })),
+      skipDuplicates: true,
+    });
+    return { services: services.count, countries: countries.count };
+  }
+
+  /**
+   * Pulls one provider's prices and stock and upserts its offers: cost converted to USD micros
+   * once, here, and marked up to the sell price. Offers the provider no longer lists go out of stock.
+   */
+  async syncProviderOffers(config: ProviderConfig, adapter: ProviderAdapter): Promise<{ upserted: number; skipped: number }> {
+    const { db } = this.deps;
+    const prices = await adapter.getPrices();
+    const countryIso = countryIsoByUpstreamId(config.countryIds);
+    const serviceCode = serviceCodeByUpstreamCode();
+    const rows: Prisma.Sql[] = [];
+    let skipped = 0;
+    for (const price of prices) {
+      const iso = countryIso.get(price.country);
+      const code = serviceCode.get(price.service);
+      if (!iso || !code) {
+        skipped += 1;
+        continue;
+      }
+      const cost = convertMicros(price.costMicros, config.usdRate);
+      rows.push(Prisma.sql`(${config.id}, ${code}, ${iso}, ${price.service}, ${price.country}, ${cost}, ${sellPrice(cost, config.markupBps)}, ${price.stock}, now())`);
+    }
+    await db.$transaction(async (tx) => {
+      await tx.$executeRaw`UPDATE offers SET stock = 0, updated_at = now() WHERE provider_id = ${config.id}`;
+      for (let i = 0; i < rows.length; i += 1000) {
+        await tx.$executeRaw`
+          INSERT INTO offers (provider_id, service_code, country_iso, upstream_service, upstream_country, cost_micros, sell_micros, stock, updated_at)
+          VALUES ${Prisma.join(rows.slice(i, i + 1000))}
+          ON CONFLICT (provider_id, service_code, country_iso) DO UPDATE SET
+            upstream_service = EXCLUDED.upstream_service, upstream_country = EXCLUDED.upstream_country,
+            cost_micros = EXCLUDED.cost_micros, sell_micros = EXCLUDED.sell_micros, stock = EXCLUDED.stock, updated_at = now()`;
+      }
+    });
+    return { upserted: rows.length, skipped };
+  }
+
+  async requireService(code: string) {
+    const service = await this.deps.db.service.findUnique({ where: { code } });
+    if (!service) throw notFound('UNKNOWN_SERVICE', `No service with code "${code}".`);
+    return service;
+  }
+
+  async requireCountry(iso2: string) {
+    const country = await this.deps.db.country.findUnique({ where: { iso2: iso2.toUpperCase() } });
+    if (!country) throw notFound('UNKNOWN_COUNTRY', `No country with code "${iso2}".`);
+    return country;
+  }
+
+  /**
+   * Offers in stock from enabled providers, cheapest first, within the customer's ceiling.
+   * Refuses with NO_OFFERS when nothing is for sale and MAX_PRICE_TOO_LOW when everything costs more.
+   */
+  async quote(input: { serviceCode: string; countryIso: string; maxPriceMicros: bigint | null }): Promise<Quote> {
+    const offers = await this.deps.db.offer.findMany({
+      where: { serviceCode: input.serviceCode, countryIso: input.countryIso, stock: { gt: 0 }, provider: { enabled: true } },
+      orderBy: [{ sellMicros: 'asc' }, { providerId: 'asc' }],
+    });
+    if (offers.length === 0) throw new AppError('NO_OFFERS', 409, 'No numbers are available for this service and country right now.');
+    const holdMicros = input.maxPriceMicros ?? offers[0].sellMicros;
+    const affordable = offers.filter((offer) => offer.sellMicros <= holdMicros);
+    if (affordable.length === 0) {
+      throw new AppError('MAX_PRICE_TOO_LOW', 409, 'Your maximum price is below the cheapest offer.', {
+        minPriceMicros: offers[0].sellMicros.toString(),
+      });
+    }
+    return {
+      holdMicros,
+      candidates: affordable.map((offer) => ({
+        offerId: offer.id.toString(),
+        providerId: offer.providerId,
+        upstreamService: offer.upstreamService,
+        upstreamCountry: offer.upstreamCountry,
+        costMicros: offer.costMicros.toString(),
+        sellMicros: offer.sellMicros.toString(),
+      })),
+    };
+  }
+
+  /** Services matching a search text, with their best price; services on sale first. */
+  async searchServices(query: string, limit: number): Promise<ServiceSummary[]> {
+    const text = query.trim().toLowerCase();
+    const pattern = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const rows = await this.deps.db.$queryRaw<{ code: string; name: string; best: bigint | null; stock: bigint | null }[]>`
+      SELECT s.code, s.name, MIN(o.sell_micros) FILTER (WHERE o.stock > 0) AS best, SUM(o.stock) AS stock
+      FROM services s
+      LEFT JOIN offers o ON o.service_code = s.code
+      LEFT JOIN providers p ON p.id = o.provider_id AND p.enabled
+      WHERE ${text} = '' OR s.code = ${text} OR lower(s.name) LIKE ${pattern} OR ${text} = ANY (s.aliases)
+      GROUP BY s.code, s.name
+      ORDER BY (s.code = ${text} OR ${text} = ANY (s.aliases)) DESC, (MIN(o.sell_micros) FILTER (WHERE o.stock > 0)) IS NULL, s.name
+      LIMIT ${limit}`;
+    return rows.map((row) => ({ code: row.code, name: row.name, bestPriceMicros: row.best?.toString() ?? null, stock: Number(row.stock ?? 0) }));
+  }
+
+  /** The countries where a service is sold, with the best price and total stock, cheapest first. */
+  async offersForService(serviceCode: string, countryIso?: string): Promise<OfferSummary[]> {
+    const rows = await this.deps.db.$queryRaw<{ service_code: string; service_name: string; country_iso: string; country_name: string; best: bigint; stock: bigint }[]>`
+      SELECT o.service_code, s.name AS service_name, o.country_iso, c.name AS country_name, MIN(o.sell_micros) AS best, SUM(o.stock) AS stock
+      FROM offers o
+      JOIN providers p ON p.id = o.provider_id AND p.enabled
+      JOIN services s ON s.code = o.service_code
+      JOIN countries c ON c.iso2 = o.country_iso
+      WHERE o.service_code = ${serviceCode} AND o.stock > 0 AND (${countryIso ?? null}::text IS NULL OR o.country_iso = ${countryIso ?? null})
+      GROUP BY o.service_code, s.name, o.country_iso, c.name
+      ORDER BY best, c.name`;
+    return rows.map((row) => ({
+      serviceCode: row.service_code,
+      serviceName: row.service_name,
+      countryIso: row.country_iso,
+      countryName: row.country_name,
+      priceMicros: row.best.toString(),
+      stock: Number(row.stock),
+    }));
+  }
+}

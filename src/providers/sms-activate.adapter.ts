@@ -1,0 +1,225 @@
+import type { z } from 'zod';
+import type { Logger } from '../lib/logger';
+import { decimalToMicros, formatUsd } from '../lib/money';
+import { errorForToken } from './sms-activate/errors';
+import { parseReply, type Reply } from './sms-activate/reply';
+import { activeActivationsSchema, numberV2Schema, pricesSchema } from './sms-activate/schemas';
+import {
+  ProviderError,
+  type BuyRequest,
+  type ProviderAdapter,
+  type PurchasedNumber,
+  type UpstreamActivation,
+  type UpstreamPrice,
+  type UpstreamStatus,
+} from './types';
+
+export interface SmsActivateAdapterOptions {
+  id: string;
+  /** The full handler_api URL, e.g. https://hero-sms.com/stubs/handler_api.php */
+  baseUrl: string;
+  apiKey: string;
+  /** Whole-call budget: connect, headers and body. */
+  timeoutMs: number;
+  fetch?: typeof fetch;
+  logger?: Logger;
+}
+
+/**
+ * The SMS-Activate `handler_api` protocol (spec sections 2–3), for SMS-Activate itself, HeroSMS
+ * and the clones: every reply becomes a typed result or a ProviderError whose `kind` tells the
+ * workflow what to do next. Both error styles are understood — classic bare tokens with HTTP
+ * 200 and HeroSMS's status-coded JSON — so one adapter serves every provider of the family.
+ */
+export class SmsActivateAdapter implements ProviderAdapter {
+  readonly id: string;
+  private readonly baseUrl: string;
+  private readonly apiKey: string;
+  private readonly timeoutMs: number;
+  private readonly fetch: typeof fetch;
+  private readonly logger?: Logger;
+  /** Cleared the first time the provider answers getNumberV2 with BAD_ACTION: older clones only know getNumber. */
+  private numberV2 = true;
+
+  constructor(options: SmsActivateAdapterOptions) {
+    this.id = options.id;
+    this.baseUrl = options.baseUrl;
+    this.apiKey = options.apiKey;
+    this.timeoutMs = options.timeoutMs;
+    this.fetch = options.fetch ?? globalThis.fetch;
+    this.logger = options.logger;
+  }
+
+  async buy(request: BuyRequest): Promise<PurchasedNumber> {
+    const params: Record<string, string> = { service: request.service, country: request.country };
+    // formatUsd prints micros exactly ("0.35", "0.014"), whatever the currency.
+    if (request.maxPriceMicros !== undefined) params.maxPrice = formatUsd(request.maxPriceMicros);
+
+    if (this.numberV2) {
+      const reply = await this.call('getNumberV2', params);
+      if (!(reply.type === 'token' && reply.name === 'BAD_ACTION')) return this.purchased(reply, 'getNumberV2');
+      this.numberV2 = false;
+      this.logger?.info({ provider: this.id }, 'getNumberV2 unsupported, using getNumber');
+    }
+    return this.purchased(await this.call('getNumber', params), 'getNumber');
+  }
+
+  async getStatus(upstreamId: string): Promise<UpstreamStatus> {
+    const reply = await this.call('getStatus', { id: upstreamId });
+    if (reply.type === 'token') {
+      switch (reply.name) {
+        case 'STATUS_WAIT_CODE':
+        case 'STATUS_WAIT_RESEND':
+          return { state: 'WAITING' };
+        case 'STATUS_WAIT_RETRY':
+          return { state: 'WAITING_RETRY', lastCode: reply.value ?? '' };
+        case 'STATUS_OK':
+          return { state: 'CODE', code: reply.value ?? '', text: null };
+        case 'STATUS_CANCEL':
+          return { state: 'CANCELLED' };
+      }
+    }
+    throw this.unexpected(reply, 'getStatus');
+  }
+
+  async cancel(upstreamId: string): Promise<void> {
+    try {
+      await this.setStatus(upstreamId, '8', ['ACCESS_CANCEL', 'ACCESS_CANCEL_ALREADY']);
+    } catch (error) {
+      if (!(error instanceof ProviderError) || error.kind !== 'BAD_STATE') throw error;
+      // BAD_STATUS does not say why; the activation's status does.
+      const status = await this.getStatus(upstreamId);
+      if (status.state === 'CANCELLED') return;
+      if (status.state === 'CODE' || status.state === 'WAITING_RETRY') {
+        throw new ProviderError('HAS_SMS', error.token, `${this.id} cancel ${upstreamId}: refused, a code has arrived`, undefined, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  async finish(upstreamId: string): Promise<void> {
+    await this.setStatus(upstreamId, '6', ['ACCESS_ACTIVATION']);
+  }
+
+  async requestAnotherSms(upstreamId: string): Promise<void> {
+    await this.setStatus(upstreamId, '3', ['ACCESS_RETRY_GET']);
+  }
+
+  async getPrices(filter: { service?: string; country?: string } = {}): Promise<UpstreamPrice[]> {
+    const params: Record<string, string> = {};
+    if (filter.service) params.service = filter.service;
+    if (filter.country) params.country = filter.country;
+    const prices = this.json(await this.call('getPrices', params), pricesSchema, 'getPrices');
+    const flat: UpstreamPrice[] = [];
+    for (const [country, services] of Object.entries(prices)) {
+      for (const [service, offer] of Object.entries(services)) {
+        flat.push({ service, country, costMicros: this.micros(offer.cost, 'getPrices'), stock: offer.count });
+      }
+    }
+    return flat;
+  }
+
+  async getBalance(): Promise<bigint> {
+    const reply = await this.call('getBalance');
+    if (reply.type === 'token' && reply.name === 'ACCESS_BALANCE' && reply.value !== null) return this.micros(reply.value, 'getBalance');
+    throw this.unexpected(reply, 'getBalance');
+  }
+
+  async getActiveActivations(): Promise<UpstreamActivation[]> {
+    const reply = await this.call('getActiveActivations');
+    if (reply.type === 'token' && reply.name === 'NO_ACTIVATIONS') return [];
+    const { activeActivations } = this.json(reply, activeActivationsSchema, 'getActiveActivations');
+    return activeActivations.map((activation) => ({
+      upstreamId: activation.activationId,
+      service: activation.serviceCode,
+      phone: this.phone(activation.phoneNumber, 'getActiveActivations'),
+      codes: activation.smsCode == null ? [] : Array.isArray(activation.smsCode) ? activation.smsCode : [activation.smsCode],
+      text: activation.smsText ?? null,
+    }));
+  }
+
+  private async setStatus(upstreamId: string, status: string, accepted: readonly string[]): Promise<void> {
+    const reply = await this.call('setStatus', { id: upstreamId, status });
+    if (reply.type === 'token' && accepted.includes(reply.name)) return;
+    throw this.unexpected(reply, `setStatus ${status}`);
+  }
+
+  private purchased(reply: Reply, action: string): PurchasedNumber {
+    if (reply.type === 'token') {
+      // getNumber's answer, which some providers also give to getNumberV2.
+      const [upstreamId, phone] = reply.value?.split(':') ?? [];
+      if (reply.name === 'ACCESS_NUMBER' && /^\d+$/.test(upstreamId ?? '') && phone) {
+        return { upstreamId, phone: this.phone(phone, action), costMicros: null };
+      }
+      throw this.unexpected(reply, action);
+    }
+    const bought = this.json(reply, numberV2Schema, action);
+    return {
+      upstreamId: bought.activationId,
+      phone: this.phone(bought.phoneNumber, action),
+      costMicros: bought.activationCost == null ? null : this.micros(bought.activationCost, action),
+    };
+  }
+
+  /** One handler_api call: GET with the parameters in the query string, the one form every clone accepts. */
+  private async call(action: string, params: Record<string, string> = {}): Promise<Reply> {
+    const url = new URL(this.baseUrl);
+    url.searchParams.set('api_key', this.apiKey);
+    url.searchParams.set('action', action);
+    for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
+    const context = `${this.id} ${action}`;
+
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+    const started = Date.now();
+    try {
+      const response = await this.fetch(url, { signal: controller.signal, headers: { accept: 'application/json, text/plain, */*' } });
+      const body = await response.text();
+      this.logger?.debug({ provider: this.id, action, status: response.status, ms: Date.now() - started }, 'provider call');
+      return parseReply(response.status, body, context);
+    } catch (error) {
+      if (error instanceof ProviderError) throw error;
+      // Never put the URL in the message: it carries the API key.
+      if (controller.signal.aborted) throw new ProviderError('TRANSIENT', 'TIMEOUT', `${context}: no reply within ${this.timeoutMs} ms`, undefined, { cause: error });
+      throw new ProviderError('TRANSIENT', 'NETWORK', `${context}: ${describe(error)}`, undefined, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** A token the call did not expect: a documented refusal maps to its kind, anything else is TRANSIENT. */
+  private unexpected(reply: Reply, action: string): ProviderError {
+    if (reply.type === 'token') return errorForToken(reply, `${this.id} ${action}`);
+    return new ProviderError('TRANSIENT', 'UNEXPECTED_REPLY', `${this.id} ${action}: JSON where a token was expected`);
+  }
+
+  private json<T extends z.ZodType>(reply: Reply, schema: T, action: string): z.infer<T> {
+    if (reply.type === 'token') throw this.unexpected(reply, action);
+    const parsed = schema.safeParse(reply.value);
+    if (!parsed.success) {
+      throw new ProviderError('TRANSIENT', 'UNEXPECTED_REPLY', `${this.id} ${action}: reply does not have the documented shape (${parsed.error.issues[0]?.message ?? 'invalid'})`);
+    }
+    return parsed.data;
+  }
+
+  private micros(value: string | number, action: string): bigint {
+    try {
+      return decimalToMicros(value);
+    } catch (error) {
+      throw new ProviderError('TRANSIENT', 'UNEXPECTED_REPLY', `${this.id} ${action}: not an amount: ${String(value)}`, undefined, { cause: error });
+    }
+  }
+
+  /** handler_api phones are digits with the country code and no `+`; SimGate stores E.164. */
+  private phone(raw: string, action: string): string {
+    const digits = raw.replace(/\D/g, '');
+    if (digits.length < 6 || digits.length > 15) throw new ProviderError('TRANSIENT', 'UNEXPECTED_REPLY', `${this.id} ${action}: not a phone number: ${raw}`);
+    return `+${digits}`;
+  }
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
+  return `${error.message}${cause}`;
+}

@@ -1,0 +1,16 @@
+export {
+  WalletService,
+  INVARIANT_RULES,
+  MAX_LEDGER_PAGE,
+  type WalletServiceDeps,
+  type WalletSnapshot,
+  type LedgerEntryView,
+  type HoldView,
+  type CreditInput,
+  type HoldInput,
+  type CaptureInput,
+  type ReleaseInput,
+  type ListLedgerOptions,
+  type InvariantRule,
+  type InvariantViolation,
+} from './wallet.service';

@@ -1,0 +1,94 @@
+import { useEffect } from 'react';
+import { api, feed } from '../client';
+import { describeError } from '../lib/api';
+import { formatDateTime } from '../lib/format';
+import { useLoad } from '../lib/hooks';
+import { formatDelta, formatUsd } from '../lib/money';
+import type { LedgerEntry, Wallet } from '../lib/types';
+import { Empty, ErrorMessage, Loading } from './ui';
+
+const KIND_LABELS: Record<LedgerEntry['kind'], string> = {
+  CREDIT: 'Top-up',
+  HOLD: 'Held for a number',
+  CAPTURE: 'Paid',
+  RELEASE: 'Refund',
+};
+
+/** Balance, money held for numbers waiting for SMS, and the ledger behind both. */
+export function WalletView() {
+  const wallet = useLoad((signal) => api.get<{ wallet: Wallet; ledger: LedgerEntry[] }>('/wallet', { signal }), []);
+  const { reload } = wallet;
+  // Purchases, SMS and refunds move money: refresh when an activation changes.
+  useEffect(() => feed.onActivation(() => reload()), [reload]);
+
+  if (!wallet.data) {
+    return wallet.error ? <ErrorMessage message={describeError(wallet.error)} onRetry={reload} /> : <Loading />;
+  }
+  const { wallet: balances, ledger } = wallet.data;
+
+  return (
+    <div className="stack">
+      <section className="card" aria-labelledby="wallet-title">
+        <h1 id="wallet-title">Wallet</h1>
+        <dl className="facts big">
+          <div>
+            <dt>Balance</dt>
+            <dd data-testid="balance">{formatUsd(balances.availableMicros)}</dd>
+          </div>
+          <div>
+            <dt>Held for numbers in progress</dt>
+            <dd data-testid="held">{formatUsd(balances.heldMicros)}</dd>
+          </div>
+        </dl>
+        <p className="muted small-text">
+          Held money is charged when the SMS arrives, and returned automatically when none does.
+        </p>
+      </section>
+
+      <section className="card stack" aria-labelledby="ledger-title">
+        <div className="row">
+          <h2 id="ledger-title" className="grow">
+            History
+          </h2>
+          <button type="button" className="small" onClick={reload} disabled={wallet.loading}>
+            {wallet.loading ? 'Refreshing…' : 'Refresh'}
+          </button>
+        </div>
+        {wallet.error ? <ErrorMessage message={describeError(wallet.error)} /> : null}
+        {ledger.length === 0 ? (
+          <Empty>No movements yet.</Empty>
+        ) : (
+          <div className="table-wrap">
+            <table data-testid="ledger">
+              <thead>
+                <tr>
+                  <th scope="col">Date</th>
+                  <th scope="col">What</th>
+                  <th scope="col" className="num">
+                    Balance
+                  </th>
+                  <th scope="col" className="num">
+                    Held
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {ledger.map((entry) => (
+                  <tr key={entry.id} data-testid="ledger-row" data-kind={entry.kind}>
+                    <td>{formatDateTime(entry.createdAt)}</td>
+                    <td>
+                      {KIND_LABELS[entry.kind] ?? entry.kind}
+                      {entry.memo && <div className="muted small-text">{entry.memo}</div>}
+                    </td>
+                    <td className="num">{formatDelta(entry.availableDelta)}</td>
+                    <td className="num">{formatDelta(entry.heldDelta)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </div>
+  );
+}

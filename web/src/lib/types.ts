@@ -1,0 +1,93 @@
+/** Shapes of the SimGate JSON API as the web and admin apps read them. Money fields are micro-dollar strings. */
+
+export type Micros = string;
+
+export interface User {
+  id: string;
+  email: string;
+  role: 'CUSTOMER' | 'ADMIN' | (string & {});
+}
+
+export interface AuthResponse {
+  token: string;
+  user: User;
+}
+
+export interface ServiceSummary {
+  code: string;
+  name: string;
+  bestPriceMicros: Micros | null;
+  stock: number;
+}
+
+export interface Offer {
+  serviceCode: string;
+  serviceName: string;
+  countryIso: string;
+  countryName: string;
+  priceMicros: Micros;
+  stock: number;
+}
+
+export type ActivationStatus = 'RESERVED' | 'ACTIVE' | 'COMPLETED' | 'CANCELLED' | 'EXPIRED' | 'FAILED';
+
+export const ACTIVATION_STATUSES: readonly ActivationStatus[] = [
+  'RESERVED',
+  'ACTIVE',
+  'COMPLETED',
+  'CANCELLED',
+  'EXPIRED',
+  'FAILED',
+];
+
+export interface SmsMessage {
+  seq: number;
+  code: string | null;
+  text: string;
+  receivedAt: string;
+}
+
+export interface Activation {
+  id: string;
+  status: ActivationStatus;
+  serviceCode: string;
+  countryIso: string;
+  providerId: string | null;
+  phone: string | null;
+  heldMicros: Micros;
+  priceMicros: Micros | null;
+  expiresAt: string | null;
+  cancelAllowedAt: string | null;
+  failureReason: string | null;
+  messages: SmsMessage[];
+  actions: { cancel: boolean; retry: boolean; finish: boolean };
+  createdAt: string;
+  /** Admin listings only. */
+  userId?: string;
+  userEmail?: string;
+}
+
+export interface Wallet {
+  availableMicros: Micros;
+  heldMicros: Micros;
+}
+
+export interface LedgerEntry {
+  id: string | number;
+  kind: 'CREDIT' | 'HOLD' | 'CAPTURE' | 'RELEASE';
+  availableDelta: Micros;
+  heldDelta: Micros;
+  memo: string;
+  createdAt: string;
+}
+
+export interface AdminUser {
+  id: string;
+  email: string;
+  role: string;
+  availableMicros: Micros;
+  heldMicros: Micros;
+  createdAt: string;
+}
+
+export const isLive = (a: Pick<Activation, 'status'>) => a.status === 'RESERVED' || a.status === 'ACTIVE';
