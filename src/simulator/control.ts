@@ -73,6 +73,7 @@ export function controlRouter(context: ControlContext): Router {
   const tenantOf = (req: Request): SimTenant => {
     const tenant = context.tenants.get(String(req.params.tenant));
     if (!tenant) throw notFound('UNKNOWN_TENANT', `no tenant ${String(req.params.tenant)}`);
+    tenant.sweep();
     return tenant;
   };
   const activationOf = (tenant: SimTenant, req: Request): SimActivation => {

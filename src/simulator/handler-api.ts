@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Logger } from '../lib/logger';
 import { formatProviderTime } from './clock';
 import type { FaultReply } from './faults';
-import { formatAmount, ProtocolError, type SimActivation, type SimTenant } from './tenant';
+import { amountNumber, formatAmount, ProtocolError, type SimActivation, type SimTenant } from './tenant';
 import type { TimerSet } from './timers';
 
 /**
@@ -29,10 +29,7 @@ const text = (body: string): Reply => ({ type: 'text', body });
 const json = (body: unknown): Reply => ({ type: 'json', body });
 
 const ACTIONS: Record<string, Action> = {
-  getBalance: (tenant) => {
-    tenant.sweep();
-    return text(`ACCESS_BALANCE:${formatAmount(tenant.balanceMicros)}`);
-  },
+  getBalance: (tenant) => text(`ACCESS_BALANCE:${formatAmount(tenant.balanceMicros)}`),
   getBalanceAndCashBack: (tenant) => ACTIONS.getBalance(tenant, {}),
 
   getNumber: (tenant, params) => {
@@ -179,11 +176,13 @@ export function handlerApiRouter(context: HandlerApiContext): Router {
 }
 
 function dispatch(tenant: SimTenant, params: Params): Reply {
-  // The key is checked before the action, as SMS-Activate does: no key, no hints.
+  // The key comes first: a caller without a valid one learns nothing else.
   if (!params.api_key) throw new ProtocolError('NO_KEY');
   if (params.api_key !== tenant.apiKey) throw new ProtocolError('BAD_KEY');
   const action = params.action !== undefined && Object.hasOwn(ACTIONS, params.action) ? ACTIONS[params.action] : undefined;
   if (!action) throw new ProtocolError('BAD_ACTION');
+  // Expiry is lazy: every call first settles what the clock has ended (refunds, stock) so balance, prices and statuses agree.
+  tenant.sweep();
   return action(tenant, params);
 }
 
@@ -235,11 +234,6 @@ function activeView(tenant: SimTenant, activation: SimActivation) {
     canGetAnotherSms: '1',
     currency: CURRENCY_USD,
   };
-}
-
-/** JSON wants a number for prices; the decimal string is exact, so its number is the shortest faithful one. */
-function amountNumber(micros: bigint): number {
-  return Number(formatAmount(micros));
 }
 
 function send(res: Response, reply: Reply): void {

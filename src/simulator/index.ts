@@ -77,7 +77,12 @@ export function createSimulator(options: SimulatorOptions): Simulator {
       if (server) throw new Error('simulator: already listening');
       const listening = app.listen(port, host);
       server = listening;
-      await once(listening, 'listening');
+      try {
+        await once(listening, 'listening');
+      } catch (error) {
+        server = null;
+        throw error;
+      }
       const interval = options.sweepIntervalMs ?? 1000;
       if (interval > 0) {
         sweeper = setInterval(sweep, interval);

@@ -41,7 +41,9 @@ export interface TenantConfig {
 
 /** What can change at runtime through the control API. */
 export interface TenantSettings {
+  /** Fixed into each activation when it is bought: a change applies to later purchases. */
   lifetimeMs: number;
+  /** Read at each cancel: a change applies to running activations too. */
   minCancelMs: number;
   webhookUrl: string | null;
   autoSms: AutoSmsConfig | null;
@@ -102,6 +104,9 @@ const OPERATORS: Record<string, readonly string[]> = {
 
 /** Formats provider-currency micros exactly ("0.35", "0.014", "1000.00"); the helper is named for USD but is currency-blind. */
 export const formatAmount = (micros: bigint) => formatUsd(micros);
+
+/** JSON wants prices as numbers; the exact decimal string's number is the shortest faithful one (0.35, not 0.35000000000000003). */
+export const amountNumber = (micros: bigint) => Number(formatAmount(micros));
 
 /** One simulated provider: its catalog, balance, activations and scripted faults. */
 export class SimTenant {
@@ -173,7 +178,6 @@ export class SimTenant {
   }
 
   buy(request: { service?: string; country?: string; maxPrice?: string }): SimActivation {
-    this.sweep();
     const service = request.service ?? '';
     if (!this.catalog.services.has(service)) throw new ProtocolError('BAD_SERVICE');
     const countryId = request.country === undefined || request.country === '' ? this.defaultCountry : request.country;
@@ -181,8 +185,8 @@ export class SimTenant {
     if (!country) throw new ProtocolError('BAD_COUNTRY');
     const offer = this.catalog.offer(service, countryId);
     if (!offer || offer.stock <= 0) throw new ProtocolError('NO_NUMBERS');
-    if (request.maxPrice !== undefined && request.maxPrice !== '' && !(parseAmount(request.maxPrice) >= offer.priceMicros)) {
-      throw new ProtocolError('WRONG_MAX_PRICE', formatAmount(offer.priceMicros), { minPrice: Number(formatAmount(offer.priceMicros)) });
+    if (request.maxPrice !== undefined && request.maxPrice !== '' && parseAmount(request.maxPrice) < offer.priceMicros) {
+      throw new ProtocolError('WRONG_MAX_PRICE', formatAmount(offer.priceMicros), { minPrice: amountNumber(offer.priceMicros) });
     }
     if (this.balanceMicros < offer.priceMicros) throw new ProtocolError('NO_BALANCE');
 
@@ -280,7 +284,7 @@ export class SimTenant {
     return this.list().filter((activation) => !isTerminal(activation.state));
   }
 
-  /** Applies expiry to every running activation; called on every touch and by the simulator's periodic sweep. */
+  /** Applies expiry to every running activation; called before every HTTP call to the tenant and by the periodic sweep. */
   sweep(): void {
     for (const activation of this.activations.values()) this.settle(activation);
   }

@@ -596,7 +596,7 @@ describe('control API', () => {
     expect((await control('POST', '/classic/activations/1/sms', {})).status).toBe(400);
     const invalidJson = await fetch(`${base}/control/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
     expect(invalidJson.status).toBe(400);
-    expect((await invalidJson.json()).error.code).toBe('INVALID_JSON');
+    expect(((await invalidJson.json()) as { error: { code: string } }).error.code).toBe('INVALID_JSON');
     expect((await control('GET', '/nobody')).status).toBe(404);
     expect((await control('GET', '/nobody')).json.error.code).toBe('UNKNOWN_TENANT');
   });

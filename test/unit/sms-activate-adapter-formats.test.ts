@@ -7,7 +7,7 @@ import { ProviderError } from '../../src/providers/types';
  */
 function adapterAnswering(body: string, status = 200) {
   const urls: URL[] = [];
-  const fetch = (async (input: URL | RequestInfo) => {
+  const fetch = (async (input: string | URL | Request) => {
     urls.push(new URL(String(input)));
     return new Response(body, { status });
   }) as typeof globalThis.fetch;

@@ -1,0 +1,81 @@
+import path from 'node:path';
+import { loadConfig } from '../config/app.config';
+import { createContainer } from '../container';
+import { applyMigrations } from '../db/migrate';
+import { createLogger } from '../lib/logger';
+import { seedCatalog, startActivationWorker, startApi } from '../runtime';
+import { createSimulator, defaultTenants } from '../simulator';
+import { startDevServer } from '../temporal/dev-server';
+import { runMain } from './main';
+
+/** Simulator tenant → the provider id it is configured as (src/config/providers.config.ts). */
+const TENANT_PROVIDER: Record<string, string> = { hero: 'hero-sim', activate: 'activate-sim' };
+
+/**
+ * `npm start`: the whole system on embedded defaults — Temporal dev server (persisted under
+ * DATA_DIR, with its Web UI), migrations, the provider simulator, catalog seed, worker and API.
+ */
+runMain(async () => {
+  const config = loadConfig();
+  const { env } = config;
+  const logger = createLogger(env.LOG_LEVEL);
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((error) => logger.error({ err: error }, 'stop failed'));
+  };
+  try {
+    const temporalPort = Number(env.TEMPORAL_ADDRESS.split(':').pop());
+    logger.info('starting Temporal dev server…');
+    const temporal = await startDevServer({
+      port: temporalPort,
+      uiPort: env.TEMPORAL_UI_PORT,
+      dbFile: path.resolve(env.DATA_DIR, 'temporal.db'),
+      namespace: env.TEMPORAL_NAMESPACE,
+      cli: env.TEMPORAL_CLI,
+    });
+    stops.push(() => temporal.stop());
+
+    const migrations = await applyMigrations(env.DATABASE_URL);
+    logger.info({ applied: migrations.applied }, 'database migrated');
+
+    const apiBase = `http://${env.HOST}:${env.PORT}`;
+    const simulator = createSimulator({
+      logger: createLogger(env.LOG_LEVEL, 'simulator'),
+      tenants: defaultTenants({ autoSms: { probability: 0.75, minDelayMs: 8_000, maxDelayMs: 30_000 } }).map((tenant) => ({
+        ...tenant,
+        webhookUrl: `${apiBase}/webhooks/providers/${TENANT_PROVIDER[tenant.id]}?secret=${encodeURIComponent(env.PROVIDER_WEBHOOK_SECRET)}`,
+      })),
+    });
+    const sim = await simulator.listen(env.SIMULATOR_PORT, '127.0.0.1');
+    stops.push(() => simulator.close());
+
+    const container = await createContainer(config, { logger });
+    stops.push(() => container.close());
+    const seeded = await seedCatalog(container);
+    await container.auth.ensureAdmin(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
+
+    const worker = await startActivationWorker(container);
+    stops.push(() => worker.shutdown());
+    const api = await startApi(container, { port: env.PORT, host: env.HOST, serveUi: true });
+    stops.push(() => api.close());
+
+    process.stdout.write(
+      [
+        '',
+        'SimGate is running:',
+        `  Web app       ${api.url}/`,
+        `  Admin panel   ${api.url}/admin/   (${env.ADMIN_EMAIL} / ${env.ADMIN_PASSWORD === 'admin-password' ? 'admin-password' : '********'})`,
+        `  API           ${api.url}/api`,
+        `  Temporal UI   ${temporal.uiUrl}`,
+        `  Simulator     ${sim.url}/control/tenants`,
+        `  Catalog       ${seeded.offers} offers${seeded.failed.length ? ` (sync failed: ${seeded.failed.join(', ')})` : ''}`,
+        'Press Ctrl-C to stop.',
+        '',
+      ].join('\n'),
+    );
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  return stopAll;
+});

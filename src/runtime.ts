@@ -1,0 +1,79 @@
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Redis from 'ioredis';
+import type { WorkflowBundleOption } from '@temporalio/worker';
+import type { Container } from './container';
+import { createApp } from './http/app';
+import { ActivationEventHub } from './http/routes/events';
+import { startWorker, type WorkerHandle } from './temporal/worker';
+
+/** Start-up pieces shared by the entry points in src/bin and by the integration tests. */
+
+export interface RunningApi {
+  url: string;
+  port: number;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export async function startApi(container: Container, options: { port: number; host: string; serveUi?: boolean }): Promise<RunningApi> {
+  const subscriber = new Redis(container.config.env.REDIS_URL, { lazyConnect: true });
+  await subscriber.connect();
+  const events = new ActivationEventHub({ subscriber, activations: container.activations, logger: container.logger });
+  await events.start();
+  const app = createApp({
+    db: container.db,
+    temporal: container.temporal.client,
+    auth: container.auth,
+    wallet: container.wallet,
+    catalog: container.catalog,
+    activations: container.activations,
+    events,
+    logger: container.logger,
+    webhookSecret: container.config.env.PROVIDER_WEBHOOK_SECRET,
+    jsonBodyLimit: container.config.limits.jsonBodyBytes,
+    serveUi: options.serveUi,
+  });
+  const server = app.listen(options.port, options.host);
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host}:${port}`,
+    port,
+    server,
+    async close() {
+      await events.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      subscriber.disconnect();
+    },
+  };
+}
+
+export async function startActivationWorker(container: Container, options: { workflowBundle?: WorkflowBundleOption } = {}): Promise<WorkerHandle> {
+  const { env } = container.config;
+  return startWorker({
+    address: env.TEMPORAL_ADDRESS,
+    namespace: env.TEMPORAL_NAMESPACE,
+    taskQueue: env.TEMPORAL_TASK_QUEUE,
+    workflowBundle: options.workflowBundle,
+    deps: { db: container.db, wallet: container.wallet, catalog: container.catalog, providers: container.providers, events: container.events },
+  });
+}
+
+/** Reference data plus every configured provider's current prices; a failing provider is skipped, not fatal. */
+export async function seedCatalog(container: Container): Promise<{ offers: number; failed: string[] }> {
+  await container.catalog.seedReference();
+  let offers = 0;
+  const failed: string[] = [];
+  for (const { config, adapter } of container.providers.list()) {
+    try {
+      offers += (await container.catalog.syncProviderOffers(config, adapter)).upserted;
+    } catch (error) {
+      failed.push(config.id);
+      container.logger.warn({ err: error, providerId: config.id }, 'catalog sync failed for a provider');
+    }
+  }
+  return { offers, failed };
+}
