@@ -1,16 +1,29 @@
 import path from 'node:path';
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleOption, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../../workflows/index.ts');
 
 /** Bundles the workflow code once (webpack); a bad import in workflows/ fails here, not in production. */
-export async function buildWorkflowBundle(): Promise<WorkflowBundleOption> {
+export async function buildWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
 }
 
 const noop = () => undefined;
 const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop } as never;
+
+let runtimeInstalled = false;
+
+/** The SDK logs every worker state change at INFO; SimGate's own logs say what matters. */
+function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Already installed by this process (another worker or a test environment): keep that one.
+  }
+}
 
 export interface WorkerHandle {
   worker: Worker;
@@ -26,6 +39,7 @@ export async function startWorker(options: {
   workflowBundle?: WorkflowBundleOption;
   connection?: NativeConnection;
 }): Promise<WorkerHandle> {
+  installQuietRuntime();
   const connection = options.connection ?? (await NativeConnection.connect({ address: options.address }));
   const worker = await Worker.create({
     connection,

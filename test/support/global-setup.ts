@@ -2,8 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { applyMigrations } from '../../src/db/migrate';
 import { startDevServer } from '../../src/temporal/dev-server';
-
-export const TEST_ENV_FILE = path.resolve(__dirname, '../../.tmp/test-env.json');
+import { buildWorkflowBundle } from '../../src/temporal/worker';
+import { TEST_ENV_FILE, WORKFLOW_BUNDLE_FILE } from './paths';
 
 /**
  * One fresh PostgreSQL database and one in-memory Temporal dev server per test run, on free
@@ -12,7 +12,9 @@ export const TEST_ENV_FILE = path.resolve(__dirname, '../../.tmp/test-env.json')
 export default async function globalSetup(): Promise<void> {
   const base = process.env.TEST_DATABASE_BASE_URL ?? 'postgresql://postgres@127.0.0.1:5432';
   const databaseUrl = `${base}/simgate_test_${Date.now()}_${process.pid}`;
-  await applyMigrations(databaseUrl);
+  const [bundle] = await Promise.all([buildWorkflowBundle(), applyMigrations(databaseUrl)]);
+  mkdirSync(path.dirname(WORKFLOW_BUNDLE_FILE), { recursive: true });
+  writeFileSync(WORKFLOW_BUNDLE_FILE, bundle.code);
   const temporal = await startDevServer({ headless: true, fast: true });
   (globalThis as Record<string, unknown>).__SIMGATE_TEMPORAL__ = temporal;
   const env = {

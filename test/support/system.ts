@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import { loadConfig, type AppConfig } from '../../src/config/app.config';
+import type { ProviderConfig } from '../../src/config/providers.config';
+import { createContainer, type Container } from '../../src/container';
+import { seedCatalog, startActivationWorker, startApi, type RunningApi } from '../../src/runtime';
+import { createSimulator, type Simulator, type TenantConfig } from '../../src/simulator';
+import type { WorkerHandle } from '../../src/temporal/worker';
+import { WORKFLOW_BUNDLE_FILE } from './paths';
+
+export interface SystemOptions {
+  /** Simulator tenants; defaults to two (hero + classic) with the webhook pointing at our API. */
+  tenants?: (webhookUrlFor: (providerId: string) => string) => TenantConfig[];
+  /** Provider config overrides by provider id (lifetime, min cancel …). */
+  providers?: Partial<Record<string, Partial<ProviderConfig>>>;
+  polling?: { initialMs: number; maxMs: number };
+  env?: Record<string, string>;
+}
+
+export interface TestSystem {
+  config: Readonly<AppConfig>;
+  container: Container;
+  simulator: Simulator;
+  simulatorUrl: string;
+  api: RunningApi;
+  worker: WorkerHandle;
+  adminToken: string;
+  request<T = any>(method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: T; headers: Headers }>;
+  /** A new customer with a wallet credited through the admin API. */
+  customer(creditMicros?: bigint): Promise<{ id: string; email: string; token: string }>;
+  sim<T = any>(method: string, path: string, body?: unknown): Promise<T>;
+  stop(): Promise<void>;
+}
+
+/** Simulator tenant id → provider id as the API knows it. */
+export const TENANT_PROVIDER: Record<string, string> = { hero: 'hero-sim', activate: 'activate-sim' };
+
+/**
+ * The whole SimGate back end in-process on free ports: simulator, API, worker — against the
+ * run's PostgreSQL database and Temporal dev server (test/support/global-setup.ts). Each system
+ * has its own task queue so leftovers of another test file never reach this worker.
+ */
+export async function startSystem(options: SystemOptions = {}): Promise<TestSystem> {
+  const webhookSecret = `test-webhook-secret-${randomUUID()}`;
+  let apiUrl = '';
+  const webhookUrlFor = (providerId: string) => `${apiUrl}/webhooks/providers/${providerId}?secret=${webhookSecret}`;
+  // The webhook URL is known only once the API listens: tenants read it lazily via settings below.
+  const tenants = options.tenants?.(webhookUrlFor) ?? [
+    { id: 'hero', apiKey: 'sim-hero-key', errorStyle: 'hero' as const, minCancelMs: 0 },
+    { id: 'activate', apiKey: 'sim-activate-key', errorStyle: 'classic' as const, minCancelMs: 0 },
+  ];
+  const simulator = createSimulator({ tenants, sweepIntervalMs: 200 });
+  const sim = await simulator.listen(0);
+
+  const providers: ProviderConfig[] = tenants.map((tenant) => {
+    const id = TENANT_PROVIDER[tenant.id] ?? tenant.id;
+    return {
+      id,
+      displayName: `Simulated ${tenant.id}`,
+      protocol: 'SMS_ACTIVATE',
+      baseUrl: `${sim.url}/${tenant.id}/stubs/handler_api.php`,
+      apiKey: tenant.apiKey,
+      usdRate: '1',
+      markupBps: 2500,
+      lifetimeSeconds: 1200,
+      minCancelSeconds: 0,
+      requestTimeoutMs: 5000,
+      countryIds: tenant.errorStyle === 'hero' ? 'herosms' : 'sms-activate',
+      ...options.providers?.[id],
+    };
+  });
+
+  const config = loadConfig({
+    ...process.env,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    TEMPORAL_TASK_QUEUE: `simgate-test-${randomUUID()}`,
+    PROVIDERS_JSON: JSON.stringify(providers),
+    PROVIDER_WEBHOOK_SECRET: webhookSecret,
+    POLL_INITIAL_MS: String(options.polling?.initialMs ?? 500),
+    POLL_MAX_MS: String(options.polling?.maxMs ?? 2000),
+    ADMIN_EMAIL: `admin-${randomUUID()}@simgate.test`,
+    ADMIN_PASSWORD: 'admin-password',
+    ...options.env,
+  });
+  const container = await createContainer(config);
+  await seedCatalog(container);
+  await container.auth.ensureAdmin(config.env.ADMIN_EMAIL, config.env.ADMIN_PASSWORD);
+  const worker = await startActivationWorker(container, { workflowBundle: { codePath: WORKFLOW_BUNDLE_FILE } });
+  const api = await startApi(container, { port: 0, host: '127.0.0.1' });
+  apiUrl = api.url;
+  for (const tenant of tenants) {
+    if (tenant.webhookUrl === undefined) continue;
+    // Tenants created with a webhook get the real URL now that the API listens.
+    await fetch(`${sim.url}/control/${tenant.id}/settings`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ webhookUrl: tenant.webhookUrl === null ? null : webhookUrlFor(TENANT_PROVIDER[tenant.id] ?? tenant.id) }),
+    });
+  }
+
+  const request: TestSystem['request'] = async (method, path, opts = {}) => {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    if (opts.body !== undefined) headers['content-type'] = headers['content-type'] ?? 'application/json';
+    const response = await fetch(`${api.url}${path}`, {
+      method,
+      headers,
+      body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body),
+    });
+    const text = await response.text();
+    let body: any = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // non-JSON bodies are returned as text
+    }
+    return { status: response.status, body, headers: response.headers };
+  };
+
+  const login = await request('POST', '/api/auth/login', { body: { email: config.env.ADMIN_EMAIL, password: 'admin-password' } });
+  const adminToken = login.body.token as string;
+
+  return {
+    config,
+    container,
+    simulator,
+    simulatorUrl: sim.url,
+    api,
+    worker,
+    adminToken,
+    request,
+    async customer(creditMicros = 10_000_000n) {
+      const email = `customer-${randomUUID()}@simgate.test`;
+      const registered = await request('POST', '/api/auth/register', { body: { email, password: 'customer-password' } });
+      if (registered.status !== 201) throw new Error(`register failed: ${JSON.stringify(registered.body)}`);
+      const user = registered.body.user as { id: string };
+      if (creditMicros > 0n) {
+        const credit = await request('POST', `/api/admin/wallets/${user.id}/credit`, {
+          token: adminToken,
+          headers: { 'Idempotency-Key': `test-credit-${randomUUID()}` },
+          body: { amountMicros: creditMicros.toString(), memo: 'test top-up' },
+        });
+        if (credit.status !== 200) throw new Error(`credit failed: ${JSON.stringify(credit.body)}`);
+      }
+      return { id: user.id, email, token: registered.body.token as string };
+    },
+    async sim(method, path, body) {
+      const response = await fetch(`${sim.url}${path}`, {
+        method,
+        headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return (await response.json()) as any;
+    },
+    async stop() {
+      await api.close();
+      await worker.shutdown();
+      await container.close();
+      await simulator.close();
+    },
+  };
+}
