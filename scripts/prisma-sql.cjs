@@ -24,8 +24,11 @@ const root = path.resolve(__dirname, '..');
 function toPrisma6Schema(source) {
   // Prisma 6 wants the prisma-client-js generator and a url in the datasource; the models are the same.
   return source
-    .replace(/generator client \{[\s\S]*?\n\}/, 'generator client {\n  provider   = "prisma-client-js"\n  engineType = "client"\n}')
-    .replace(/provider = "postgresql"/, 'provider = "postgresql"\n  url      = env("DATABASE_URL")');
+    .replace(/generator client \{[\s\S]*?\n\}/, (block) => {
+      const preview = /previewFeatures\s*=\s*(\[[^\]]*\])/.exec(block);
+      return `generator client {\n  provider   = "prisma-client-js"\n  engineType = "client"\n${preview ? `  previewFeatures = ${preview[1]}\n` : ''}}`;
+    })
+    .replace(/provider(\s*)= "postgresql"/, 'provider$1= "postgresql"\n  url      = env("DATABASE_URL")');
 }
 
 function schemaSql({ fromSchema, schemaPath = path.join(root, 'prisma/schema.prisma') } = {}) {
