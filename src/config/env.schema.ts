@@ -37,6 +37,8 @@ export const envSchema = z
     JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
 
     PROVIDER_WEBHOOK_SECRET: z.string().min(16).default('dev-provider-webhook-secret'),
+    /** `<version>:<base64 32-byte key>[,…]`: AES-256-GCM keys for secrets at rest; the highest version encrypts. */
+    SECRETS_KEYS: z.string().optional(),
     PROVIDERS_JSON: z.string().optional(),
 
     SIMULATOR_PORT: port.default(4010),
@@ -59,6 +61,9 @@ export const envSchema = z
     }
     if (env.PROVIDER_WEBHOOK_SECRET.startsWith('dev-')) {
       ctx.addIssue({ code: 'custom', path: ['PROVIDER_WEBHOOK_SECRET'], message: 'must be set in production' });
+    }
+    if (!env.SECRETS_KEYS) {
+      ctx.addIssue({ code: 'custom', path: ['SECRETS_KEYS'], message: 'must be set in production' });
     }
     if (env.SEARCH_ENGINE === 'meilisearch' && !env.MEILI_URL) {
       ctx.addIssue({ code: 'custom', path: ['MEILI_URL'], message: 'required when SEARCH_ENGINE=meilisearch' });
