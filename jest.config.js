@@ -14,6 +14,8 @@ const common = {
   // The generated Prisma client imports './x.js' from TypeScript sources.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   setupFiles: ['<rootDir>/test/support/load-env.ts'],
+  // meilisearch ships ES modules only; let SWC turn them into CommonJS for Jest.
+  transformIgnorePatterns: ['/node_modules/(?!meilisearch/)'],
 };
 
 module.exports = {

@@ -5,6 +5,8 @@ import { AppError, notFound } from '../lib/errors';
 import { convertMicros, sellPrice } from '../lib/money';
 import type { ProviderAdapter } from '../providers/types';
 import { countryIsoByUpstreamId, referenceCountries, referenceServices, serviceCodeByUpstreamCode } from './reference-data';
+import { PostgresSearchEngine } from './search/postgres.engine';
+import type { CatalogSearchEngine, ServiceHit } from './search/search-engine';
 
 /** One provider able to sell a service in a country, as the activation workflow tries them. */
 export interface PurchaseCandidate {
@@ -39,7 +41,12 @@ export interface OfferSummary {
 }
 
 export class CatalogService {
-  constructor(private readonly deps: { db: Db }) {}
+  /** Catalog search (src/catalog/search): the configured engine, or the PostgreSQL one by default. */
+  readonly search: CatalogSearchEngine;
+
+  constructor(private readonly deps: { db: Db; search?: CatalogSearchEngine }) {
+    this.search = deps.search ?? new PostgresSearchEngine({ db: deps.db });
+  }
 
   /** Loads the public service and country tables; idempotent. */
   async seedReference(): Promise<{ services: number; countries: number }> {
@@ -63,7 +70,7 @@ export class CatalogService {
     const { db } = this.deps;
     const prices = await adapter.getPrices();
     const countryIso = countryIsoByUpstreamId(config.countryIds);
-    const serviceCode = serviceCodeByUpstreamCode();
+    const serviceCode = serviceCodeByUpstreamCode(config.countryIds);
     const rows: Prisma.Sql[] = [];
     let skipped = 0;
     for (const price of prices) {
@@ -132,20 +139,9 @@ export class CatalogService {
     };
   }
 
-  /** Services matching a search text, with their best price; services on sale first. */
-  async searchServices(query: string, limit: number): Promise<ServiceSummary[]> {
-    const text = query.trim().toLowerCase();
-    const pattern = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const rows = await this.deps.db.$queryRaw<{ code: string; name: string; best: bigint | null; stock: bigint | null }[]>`
-      SELECT s.code, s.name, MIN(o.sell_micros) FILTER (WHERE o.stock > 0) AS best, SUM(o.stock) AS stock
-      FROM services s
-      LEFT JOIN offers o ON o.service_code = s.code
-      LEFT JOIN providers p ON p.id = o.provider_id AND p.enabled
-      WHERE ${text} = '' OR s.code = ${text} OR lower(s.name) LIKE ${pattern} OR ${text} = ANY (s.aliases)
-      GROUP BY s.code, s.name
-      ORDER BY (s.code = ${text} OR ${text} = ANY (s.aliases)) DESC, (MIN(o.sell_micros) FILTER (WHERE o.stock > 0)) IS NULL, s.name
-      LIMIT ${limit}`;
-    return rows.map((row) => ({ code: row.code, name: row.name, bestPriceMicros: row.best?.toString() ?? null, stock: Number(row.stock ?? 0) }));
+  /** Services matching a search text (typos, aliases, other languages), with live prices; see search-engine.ts. */
+  async searchServices(query: string, limit: number): Promise<ServiceHit[]> {
+    return this.search.searchServices(query, { limit });
   }
 
   /** The countries where a service is sold, with the best price and total stock, cheapest first. */

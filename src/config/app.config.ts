@@ -1,5 +1,47 @@
+import { createHmac } from 'node:crypto';
+import type { SearchConfig } from '../catalog/search';
+import type { HealthSettings } from '../providers/health';
 import { loadProviders, type ProviderConfig } from './providers.config';
-import { parseEnv, type Env } from './env.schema';
+import { ConfigError, parseEnv, type Env } from './env.schema';
+
+/** `points` requests per `windowSeconds` per key (IP, user …). */
+export interface RateLimitRule {
+  points: number;
+  windowSeconds: number;
+}
+
+/** Accounts, tokens and request protection (src/auth, src/http/middleware); see docs/auth.md. */
+export interface SecurityConfig {
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  cookieSecure: boolean;
+  csrfSecret: string;
+  corsOrigins: readonly string[];
+  emailVerificationTtlSeconds: number;
+  passwordResetTtlSeconds: number;
+  signatureToleranceSeconds: number;
+  /** Where links in e-mails point (the web app). */
+  publicUrl: string;
+  rateLimits: {
+    enabled: boolean;
+    prefix: string;
+    /** Every /api request, per client IP. */
+    ip: RateLimitRule;
+    /** Every authenticated request, per user (web session or API key alike). */
+    user: RateLimitRule;
+    /** Login, registration, password reset and e-mail verification, per IP. */
+    login: RateLimitRule;
+    /** Purchases (POST /api/numbers, POST /api/v1/numbers), per user. */
+    purchase: RateLimitRule;
+  };
+  loginLockout: {
+    maxFailures: number;
+    maxFailuresPerEmail: number;
+    windowSeconds: number;
+    lockoutSeconds: number;
+    maxLockoutSeconds: number;
+  };
+}
 
 export interface AppConfig {
   env: Readonly<Env>;
@@ -13,14 +55,77 @@ export interface AppConfig {
     jsonBodyBytes: string;
     catalogPageSize: number;
   };
+  /** Catalog search engine (src/catalog/search). */
+  search: SearchConfig;
+  /** Provider health windows and circuit breaker (src/providers/health.ts); the container adds probeTimeoutMs from the providers' timeouts. */
+  health: Partial<HealthSettings>;
+  security: SecurityConfig;
+}
+
+function securityConfig(env: Env): SecurityConfig {
+  return {
+    accessTokenTtlSeconds: env.JWT_TTL_SECONDS,
+    refreshTokenTtlSeconds: env.REFRESH_TOKEN_TTL_SECONDS,
+    cookieSecure: env.AUTH_COOKIE_SECURE ?? true,
+    csrfSecret: env.CSRF_SECRET ?? createHmac('sha256', env.JWT_SECRET).update('simgate-csrf').digest('hex'),
+    corsOrigins: env.CORS_ORIGINS.split(',').map((o) => o.trim().replace(/\/$/, '')).filter(Boolean),
+    emailVerificationTtlSeconds: env.EMAIL_VERIFICATION_TTL_SECONDS,
+    passwordResetTtlSeconds: env.PASSWORD_RESET_TTL_SECONDS,
+    signatureToleranceSeconds: env.SIGNATURE_TOLERANCE_SECONDS,
+    publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, ''),
+    rateLimits: {
+      enabled: env.RATE_LIMIT_ENABLED,
+      prefix: env.RATE_LIMIT_PREFIX,
+      ip: { points: env.RATE_LIMIT_IP_POINTS, windowSeconds: env.RATE_LIMIT_IP_WINDOW_SECONDS },
+      user: { points: env.RATE_LIMIT_USER_POINTS, windowSeconds: env.RATE_LIMIT_USER_WINDOW_SECONDS },
+      login: { points: env.RATE_LIMIT_LOGIN_POINTS, windowSeconds: env.RATE_LIMIT_LOGIN_WINDOW_SECONDS },
+      purchase: { points: env.RATE_LIMIT_PURCHASE_POINTS, windowSeconds: env.RATE_LIMIT_PURCHASE_WINDOW_SECONDS },
+    },
+    loginLockout: {
+      maxFailures: env.LOGIN_MAX_FAILURES,
+      maxFailuresPerEmail: env.LOGIN_MAX_FAILURES_PER_EMAIL,
+      windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS,
+      lockoutSeconds: env.LOGIN_LOCKOUT_SECONDS,
+      maxLockoutSeconds: Math.max(env.LOGIN_LOCKOUT_MAX_SECONDS, env.LOGIN_LOCKOUT_SECONDS),
+    },
+  };
 }
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<AppConfig> {
-  const env = parseEnv(source);
+  // The environment and PROVIDERS_JSON are both checked before failing: one ConfigError lists every problem.
+  const problems: string[] = [];
+  const env = collectProblems(problems, () => parseEnv(source));
+  const providers = collectProblems(problems, () => loadProviders({ PROVIDERS_JSON: source.PROVIDERS_JSON, SIMULATOR_PORT: env?.SIMULATOR_PORT ?? 0 }));
+  if (!env || !providers) throw new ConfigError(problems);
   return Object.freeze({
     env,
-    providers: Object.freeze(loadProviders(env)),
+    providers: Object.freeze(providers),
     activation: { pollInitialMs: env.POLL_INITIAL_MS, pollMaxMs: Math.max(env.POLL_MAX_MS, env.POLL_INITIAL_MS) },
     limits: { jsonBodyBytes: '64kb', catalogPageSize: 50 },
+    search: Object.freeze({
+      engine: env.SEARCH_ENGINE,
+      meili: env.MEILI_URL ? { url: env.MEILI_URL, apiKey: env.MEILI_API_KEY, indexPrefix: env.MEILI_INDEX_PREFIX } : undefined,
+    }),
+    health: Object.freeze({
+      keyPrefix: env.HEALTH_KEY_PREFIX,
+      callWindowMinutes: env.HEALTH_WINDOW_MINUTES,
+      errorRateThreshold: env.HEALTH_ERROR_RATE_THRESHOLD,
+      minCalls: env.HEALTH_MIN_CALLS,
+      consecutiveFailures: env.HEALTH_CONSECUTIVE_FAILURES,
+      cooldownMs: env.HEALTH_COOLDOWN_MS,
+      successPrior: env.HEALTH_SUCCESS_PRIOR,
+      priorWeight: env.HEALTH_PRIOR_WEIGHT,
+    }),
+    security: Object.freeze(securityConfig(env)),
   });
+}
+
+function collectProblems<T>(problems: string[], parse: () => T): T | null {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+    return null;
+  }
 }

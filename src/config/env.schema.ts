@@ -34,7 +34,39 @@ export const envSchema = z
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').default('dev-only-secret-change-me-in-production-0123456789'),
     JWT_ISSUER: z.string().min(1).default('simgate'),
     JWT_AUDIENCE: z.string().min(1).default('simgate-api'),
-    JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+    /** Access tokens are short-lived; the refresh cookie (below) gets a new one. */
+    JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+
+    // ── Accounts and request security (src/auth, src/http/middleware; see docs/auth.md) ──
+    REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(90 * 86_400).default(14 * 86_400),
+    /** Secure flag of the auth cookies; `false` only for plain-http localhost development (refused in production). */
+    AUTH_COOKIE_SECURE: bool.optional(),
+    /** HMAC secret of the CSRF double-submit tokens; derived from JWT_SECRET when unset. */
+    CSRF_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** Comma-separated origins allowed to call the API from a browser (CORS); empty = same origin only. */
+    CORS_ORIGINS: z.string().default(''),
+    EMAIL_VERIFICATION_TTL_SECONDS: z.coerce.number().int().min(1).default(86_400),
+    PASSWORD_RESET_TTL_SECONDS: z.coerce.number().int().min(1).default(3600),
+    /** Partner request signatures are accepted within ± this many seconds of the server clock. */
+    SIGNATURE_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
+    /** Rate limits (Redis, shared by every API process): points per window, per key. */
+    RATE_LIMIT_ENABLED: bool.default(true),
+    RATE_LIMIT_PREFIX: z.string().min(1).default('sg:rl'),
+    RATE_LIMIT_IP_POINTS: z.coerce.number().int().min(1).default(1200),
+    RATE_LIMIT_IP_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
+    RATE_LIMIT_USER_POINTS: z.coerce.number().int().min(1).default(600),
+    RATE_LIMIT_USER_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
+    RATE_LIMIT_LOGIN_POINTS: z.coerce.number().int().min(1).default(20),
+    RATE_LIMIT_LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
+    RATE_LIMIT_PURCHASE_POINTS: z.coerce.number().int().min(1).default(30),
+    RATE_LIMIT_PURCHASE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
+    /** Login lockout: failures per e-mail + IP, and per e-mail from anywhere, within the window. */
+    LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
+    LOGIN_MAX_FAILURES_PER_EMAIL: z.coerce.number().int().min(1).default(20),
+    LOGIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+    /** First lockout; each further lockout of the same e-mail within a day doubles it, up to the max. */
+    LOGIN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).default(300),
+    LOGIN_LOCKOUT_MAX_SECONDS: z.coerce.number().int().min(1).default(86_400),
 
     PROVIDER_WEBHOOK_SECRET: z.string().min(16).default('dev-provider-webhook-secret'),
     /** `<version>:<base64 32-byte key>[,…]`: AES-256-GCM keys for secrets at rest; the highest version encrypts. */
@@ -50,11 +82,31 @@ export const envSchema = z
     SEARCH_ENGINE: z.enum(['postgres', 'meilisearch']).default('postgres'),
     MEILI_URL: z.url().optional(),
     MEILI_API_KEY: z.string().optional(),
+    /** Index uid prefix: `<prefix>services`, `<prefix>countries` (tests and benches use their own). */
+    MEILI_INDEX_PREFIX: z.string().regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and - only').default('simgate_'),
+
+    // ── Provider health and circuit breaker (src/providers/health.ts) ──
+    HEALTH_KEY_PREFIX: z.string().min(1).default('simgate:health:'),
+    /** Call outcomes are judged over this many one-minute buckets. */
+    HEALTH_WINDOW_MINUTES: z.coerce.number().int().min(1).max(120).default(10),
+    /** The breaker opens when the window's error rate exceeds this (0..1) over at least HEALTH_MIN_CALLS calls … */
+    HEALTH_ERROR_RATE_THRESHOLD: z.coerce.number().gt(0).lt(1).default(0.5),
+    HEALTH_MIN_CALLS: z.coerce.number().int().min(1).default(20),
+    /** … or after this many transient failures in a row. */
+    HEALTH_CONSECUTIVE_FAILURES: z.coerce.number().int().min(1).default(5),
+    /** How long an open breaker stays open before one probe is let through. */
+    HEALTH_COOLDOWN_MS: z.coerce.number().int().min(100).default(30_000),
+    /** Assumed success rate (SMS received ÷ numbers bought) of a route with no history, and its weight in purchases. */
+    HEALTH_SUCCESS_PRIOR: z.coerce.number().gt(0).max(1).default(0.8),
+    HEALTH_PRIOR_WEIGHT: z.coerce.number().int().min(0).default(5),
 
     ADMIN_EMAIL: z.email().default('admin@simgate.local'),
     ADMIN_PASSWORD: z.string().min(8).default('admin-password'),
   })
   .superRefine((env, ctx) => {
+    if (env.AUTH_COOKIE_SECURE === false && env.PUBLIC_URL && !/^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?(\/|$)/.test(env.PUBLIC_URL)) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_COOKIE_SECURE'], message: 'can be false only when PUBLIC_URL is http://localhost' });
+    }
     if (env.NODE_ENV !== 'production') return;
     if (env.JWT_SECRET.startsWith('dev-only-')) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'must be set in production' });
@@ -65,10 +117,19 @@ export const envSchema = z
     if (!env.SECRETS_KEYS) {
       ctx.addIssue({ code: 'custom', path: ['SECRETS_KEYS'], message: 'must be set in production' });
     }
+    if (env.AUTH_COOKIE_SECURE === false) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_COOKIE_SECURE'], message: 'cannot be false in production (plain-http localhost development only)' });
+    }
+    if (!env.RATE_LIMIT_ENABLED) {
+      ctx.addIssue({ code: 'custom', path: ['RATE_LIMIT_ENABLED'], message: 'cannot be false in production' });
+    }
     if (env.SEARCH_ENGINE === 'meilisearch' && !env.MEILI_URL) {
       ctx.addIssue({ code: 'custom', path: ['MEILI_URL'], message: 'required when SEARCH_ENGINE=meilisearch' });
     }
-  });
+    // Run even when a variable above failed, so these problems are listed with the others, not
+    // only after the first ones are fixed. Env values are strings, so a field that failed still
+    // holds its (string) input and every check above stays safe.
+  }, { when: () => true });
 
 export type Env = z.infer<typeof envSchema>;
 

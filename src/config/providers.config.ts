@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Env } from './env.schema';
+import { ConfigError, type Env } from './env.schema';
 
 /**
  * Upstream providers come from configuration: an SMS-Activate-protocol provider (HeroSMS,
@@ -8,8 +8,9 @@ import type { Env } from './env.schema';
 export const providerConfigSchema = z.object({
   id: z.string().regex(/^[a-z0-9-]{2,40}$/, 'lower-case letters, digits and dashes'),
   displayName: z.string().min(1),
-  protocol: z.literal('SMS_ACTIVATE'),
-  /** Full handler_api URL, e.g. https://hero-sms.com/stubs/handler_api.php */
+  /** SMS_ACTIVATE: the handler_api family (SMS-Activate, HeroSMS, clones); FIVESIM: 5sim.net v1. */
+  protocol: z.enum(['SMS_ACTIVATE', 'FIVESIM']),
+  /** SMS_ACTIVATE: the full handler_api URL, e.g. https://hero-sms.com/stubs/handler_api.php; FIVESIM: the v1 root, e.g. https://5sim.net/v1 */
   baseUrl: z.url(),
   apiKey: z.string().min(1),
   /** USD per one unit of the provider's currency, as a decimal string ("1" for USD, "0.0108" for RUB). */
@@ -20,8 +21,8 @@ export const providerConfigSchema = z.object({
   /** The provider refuses cancellation before this (EARLY_CANCEL_DENIED). */
   minCancelSeconds: z.number().int().min(0).default(120),
   requestTimeoutMs: z.number().int().min(100).default(10_000),
-  /** Which country numbering the provider uses: SMS-Activate's (Russia = 0) or HeroSMS's (Russia = 222). */
-  countryIds: z.enum(['sms-activate', 'herosms']).default('sms-activate'),
+  /** Which country (and service) naming the provider uses: SMS-Activate's (Russia = 0), HeroSMS's (Russia = 222) or 5sim's slugs (`russia`, `telegram`). */
+  countryIds: z.enum(['sms-activate', 'herosms', 'fivesim']).default('sms-activate'),
 });
 
 export type ProviderConfig = z.infer<typeof providerConfigSchema>;
@@ -49,17 +50,32 @@ export function simulatorProviders(simulatorBaseUrl: string): ProviderConfig[] {
   ];
 }
 
+/** At least one provider, each id once (ids key the registry, offers and activations). */
+const providerListSchema = z
+  .array(providerConfigSchema)
+  .min(1, 'must list at least one provider')
+  .superRefine((providers, ctx) => {
+    const seen = new Set<string>();
+    providers.forEach((provider, index) => {
+      if (seen.has(provider.id)) ctx.addIssue({ code: 'custom', path: [index, 'id'], message: `duplicate provider id "${provider.id}"` });
+      seen.add(provider.id);
+    });
+  });
+
+/** The configured providers; a bad PROVIDERS_JSON is a ConfigError naming every problem (never echoing the JSON: it holds API keys). */
 export function loadProviders(env: Pick<Env, 'PROVIDERS_JSON' | 'SIMULATOR_PORT'>): ProviderConfig[] {
   if (!env.PROVIDERS_JSON) return simulatorProviders(`http://127.0.0.1:${env.SIMULATOR_PORT}`);
   let raw: unknown;
   try {
     raw = JSON.parse(env.PROVIDERS_JSON);
   } catch {
-    throw new Error('PROVIDERS_JSON: not valid JSON');
+    throw new ConfigError(['PROVIDERS_JSON: not valid JSON']);
   }
-  const parsed = z.array(providerConfigSchema).min(1).safeParse(raw);
+  const parsed = providerListSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new Error(`PROVIDERS_JSON: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `PROVIDERS_JSON${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}: ${i.message}`),
+    );
   }
   return parsed.data;
 }

@@ -1,5 +1,6 @@
 import type { ProviderConfig } from '../config/providers.config';
 import type { Db } from '../db/client';
+import { FivesimAdapter } from './fivesim.adapter';
 import { SmsActivateAdapter } from './sms-activate.adapter';
 import type { ProviderAdapter } from './types';
 
@@ -24,7 +25,8 @@ export class UnknownProviderError extends Error {
 export function createProviderRegistry(configs: readonly ProviderConfig[]): ProviderRegistry {
   const providers = new Map<string, RegisteredProvider>();
   for (const config of configs) {
-    const adapter = new SmsActivateAdapter({ id: config.id, baseUrl: config.baseUrl, apiKey: config.apiKey, timeoutMs: config.requestTimeoutMs });
+    const options = { id: config.id, baseUrl: config.baseUrl, apiKey: config.apiKey, timeoutMs: config.requestTimeoutMs };
+    const adapter: ProviderAdapter = config.protocol === 'FIVESIM' ? new FivesimAdapter(options) : new SmsActivateAdapter(options);
     providers.set(config.id, { config, adapter });
   }
   return {

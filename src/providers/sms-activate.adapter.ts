@@ -3,15 +3,28 @@ import type { Logger } from '../lib/logger';
 import { decimalToMicros, formatUsd } from '../lib/money';
 import { errorForToken } from './sms-activate/errors';
 import { parseReply, type Reply } from './sms-activate/reply';
-import { activeActivationsSchema, numberV2Schema, pricesSchema } from './sms-activate/schemas';
+import {
+  activeActivationsSchema,
+  countriesSchema,
+  numberV2Schema,
+  pricesSchema,
+  servicesListSchema,
+  statusV2Schema,
+  topCountriesSchema,
+} from './sms-activate/schemas';
 import {
   ProviderError,
   type BuyRequest,
   type ProviderAdapter,
   type PurchasedNumber,
+  type SmsActivateExtras,
   type UpstreamActivation,
+  type UpstreamCountry,
   type UpstreamPrice,
+  type UpstreamService,
   type UpstreamStatus,
+  type UpstreamStatusV2,
+  type UpstreamTopCountry,
 } from './types';
 
 export interface SmsActivateAdapterOptions {
@@ -31,7 +44,7 @@ export interface SmsActivateAdapterOptions {
  * workflow what to do next. Both error styles are understood — classic bare tokens with HTTP
  * 200 and HeroSMS's status-coded JSON — so one adapter serves every provider of the family.
  */
-export class SmsActivateAdapter implements ProviderAdapter {
+export class SmsActivateAdapter implements ProviderAdapter, SmsActivateExtras {
   readonly id: string;
   private readonly baseUrl: string;
   private readonly apiKey: string;
@@ -136,6 +149,66 @@ export class SmsActivateAdapter implements ProviderAdapter {
       codes: activation.smsCode == null ? [] : Array.isArray(activation.smsCode) ? activation.smsCode : [activation.smsCode],
       text: activation.smsText ?? null,
     }));
+  }
+
+  /**
+   * getStatusV2: the latest SMS and call with their texts (getStatus has only the code). Some
+   * providers answer it with the getStatus tokens instead of JSON; those are understood too.
+   */
+  async getStatusV2(upstreamId: string): Promise<UpstreamStatusV2> {
+    const reply = await this.call('getStatusV2', { id: upstreamId });
+    if (reply.type === 'token') {
+      switch (reply.name) {
+        case 'STATUS_CANCEL':
+          return { state: 'CANCELLED' };
+        case 'STATUS_WAIT_CODE':
+        case 'STATUS_WAIT_RESEND':
+        case 'STATUS_WAIT_RETRY':
+          return { state: 'ACTIVE', verificationType: null, sms: null, call: null };
+        case 'STATUS_OK':
+          return { state: 'ACTIVE', verificationType: null, sms: { code: reply.value ?? '', text: null, receivedAt: null }, call: null };
+      }
+      throw this.unexpected(reply, 'getStatusV2');
+    }
+    const status = this.json(reply, statusV2Schema, 'getStatusV2');
+    const sms = status.sms && (status.sms.code || status.sms.text) ? { code: status.sms.code ?? '', text: status.sms.text ?? null, receivedAt: status.sms.dateTime ?? null } : null;
+    const call =
+      status.call && (status.call.code || status.call.text)
+        ? { code: status.call.code ?? '', text: status.call.text ?? null, from: status.call.from ?? null, receivedAt: status.call.dateTime ?? null, url: status.call.url ?? null }
+        : null;
+    return { state: 'ACTIVE', verificationType: status.verificationType ?? null, sms, call };
+  }
+
+  /** getTopCountriesByService for one service, best first; `freePrice` adds each country's price ladder. */
+  async getTopCountriesByService(service: string, options: { freePrice?: boolean } = {}): Promise<UpstreamTopCountry[]> {
+    const params: Record<string, string> = { service };
+    if (options.freePrice) params.freePrice = 'true';
+    const rows = this.json(await this.call('getTopCountriesByService', params), topCountriesSchema, 'getTopCountriesByService');
+    return rows.map((row) => ({
+      country: row.country,
+      stock: row.count,
+      costMicros: this.micros(row.price, 'getTopCountriesByService'),
+      retailMicros: row.retail_price == null ? null : this.micros(row.retail_price, 'getTopCountriesByService'),
+      freePrices:
+        row.freePriceMap == null
+          ? null
+          : Object.entries(row.freePriceMap)
+              .map(([price, stock]) => ({ costMicros: this.micros(price, 'getTopCountriesByService'), stock }))
+              .sort((a, b) => (a.costMicros < b.costMicros ? -1 : a.costMicros > b.costMicros ? 1 : 0)),
+    }));
+  }
+
+  async getCountries(): Promise<UpstreamCountry[]> {
+    const countries = this.json(await this.call('getCountries'), countriesSchema, 'getCountries');
+    return countries.map((country) => ({ id: country.id, nameEn: country.eng ?? country.id, nameRu: country.rus ?? null, visible: country.visible ?? true }));
+  }
+
+  async getServicesList(options: { country?: string; lang?: string } = {}): Promise<UpstreamService[]> {
+    const params: Record<string, string> = {};
+    if (options.country) params.country = options.country;
+    if (options.lang) params.lang = options.lang;
+    const { services } = this.json(await this.call('getServicesList', params), servicesListSchema, 'getServicesList');
+    return services;
   }
 
   private async setStatus(upstreamId: string, status: string, accepted: readonly string[]): Promise<void> {

@@ -1,10 +1,11 @@
 /**
  * What SimGate needs from any upstream: one interface, one adapter per wire protocol
- * (sms-activate.adapter.ts today; 5sim next). Amounts are micro-units of the provider's own
- * currency; catalog sync converts them to USD micros once (src/lib/money.ts).
+ * (sms-activate.adapter.ts for the handler_api family, fivesim.adapter.ts for 5sim). Amounts are
+ * micro-units of the provider's own currency; catalog sync converts them to USD micros once
+ * (src/lib/money.ts).
  */
 export interface BuyRequest {
-  /** The provider's own service code (`tg`) and country id (`6`), as stored on the offer. */
+  /** The provider's own service code and country id, as stored on the offer: `tg` and `6` on handler_api, `telegram` and `england` on 5sim. */
   service: string;
   country: string;
   /** Ceiling in provider-currency micros; the provider refuses with WRONG_MAX_PRICE above it. */
@@ -53,6 +54,50 @@ export interface ProviderAdapter {
   getPrices(filter?: { service?: string; country?: string }): Promise<UpstreamPrice[]>;
   getBalance(): Promise<bigint>;
   getActiveActivations(): Promise<UpstreamActivation[]>;
+}
+
+/** getStatusV2 (spec 2.6), normalised: the latest SMS and voice call, or the activation's end. */
+export type UpstreamStatusV2 =
+  | { state: 'CANCELLED' }
+  | {
+      state: 'ACTIVE';
+      /** The provider's own number for how the code is delivered (0 = SMS on the simulator); null when not said. */
+      verificationType: number | null;
+      sms: { code: string; text: string | null; receivedAt: string | null } | null;
+      call: { code: string; text: string | null; from: string | null; receivedAt: string | null; url: string | null } | null;
+    };
+
+/** One row of getTopCountriesByService, in the provider's order (best first). */
+export interface UpstreamTopCountry {
+  country: string;
+  stock: number;
+  costMicros: bigint;
+  retailMicros: bigint | null;
+  /** With `freePrice`: how many numbers sell at which price, cheapest first; null when not asked or not given. */
+  freePrices: Array<{ costMicros: bigint; stock: number }> | null;
+}
+
+export interface UpstreamCountry {
+  id: string;
+  nameEn: string;
+  nameRu: string | null;
+  visible: boolean;
+}
+
+export interface UpstreamService {
+  code: string;
+  name: string;
+}
+
+/**
+ * What the handler_api family offers beyond ProviderAdapter (SmsActivateAdapter implements it).
+ * Optional on purpose: 5sim has no such calls, and the workflow never needs them.
+ */
+export interface SmsActivateExtras {
+  getStatusV2(upstreamId: string): Promise<UpstreamStatusV2>;
+  getTopCountriesByService(service: string, options?: { freePrice?: boolean }): Promise<UpstreamTopCountry[]>;
+  getCountries(): Promise<UpstreamCountry[]>;
+  getServicesList(options?: { country?: string; lang?: string }): Promise<UpstreamService[]>;
 }
 
 /**

@@ -3,9 +3,15 @@ import { createRandom } from './random';
 
 /**
  * What one simulated provider sells: its services, its countries (in its own numbering) and an
- * offer — stock and price — per (service, country). Prices are provider-currency micros.
+ * offer — stock and price — per (service, country), or per (product, country, operator) for 5sim.
+ * Prices are provider-currency micros.
+ *
+ * Schemes: `sms-activate` and `herosms` key services by SMS-Activate code (`tg`) and countries by
+ * numeric id (`6`, Russia `0` vs `222`); `fivesim` keys them by 5sim slug (`telegram`, `england`)
+ * and adds the operator dimension 5sim prices by.
  */
-export type CountryScheme = 'sms-activate' | 'herosms';
+export type CountryScheme = 'sms-activate' | 'herosms' | 'fivesim';
+type NumericScheme = Exclude<CountryScheme, 'fivesim'>;
 
 export interface SimService {
   code: string;
@@ -26,8 +32,12 @@ export interface SimCountry {
 export interface Offer {
   service: string;
   country: string;
+  /** 5sim only: the operator selling this (product, country) pair. handler_api offers have none. */
+  operator?: string;
   stock: number;
   priceMicros: bigint;
+  /** 5sim only: the operator's delivery success %, or null where 5sim does not know it (the key is then absent, spec 1.5). */
+  rate?: number | null;
 }
 
 /** The services people actually buy (spec 2.8), in SMS-Activate codes. */
@@ -56,7 +66,24 @@ const OUT_OF_STOCK_RATE = 0.08;
 /** Reference rows carry more fields than reference-data.ts types; these are the ones used here. */
 type CountryRow = ReferenceCountry & { smsActivateName?: string | null; smsActivateNameRu?: string | null };
 
-export const offerKey = (service: string, country: string) => `${service}:${country}`;
+export const offerKey = (service: string, country: string, operator?: string) =>
+  operator === undefined ? `${service}:${country}` : `${service}:${country}:${operator}`;
+
+/**
+ * 5sim operator names per ISO country: real ones where 5sim lists them, plus its `virtualNN`
+ * pools. Elsewhere only virtual operators, which is what 5sim mostly sells.
+ */
+const FIVESIM_OPERATORS: Record<string, readonly string[]> = {
+  RU: ['mts', 'beeline', 'megafon', 'tele2', 'virtual4'],
+  KZ: ['beeline', 'tele2', 'activ', 'virtual4'],
+  UA: ['kyivstar', 'vodafone', 'lifecell', 'virtual4'],
+  ID: ['telkomsel', 'indosat', 'axis', 'three', 'virtual4'],
+  GB: ['virtual21', 'virtual38', 'virtual53', 'ee', 'vodafone'],
+  US: ['virtual21', 'virtual38', 'virtual53', 'tmobile'],
+};
+const FIVESIM_DEFAULT_OPERATORS = ['virtual21', 'virtual38', 'virtual4', 'virtual53'];
+/** Share of 5sim operators whose `rate` is unknown (absent from /guest/prices). */
+const NO_RATE_RATE = 0.25;
 
 export class Catalog {
   constructor(readonly scheme: CountryScheme) {}
@@ -65,31 +92,45 @@ export class Catalog {
   readonly countries = new Map<string, SimCountry>();
   private readonly offers = new Map<string, Offer>();
 
-  offer(service: string, country: string): Offer | undefined {
-    return this.offers.get(offerKey(service, country));
+  /** The offer for a pair; on a 5sim catalog, for one operator of the pair. */
+  offer(service: string, country: string, operator?: string): Offer | undefined {
+    return this.offers.get(offerKey(service, country, operator));
   }
 
   /** Adds or replaces an offer; a service or country not yet known becomes known (from the reference data when it can). */
   setOffer(offer: Offer): Offer {
-    if (!this.services.has(offer.service)) this.services.set(offer.service, lookupService(offer.service));
+    if (!this.services.has(offer.service)) this.services.set(offer.service, lookupService(offer.service, this.scheme));
     if (!this.countries.has(offer.country)) this.countries.set(offer.country, countryByProviderId(offer.country, this.scheme));
     const stored = { ...offer };
-    this.offers.set(offerKey(offer.service, offer.country), stored);
+    this.offers.set(offerKey(offer.service, offer.country, offer.operator), stored);
     return stored;
   }
 
-  listOffers(filter: { service?: string; country?: string } = {}): Offer[] {
+  deleteOffer(offer: Pick<Offer, 'service' | 'country' | 'operator'>): void {
+    this.offers.delete(offerKey(offer.service, offer.country, offer.operator));
+  }
+
+  listOffers(filter: { service?: string; country?: string; operator?: string } = {}): Offer[] {
     return [...this.offers.values()].filter(
-      (offer) => (filter.service === undefined || offer.service === filter.service) && (filter.country === undefined || offer.country === filter.country),
+      (offer) =>
+        (filter.service === undefined || offer.service === filter.service) &&
+        (filter.country === undefined || offer.country === filter.country) &&
+        (filter.operator === undefined || offer.operator === filter.operator),
     );
+  }
+
+  /** 5sim: the operators a country's offers name, in catalog order. */
+  operatorsIn(country: string): string[] {
+    return [...new Set(this.listOffers({ country }).flatMap((offer) => (offer.operator === undefined ? [] : [offer.operator])))];
   }
 }
 
 /** Builds a tenant's catalog from its seed: same seed, same catalog, byte for byte. */
 export function seedCatalog(seed: number, scheme: CountryScheme): Catalog {
+  if (scheme === 'fivesim') return fivesimCatalog(seedCatalog(seed, 'sms-activate'), seed);
   const random = createRandom(seed);
   const catalog = new Catalog(scheme);
-  for (const code of TOP_SERVICES) catalog.services.set(code, lookupService(code));
+  for (const code of TOP_SERVICES) catalog.services.set(code, lookupService(code, scheme));
   for (const id of TOP_COUNTRIES) {
     const country = countryBySmsActivateId(id, scheme);
     if (country) catalog.countries.set(country.id, country);
@@ -114,14 +155,63 @@ export function seedCatalog(seed: number, scheme: CountryScheme): Catalog {
   return catalog;
 }
 
-function lookupService(code: string): SimService {
-  const row = referenceServices.find((service) => service.smsActivateCode === code);
+/**
+ * The 5sim view of an SMS-Activate catalog drawn from the same seed: only services and countries
+ * that have a 5sim slug, each sold pair split over one to three operators. The first operator
+ * keeps the pair's seeded price and stock, the others cost more, so the cheapest operator of a
+ * pair is what the handler_api tenant with the same seed would charge.
+ */
+function fivesimCatalog(base: Catalog, seed: number): Catalog {
+  // A separate stream: the operator split must not shift anything the base catalog drew.
+  const random = createRandom(seed ^ 0x2545f491);
+  const catalog = new Catalog('fivesim');
+  const products = new Map<string, string>();
+  for (const code of base.services.keys()) {
+    const product = referenceServices.find((service) => service.smsActivateCode === code)?.fiveSimProduct;
+    if (!product) continue;
+    products.set(code, product);
+    catalog.services.set(product, lookupService(product, 'fivesim'));
+  }
+  const slugs = new Map<string, string>();
+  for (const country of base.countries.values()) {
+    // "USA (virtual)" is an SMS-Activate alias of the US, which 5sim lists once.
+    if (country.id === String(USA_VIRTUAL)) continue;
+    const row = countryRows.find((candidate) => String(candidate.smsActivateId) === country.id);
+    if (!row?.fiveSimSlug) continue;
+    slugs.set(country.id, row.fiveSimSlug);
+    catalog.countries.set(row.fiveSimSlug, toFivesimCountry(row));
+  }
+  for (const offer of base.listOffers()) {
+    const product = products.get(offer.service);
+    const slug = slugs.get(offer.country);
+    if (!product || !slug) continue;
+    const pool = [...(FIVESIM_OPERATORS[catalog.countries.get(slug)!.iso2] ?? FIVESIM_DEFAULT_OPERATORS)];
+    const count = random.int(1, 3);
+    for (let i = 0; i < count; i++) {
+      const operator = pool.splice(random.int(0, pool.length - 1), 1)[0];
+      const rate = random.next() < NO_RATE_RATE ? null : random.int(200, 1000) / 10;
+      const priceMicros = i === 0 ? offer.priceMicros : offer.priceMicros + BigInt(random.int(1, 300)) * 1000n;
+      const stock = i === 0 ? offer.stock : random.int(0, 3000);
+      catalog.setOffer({ service: product, country: slug, operator, stock, priceMicros, rate });
+    }
+  }
+  return catalog;
+}
+
+function lookupService(code: string, scheme: CountryScheme): SimService {
+  const row = referenceServices.find((service) => (scheme === 'fivesim' ? service.fiveSimProduct : service.smsActivateCode) === code);
   return { code, name: row?.name ?? code };
+}
+
+type FivesimCountryRow = CountryRow & { fiveSimName?: string | null };
+
+function toFivesimCountry(row: FivesimCountryRow): SimCountry {
+  return { id: row.fiveSimSlug!, iso2: row.iso2, name: row.fiveSimName ?? row.name, nameRu: row.smsActivateNameRu ?? '', dial: row.dial, visible: true };
 }
 
 const countryRows = referenceCountries as CountryRow[];
 
-function countryBySmsActivateId(smsActivateId: number, scheme: CountryScheme): SimCountry | undefined {
+function countryBySmsActivateId(smsActivateId: number, scheme: NumericScheme): SimCountry | undefined {
   if (smsActivateId === USA_VIRTUAL) {
     if (scheme === 'herosms') return undefined;
     const usa = countryRows.find((row) => row.altSmsActivateIds?.includes(USA_VIRTUAL));
@@ -133,11 +223,15 @@ function countryBySmsActivateId(smsActivateId: number, scheme: CountryScheme): S
 
 /** A country added at runtime (control API): the reference row when the id is known, else a placeholder. */
 function countryByProviderId(id: string, scheme: CountryScheme): SimCountry {
+  if (scheme === 'fivesim') {
+    const row = countryRows.find((country) => country.fiveSimSlug === id);
+    return row ? toFivesimCountry(row) : { id, iso2: '', name: id, nameRu: '', dial: '999', visible: true };
+  }
   const row = countryRows.find((country) => String(scheme === 'herosms' ? country.heroSmsId : country.smsActivateId) === id);
   return (row && toSimCountry(row, scheme)) ?? { id, iso2: '', name: `Country ${id}`, nameRu: '', dial: '999', visible: true };
 }
 
-function toSimCountry(row: CountryRow, scheme: CountryScheme): SimCountry | undefined {
+function toSimCountry(row: CountryRow, scheme: NumericScheme): SimCountry | undefined {
   const id = scheme === 'herosms' ? row.heroSmsId : row.smsActivateId;
   if (id == null) return undefined;
   return {

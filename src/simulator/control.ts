@@ -5,15 +5,20 @@ import type { Logger } from '../lib/logger';
 import { decimalToMicros } from '../lib/money';
 import type { Offer } from './catalog';
 import type { SimClock } from './clock';
-import { formatAmount, type SimActivation, type SimTenant } from './tenant';
+import { FivesimTenant } from './fivesim/tenant';
+import { scenarioSchema } from './scenarios';
+import { formatAmount, type SimOrder } from './tenant-base';
+import type { AnyTenant } from './tenants';
 
 /**
  * The simulator's control API, mounted at /control: what tests and demos use to script a
- * provider (stock, prices, balance, faults, SMS arrivals, time). A dev tool bound to
+ * provider (stock, prices, balance, faults, scenarios, SMS arrivals, time). A dev tool bound to
  * 127.0.0.1, so no auth; every body is validated and a bad one gets a 400 naming the problem.
+ * Every route works for handler_api and 5sim tenants alike; offers and activations are named in
+ * the tenant's own codes (`tg`/`6`, or `telegram`/`england` plus an operator on 5sim).
  */
 export interface ControlContext {
-  tenants: ReadonlyMap<string, SimTenant>;
+  tenants: ReadonlyMap<string, AnyTenant>;
   clock: SimClock;
   /** Settles every tenant against the clock (after the clock moves). */
   sweep(): void;
@@ -34,7 +39,14 @@ const autoSmsSchema = z
 
 const schemas = {
   clock: z.strictObject({ advanceMs: z.number().int().min(0) }),
-  offer: z.strictObject({ stock: z.number().int().min(0).optional(), price: amount.optional() }),
+  offer: z.strictObject({
+    stock: z.number().int().min(0).optional(),
+    price: amount.optional(),
+    /** 5sim only: the operator this offer is for (see the route). */
+    operator: z.string().regex(/^[a-z0-9]{1,40}$/, 'a lower-case 5sim operator name').optional(),
+    /** 5sim only: delivery success %, null for "unknown" (absent from /guest/prices). */
+    rate: z.number().min(0).max(100).nullable().optional(),
+  }),
   balance: z.strictObject({ balance: amount }),
   fault: z.strictObject({
     action: z.string().min(1).optional(),
@@ -44,6 +56,7 @@ const schemas = {
       z.strictObject({ token: z.string().regex(/^[A-Z_]+(:.*)?$/, 'a handler_api token such as ERROR_SQL') }),
       z.strictObject({ latencyMs: z.number().int().min(0).max(60_000) }),
       z.strictObject({ hangUp: z.literal(true) }),
+      z.strictObject({ hangUpAfterMs: z.number().int().min(1).max(120_000) }),
     ]),
   }),
   settings: z.strictObject({
@@ -52,6 +65,10 @@ const schemas = {
     minCancelMs: z.number().int().min(0).optional(),
     lifetimeMs: z.number().int().min(1).optional(),
     latencyMs: z.number().int().min(0).max(60_000).optional(),
+    /** 5sim only. */
+    allocationDelayMs: z.number().int().min(0).optional(),
+    /** 5sim only; null lifts the limit. */
+    rateLimitPerSecond: z.number().int().min(1).nullable().optional(),
   }),
   sms: z.strictObject({ code: z.string().min(1).max(32), text: z.string().min(1).max(1000).optional() }),
 };
@@ -70,13 +87,13 @@ export function controlRouter(context: ControlContext): Router {
   const router = Router();
   router.use(express.json({ limit: '64kb' }));
 
-  const tenantOf = (req: Request): SimTenant => {
+  const tenantOf = (req: Request): AnyTenant => {
     const tenant = context.tenants.get(String(req.params.tenant));
     if (!tenant) throw notFound('UNKNOWN_TENANT', `no tenant ${String(req.params.tenant)}`);
     tenant.sweep();
     return tenant;
   };
-  const activationOf = (tenant: SimTenant, req: Request): SimActivation => {
+  const activationOf = (tenant: AnyTenant, req: Request): SimOrder => {
     const id = Number(req.params.id);
     const activation = Number.isSafeInteger(id) ? tenant.find(id) : undefined;
     if (!activation) throw notFound('UNKNOWN_ACTIVATION', `no activation ${String(req.params.id)} at ${tenant.id}`);
@@ -109,15 +126,36 @@ export function controlRouter(context: ControlContext): Router {
   });
 
   router.get('/:tenant/offers', (req, res) => {
-    const service = typeof req.query.service === 'string' ? req.query.service : undefined;
-    const country = typeof req.query.country === 'string' ? req.query.country : undefined;
-    res.json({ offers: tenantOf(req).catalog.listOffers({ service, country }).map(offerView) });
+    const query = (name: string) => (typeof req.query[name] === 'string' ? req.query[name] : undefined);
+    res.json({ offers: tenantOf(req).catalog.listOffers({ service: query('service'), country: query('country'), operator: query('operator') }).map(offerView) });
   });
+  /**
+   * Creates or changes an offer. handler_api: `/offers/tg/6`. 5sim: `/offers/telegram/england`
+   * with an optional `operator` in the body; without one, the pair is collapsed to a single
+   * operator (its first, or `virtual21` for a new pair) carrying this stock and price, so a test
+   * knows exactly what `operator=any` will buy.
+   */
   router.put('/:tenant/offers/:service/:country', (req, res) => {
     const tenant = tenantOf(req);
     const body = parse(schemas.offer, req.body);
     const service = String(req.params.service);
     const country = String(req.params.country);
+    if (tenant instanceof FivesimTenant) {
+      if (!/^[a-z0-9]{1,40}$/.test(service) || !/^[a-z0-9]{1,40}$/.test(country)) {
+        throw badRequest('VALIDATION_FAILED', 'service and country must be lower-case 5sim slugs');
+      }
+      const pair = tenant.catalog.listOffers({ service, country });
+      const operator = body.operator ?? pair[0]?.operator ?? 'virtual21';
+      const existing = tenant.catalog.offer(service, country, operator);
+      const stock = body.stock ?? existing?.stock;
+      const priceMicros = body.price ?? existing?.priceMicros;
+      if (stock === undefined || priceMicros === undefined) throw badRequest('VALIDATION_FAILED', 'a new offer needs both stock and price');
+      if (body.operator === undefined) for (const other of pair) if (other.operator !== operator) tenant.catalog.deleteOffer(other);
+      const rate = body.rate !== undefined ? body.rate : (existing?.rate ?? null);
+      res.json(offerView(tenant.setOffer({ service, country, operator, stock, priceMicros, rate })));
+      return;
+    }
+    if (body.operator !== undefined || body.rate !== undefined) throw badRequest('VALIDATION_FAILED', 'operator and rate exist on 5sim tenants only');
     if (!/^[a-z0-9]{1,10}$/.test(service) || !/^\d{1,4}$/.test(country)) {
       throw badRequest('VALIDATION_FAILED', 'service must be a lower-case provider code and country a numeric id');
     }
@@ -139,7 +177,11 @@ export function controlRouter(context: ControlContext): Router {
   });
   router.post('/:tenant/faults', (req, res) => {
     const tenant = tenantOf(req);
-    tenant.faults.add(parse(schemas.fault, req.body));
+    const fault = parse(schemas.fault, req.body);
+    if (tenant instanceof FivesimTenant && 'token' in fault.reply) {
+      throw badRequest('VALIDATION_FAILED', '5sim tenants have no handler_api tokens: use {status, body}, e.g. {"status": 400, "body": "order has sms"}');
+    }
+    tenant.faults.add(fault);
     res.status(201).json({ faults: tenant.faults.list() });
   });
   router.delete('/:tenant/faults', (req, res) => {
@@ -148,9 +190,29 @@ export function controlRouter(context: ControlContext): Router {
     res.json({ faults: [] });
   });
 
+  /** Scripted scenarios (scenarios.ts documents each one). */
+  router.get('/:tenant/scenario', (req, res) => {
+    res.json({ scenarios: tenantOf(req).scenarios.list() });
+  });
+  router.post('/:tenant/scenario', (req, res) => {
+    const tenant = tenantOf(req);
+    const scenario = parse(scenarioSchema, req.body);
+    const result = tenant.applyScenario(scenario);
+    if (!result.ok) throw notFound(result.code, result.message);
+    res.status(201).json({ scenario, scenarios: tenant.scenarios.list(), faults: tenant.faults.list(), settings: tenant.settings });
+  });
+  router.delete('/:tenant/scenario', (req, res) => {
+    const tenant = tenantOf(req);
+    tenant.scenarios.clear();
+    res.json({ scenarios: tenant.scenarios.list() });
+  });
+
   router.patch('/:tenant/settings', (req, res) => {
     const tenant = tenantOf(req);
     const patch = parse(schemas.settings, req.body);
+    if (!(tenant instanceof FivesimTenant) && (patch.allocationDelayMs !== undefined || patch.rateLimitPerSecond !== undefined)) {
+      throw badRequest('VALIDATION_FAILED', 'allocationDelayMs and rateLimitPerSecond exist on 5sim tenants only');
+    }
     // Only the keys the caller sent: `undefined` must not overwrite a setting.
     const defined = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
     res.json({ settings: tenant.updateSettings(defined) });
@@ -193,26 +255,34 @@ function isBodyParserError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { type?: unknown }).type === 'entity.parse.failed';
 }
 
-function tenantView(tenant: SimTenant) {
-  return {
+function tenantView(tenant: AnyTenant) {
+  const common = {
     id: tenant.id,
+    protocol: tenant.protocol,
     apiKey: tenant.apiKey,
-    errorStyle: tenant.errorStyle,
-    defaultCountry: tenant.defaultCountry,
-    cancelAlreadyReply: tenant.cancelAlreadyReply,
     balance: formatAmount(tenant.balanceMicros),
     settings: tenant.settings,
     activeActivations: tenant.active().length,
     faults: tenant.faults.list(),
+    scenarios: tenant.scenarios.list(),
   };
+  if (tenant instanceof FivesimTenant) return { ...common, frozenBalance: formatAmount(tenant.frozenMicros()), looseNumbers: tenant.looseNumbers };
+  return { ...common, errorStyle: tenant.errorStyle, defaultCountry: tenant.defaultCountry, cancelAlreadyReply: tenant.cancelAlreadyReply };
 }
 
 function offerView(offer: Offer) {
-  return { service: offer.service, country: offer.country, stock: offer.stock, price: formatAmount(offer.priceMicros) };
+  return {
+    service: offer.service,
+    country: offer.country,
+    ...(offer.operator === undefined ? {} : { operator: offer.operator, rate: offer.rate ?? null }),
+    stock: offer.stock,
+    price: formatAmount(offer.priceMicros),
+  };
 }
 
-function activationView(activation: SimActivation) {
+function activationView(activation: SimOrder) {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  const sms = (list: SimOrder['sms']) => list.map((item) => ({ code: item.code, text: item.text, receivedAt: iso(item.receivedAt) }));
   return {
     id: activation.id,
     service: activation.service,
@@ -221,8 +291,9 @@ function activationView(activation: SimActivation) {
     operator: activation.operator,
     cost: formatAmount(activation.costMicros),
     state: activation.state,
-    codes: activation.sms.map((sms) => sms.code),
-    sms: activation.sms.map((sms) => ({ code: sms.code, text: sms.text, receivedAt: iso(sms.receivedAt) })),
+    codes: activation.sms.map((item) => item.code),
+    sms: sms(activation.sms),
+    lateSms: sms(activation.lateSms),
     createdAt: iso(activation.createdAt),
     expiresAt: iso(activation.expiresAt),
     endedAt: iso(activation.endedAt),

@@ -2,6 +2,10 @@
  * Scripted misbehaviour: "the next n calls (of this action) fail like this". Tests use it to
  * make the simulator answer every documented error token, 500s, slow replies and dropped
  * connections without any special code path in the actions themselves.
+ *
+ * `action` is the handler_api `action` parameter (`getNumberV2`), or for a 5sim tenant the
+ * endpoint's name: `profile`, `buy`, `check`, `finish`, `cancel`, `ban`, `inbox`, `orders`,
+ * `products`, `prices`, `countries`, `flash`.
  */
 export type FaultReply =
   /** Answer with this HTTP status and body (default body: a short plain-text reason). */
@@ -11,7 +15,9 @@ export type FaultReply =
   /** Wait this long, then serve the call normally. */
   | { latencyMs: number }
   /** Destroy the socket without answering. */
-  | { hangUp: true };
+  | { hangUp: true }
+  /** Hold the connection this long without answering, then destroy it; the call is never served (a client timeout, not a slow reply). */
+  | { hangUpAfterMs: number };
 
 export interface Fault {
   /** Only calls with this `action` match; any action when absent. */

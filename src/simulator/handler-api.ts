@@ -2,7 +2,8 @@ import { Router, type Request, type Response } from 'express';
 import type { Logger } from '../lib/logger';
 import { formatProviderTime } from './clock';
 import type { FaultReply } from './faults';
-import { amountNumber, formatAmount, ProtocolError, type SimActivation, type SimTenant } from './tenant';
+import type { Offer } from './catalog';
+import { amountNumber, formatAmount, OPERATORS, ProtocolError, SimTenant, type SimActivation } from './tenant';
 import type { TimerSet } from './timers';
 
 /**
@@ -12,7 +13,8 @@ import type { TimerSet } from './timers';
  * status-coded JSON errors in hero mode, parameters from the query string and the form body.
  */
 export interface HandlerApiContext {
-  tenants: ReadonlyMap<string, SimTenant>;
+  /** Every tenant; only handler_api ones answer here (a 5sim tenant's id gets a 404). */
+  tenants: ReadonlyMap<string, { protocol: string }>;
   /** For injected latency, so close() can drop pending sleeps. */
   timers: TimerSet;
   logger: Logger;
@@ -98,6 +100,27 @@ const ACTIONS: Record<string, Action> = {
     }
     return json(countries);
   },
+  getTopCountriesByService: (tenant, params) => topCountries(tenant, params),
+  // Priced for the caller's rank on the real service; every simulated caller has the same rank.
+  getTopCountriesByServiceRank: (tenant, params) => topCountries(tenant, params),
+
+  getOperators: (tenant, params) => {
+    const country = params.country || undefined;
+    if (country !== undefined && !tenant.catalog.countries.has(country)) throw new ProtocolError('BAD_COUNTRY');
+    const countryOperators: Record<string, string[]> = {};
+    for (const id of country === undefined ? tenant.catalog.countries.keys() : [country]) {
+      const iso2 = tenant.catalog.countries.get(id)?.iso2 ?? '';
+      countryOperators[id] = [...(OPERATORS[iso2] ?? [])];
+    }
+    return json({ status: 'success', countryOperators });
+  },
+
+  getFullSms: (tenant, params) => {
+    const activation = tenant.get(params.id);
+    const sms = activation.sms.at(-1);
+    return text(sms ? `FULL_SMS:${sms.text}` : tenant.statusToken(activation));
+  },
+
   getServicesList: (tenant, params) => {
     const country = params.country || undefined;
     if (country !== undefined && !tenant.catalog.countries.has(country)) throw new ProtocolError('BAD_COUNTRY');
@@ -106,6 +129,45 @@ const ACTIONS: Record<string, Action> = {
     return json({ status: 'success', services: services.map(({ code, name }) => ({ code, name })) });
   },
 };
+
+/**
+ * getTopCountriesByService (spec 2.6): an object keyed "0".."n" of `{country, count, price,
+ * retail_price}` for one service, most stock first; `freePrice=true` adds each country's
+ * `freePriceMap` (price → numbers at that price; most at the base price, the rest one step up).
+ * HeroSMS adds its physical counts. Without `service` the answer is keyed by service first, as
+ * HeroSMS answers it live.
+ */
+function topCountries(tenant: SimTenant, params: Params): Reply {
+  const service = params.service || undefined;
+  if (service !== undefined && !tenant.catalog.services.has(service)) throw new ProtocolError('BAD_SERVICE');
+  const freePrice = params.freePrice === 'true' || params.freePrice === '1';
+  const hero = tenant.errorStyle === 'hero';
+  const ranked = (code: string) => {
+    const offers = tenant.catalog.listOffers({ service: code }).filter((offer) => offer.stock > 0);
+    offers.sort((a, b) => b.stock - a.stock || Number(a.priceMicros - b.priceMicros));
+    return Object.fromEntries(offers.map((offer, index) => [String(index), topEntry(offer, freePrice, hero)]));
+  };
+  if (service !== undefined) return json(ranked(service));
+  return json(Object.fromEntries([...tenant.catalog.services.keys()].map((code) => [code, ranked(code)])));
+}
+
+/** One step of the simulated free-price ladder: 0.10 in the provider's currency. */
+const FREE_PRICE_STEP = 100_000n;
+
+function topEntry(offer: Offer, freePrice: boolean, hero: boolean) {
+  const atBase = offer.stock - Math.floor(offer.stock / 10);
+  const ladder: Array<[bigint, number]> = [[offer.priceMicros, atBase]];
+  if (offer.stock > atBase) ladder.push([offer.priceMicros + FREE_PRICE_STEP, offer.stock - atBase]);
+  const priceMap = Object.fromEntries(ladder.map(([price, count]) => [formatAmount(price), count]));
+  return {
+    country: Number(offer.country),
+    count: offer.stock,
+    price: amountNumber(offer.priceMicros),
+    retail_price: amountNumber(offer.priceMicros * 2n),
+    ...(freePrice ? { freePriceMap: priceMap } : {}),
+    ...(hero ? { physicalTotalCount: offer.stock, physicalCountForDefaultPrice: atBase, physicalPriceMap: priceMap } : {}),
+  };
+}
 
 /** HTTP status per token in hero mode. HeroSMS publishes none; 401/403/404/409 follow privatesms.vip and the 409 early-cancel reply (spec 2.9, 3). */
 const HERO_STATUS: Record<string, number> = {
@@ -143,7 +205,7 @@ export function handlerApiRouter(context: HandlerApiContext): Router {
   const router = Router();
   router.all('/:tenantId/stubs/handler_api.php', async (req: Request, res: Response) => {
     const tenant = context.tenants.get(String(req.params.tenantId));
-    if (!tenant) {
+    if (!(tenant instanceof SimTenant)) {
       writeBody(res, 404, 'text/plain; charset=utf-8', 'Not Found');
       return;
     }
@@ -153,7 +215,13 @@ export function handlerApiRouter(context: HandlerApiContext): Router {
       if (tenant.settings.latencyMs > 0) await context.timers.sleep(tenant.settings.latencyMs);
       const fault = tenant.faults.take(params.action);
       if (fault && 'latencyMs' in fault) await context.timers.sleep(fault.latencyMs);
-      else if (fault) {
+      else if (fault && 'hangUpAfterMs' in fault) {
+        // A client timeout: the call is held, never served, then dropped.
+        log.debug({ fault }, 'injected hang');
+        await context.timers.sleep(fault.hangUpAfterMs);
+        req.socket.destroy();
+        return;
+      } else if (fault) {
         log.debug({ fault }, 'injected fault');
         sendFault(req, res, tenant, fault);
         return;
@@ -261,7 +329,7 @@ function sendError(res: Response, tenant: SimTenant, error: ProtocolError): void
   writeBody(res, HERO_STATUS[error.token] ?? 400, 'application/json', JSON.stringify(body));
 }
 
-function sendFault(req: Request, res: Response, tenant: SimTenant, fault: Exclude<FaultReply, { latencyMs: number }>): void {
+function sendFault(req: Request, res: Response, tenant: SimTenant, fault: Exclude<FaultReply, { latencyMs: number } | { hangUpAfterMs: number }>): void {
   if ('hangUp' in fault) {
     req.socket.destroy();
   } else if ('token' in fault) {

@@ -5,14 +5,21 @@ import express, { type Express } from 'express';
 import { createLogger, type Logger } from '../lib/logger';
 import { createClock, type SimClock } from './clock';
 import { controlRouter } from './control';
+import { fivesimRouter } from './fivesim/router';
 import { handlerApiRouter } from './handler-api';
-import { SimTenant, type AutoSmsConfig, type TenantConfig } from './tenant';
+import type { AutoSmsConfig, TenantConfig } from './tenant-base';
+import { createTenant, type AnyTenant } from './tenants';
 import { TimerSet } from './timers';
 
-export type { AutoSmsConfig, ErrorStyle, SimActivation, TenantConfig, TenantSettings } from './tenant';
+export type { AutoSmsConfig, ErrorStyle, Protocol, SimOrder, TenantConfig, TenantSettings } from './tenant-base';
+export type { SimActivation } from './tenant';
 export { SimTenant } from './tenant';
+export { FivesimTenant, type FivesimOrder } from './fivesim/tenant';
+export type { FivesimStatus } from './fivesim/state';
+export type { AnyTenant } from './tenants';
 export type { SimClock } from './clock';
 export type { Fault, FaultReply } from './faults';
+export type { Scenario } from './scenarios';
 
 export interface SimulatorOptions {
   tenants: TenantConfig[];
@@ -21,6 +28,12 @@ export interface SimulatorOptions {
   logger?: Logger;
   /** How often running activations are expired in the background while listening (default 1 s; 0 = never). */
   sweepIntervalMs?: number;
+  /**
+   * First activation id handed out (default 3 400 000 001). Several simulators writing to one
+   * database (parallel test systems, a restarted dev stack) need disjoint id ranges, or their
+   * activations collide on the (provider, upstream id) key.
+   */
+  firstActivationId?: number;
 }
 
 export interface Simulator {
@@ -28,8 +41,8 @@ export interface Simulator {
   readonly app: Express;
   listen(port: number, host?: string): Promise<{ url: string; port: number }>;
   close(): Promise<void>;
-  /** Direct state access for tests: tenant by id. */
-  readonly tenants: ReadonlyMap<string, SimTenant>;
+  /** Direct state access for tests: tenant by id (SimTenant for handler_api, FivesimTenant for 5sim). */
+  readonly tenants: ReadonlyMap<string, AnyTenant>;
   readonly clock: SimClock;
 }
 
@@ -40,21 +53,22 @@ const RESERVED_IDS = new Set(['tenants', 'clock']);
 const FIRST_ACTIVATION_ID = 3_400_000_001;
 
 /**
- * A multi-tenant SMS-Activate-protocol provider: each tenant answers at
- * `/<id>/stubs/handler_api.php`, and `/control` scripts them. See DESIGN.md "Providers".
+ * A multi-tenant upstream provider: each tenant speaks the SMS-Activate `handler_api` protocol
+ * at `/<id>/stubs/handler_api.php`, or 5sim v1 at `/<id>/v1/...` (`protocol: 'fivesim'`), and
+ * `/control` scripts them all. See DESIGN.md "Providers".
  */
 export function createSimulator(options: SimulatorOptions): Simulator {
   const logger = options.logger ?? createLogger(process.env.LOG_LEVEL ?? 'info', 'simulator');
   const clock = createClock(options.now);
   const timers = new TimerSet();
-  let nextId = FIRST_ACTIVATION_ID;
+  let nextId = options.firstActivationId ?? FIRST_ACTIVATION_ID;
   const deps = { clock, logger, nextActivationId: () => nextId++ };
 
-  const tenants = new Map<string, SimTenant>();
+  const tenants = new Map<string, AnyTenant>();
   for (const config of options.tenants) {
     if (!/^[a-z0-9-]+$/.test(config.id) || RESERVED_IDS.has(config.id)) throw new Error(`simulator: bad tenant id "${config.id}"`);
     if (tenants.has(config.id)) throw new Error(`simulator: duplicate tenant id "${config.id}"`);
-    tenants.set(config.id, new SimTenant(config, deps));
+    tenants.set(config.id, createTenant(config, deps));
   }
   const sweep = () => {
     for (const tenant of tenants.values()) tenant.sweep();
@@ -63,6 +77,8 @@ export function createSimulator(options: SimulatorOptions): Simulator {
   const app = express();
   app.disable('x-powered-by');
   app.use('/control', controlRouter({ tenants, clock, sweep, logger }));
+  // 5sim is all GET with a bearer token: no body parsing.
+  app.use(fivesimRouter({ tenants, timers, logger }));
   // Form bodies only for the provider endpoint; some clients POST with no body and no content type.
   app.use(express.urlencoded({ extended: false, limit: '16kb' }), handlerApiRouter({ tenants, timers, logger }));
 
@@ -117,4 +133,18 @@ export function defaultTenants(options: { webhookUrl?: string | null; autoSms?: 
     { id: 'hero', apiKey: 'sim-hero-key', errorStyle: 'hero', ...shared },
     { id: 'activate', apiKey: 'sim-activate-key', errorStyle: 'classic', ...shared },
   ];
+}
+
+/** The 5sim tenant's default bearer token: shaped like 5sim's JWTs (three base64url parts), signed by nobody. */
+export const FIVESIM_SIM_TOKEN =
+  'eyJhbGciOiJSUzUxMiIsInR5cCI6IkpXVCJ9.eyJleHAiOjQ5MDAwMDAwMDAsImlhdCI6MTc2NzYwNzIwMCwicmF5IjoiMSIsInN1YiI6MX0.c2ltZ2F0ZS1maXZlc2ltLXNpbXVsYXRvcg';
+
+/**
+ * A 5sim tenant to run next to defaultTenants() (which stays the two handler_api tenants):
+ * answers at `/<id>/v1/...`, id `fivesim` by default, so the adapter's base URL is
+ * `<simulator>/fivesim/v1` with FIVESIM_SIM_TOKEN. `options` override the rest of the config
+ * (lifetime, cancel lock, allocation delay, rate limit, webhook, seed…).
+ */
+export function fivesimTenant(options: Partial<Omit<TenantConfig, 'protocol' | 'errorStyle' | 'defaultCountry' | 'cancelAlreadyReply'>> = {}): TenantConfig {
+  return { id: 'fivesim', apiKey: FIVESIM_SIM_TOKEN, webhookUrl: null, autoSms: null, ...options, protocol: 'fivesim' };
 }

@@ -6,7 +6,8 @@ export interface ActivationWebhook {
   service: string;
   text: string;
   code: string;
-  country: number;
+  /** SMS-Activate country id; a 5sim tenant sends the id its slug has on SMS-Activate, or the slug when there is none. */
+  country: number | string;
   receivedAt: string;
 }
 

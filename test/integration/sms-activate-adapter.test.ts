@@ -220,6 +220,68 @@ describe.each(STYLES)('%s provider', (style) => {
     });
   });
 
+  describe('extras: getStatusV2, getTopCountriesByService, getCountries, getServicesList', () => {
+    it('getStatusV2: no SMS yet, then the latest SMS with its text, CANCELLED once cancelled', async () => {
+      const { upstreamId } = await buy();
+      expect(await adapter.getStatusV2(upstreamId)).toEqual({ state: 'ACTIVE', verificationType: 0, sms: null, call: null });
+      await control('POST', `/${style}/activations/${upstreamId}/sms`, { code: '51234', text: 'Telegram code 51234' });
+      expect(await adapter.getStatusV2(upstreamId)).toEqual({
+        state: 'ACTIVE',
+        verificationType: 0,
+        sms: { code: '51234', text: 'Telegram code 51234', receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/) },
+        call: null,
+      });
+      const other = await buy();
+      await advance(120_000);
+      await adapter.cancel(other.upstreamId);
+      expect(await adapter.getStatusV2(other.upstreamId)).toEqual({ state: 'CANCELLED' });
+      await expectKind(adapter.getStatusV2('1'), 'NOT_FOUND', 'NO_ACTIVATION');
+    });
+
+    it('getTopCountriesByService: most stock first, with the free-price ladder when asked', async () => {
+      await control('PUT', `/${style}/offers/tg/16`, { stock: 9000, price: '0.50' });
+      const top = await adapter.getTopCountriesByService('tg');
+      expect(top[0]).toEqual({ country: '16', stock: 9000, costMicros: 500_000n, retailMicros: 1_000_000n, freePrices: null });
+      expect(top).toContainEqual({ country: '6', stock: 3, costMicros: 350_000n, retailMicros: 700_000n, freePrices: null });
+      expect(top.map((row) => row.stock)).toEqual([...top.map((row) => row.stock)].sort((a, b) => b - a));
+      const free = await adapter.getTopCountriesByService('tg', { freePrice: true });
+      expect(free[0].freePrices).toEqual([
+        { costMicros: 500_000n, stock: 8100 },
+        { costMicros: 600_000n, stock: 900 },
+      ]);
+      for (const row of free) expect(row.freePrices!.reduce((sum, step) => sum + step.stock, 0)).toBe(row.stock);
+      await expectKind(adapter.getTopCountriesByService('nope'), 'REJECTED', 'BAD_SERVICE');
+    });
+
+    it('getCountries: the provider’s own numbering', async () => {
+      const countries = await adapter.getCountries();
+      expect(countries).toContainEqual({ id: '6', nameEn: 'Indonesia', nameRu: 'Индонезия', visible: true });
+      if (style === 'hero') expect(countries).toContainEqual({ id: '222', nameEn: 'Russia', nameRu: 'Россия', visible: false });
+      else expect(countries).toContainEqual({ id: '0', nameEn: 'Russia', nameRu: 'Россия', visible: true });
+    });
+
+    it('getServicesList: every service, or those sold in one country', async () => {
+      const services = await adapter.getServicesList();
+      expect(services).toEqual(expect.arrayContaining([{ code: 'tg', name: 'Telegram' }, { code: 'wa', name: 'WhatsApp' }]));
+      const inIndonesia = await adapter.getServicesList({ country: '6', lang: 'en' });
+      expect(inIndonesia.map((service) => service.code)).toContain('tg');
+      expect(inIndonesia.length).toBeLessThanOrEqual(services.length);
+      await expectKind(adapter.getServicesList({ country: '9999' }), 'REJECTED', 'BAD_COUNTRY');
+    });
+
+    it('parses the error style on every extra action', async () => {
+      for (const action of ['getStatusV2', 'getTopCountriesByService', 'getCountries', 'getServicesList']) {
+        await fault(style, { action, times: 1, reply: { token: 'BAD_KEY' } });
+      }
+      await expectKind(adapter.getStatusV2('1'), 'REJECTED', 'BAD_KEY');
+      await expectKind(adapter.getTopCountriesByService('tg'), 'REJECTED', 'BAD_KEY');
+      await expectKind(adapter.getCountries(), 'REJECTED', 'BAD_KEY');
+      await expectKind(adapter.getServicesList(), 'REJECTED', 'BAD_KEY');
+      await fault(style, { action: 'getCountries', times: 1, reply: { token: 'ERROR_SQL' } });
+      await expectKind(adapter.getCountries(), 'TRANSIENT', 'ERROR_SQL');
+    });
+  });
+
   describe('every documented token, injected', () => {
     it.each<[string, ProviderErrorKind]>([
       ['NO_NUMBERS', 'NO_NUMBERS'],
@@ -306,6 +368,41 @@ describe('transport failures are TRANSIENT', () => {
       'NETWORK',
     );
     expect(error.message).not.toContain('secret-key');
+  });
+});
+
+describe('handler_api wire of the extension actions', () => {
+  const raw = async (tenant: Style, params: Record<string, string>) => {
+    const response = await fetch(`${base}/${tenant}/stubs/handler_api.php?${new URLSearchParams({ api_key: KEYS[tenant], ...params })}`);
+    return { status: response.status, contentType: response.headers.get('content-type'), body: await response.text() };
+  };
+
+  it('getTopCountriesByService: an object keyed 0..n; freePriceMap with freePrice=true; HeroSMS physical counts', async () => {
+    // More than any seeded offer (at most 5000), so it ranks first.
+    await control('PUT', '/classic/offers/tg/16', { stock: 9999, price: '0.30' });
+    const reply = await raw('classic', { action: 'getTopCountriesByService', service: 'tg', freePrice: 'true' });
+    expect([reply.status, reply.contentType]).toEqual([200, 'application/json']);
+    const body = JSON.parse(reply.body);
+    expect(Object.keys(body).slice(0, 3)).toEqual(['0', '1', '2']);
+    expect(body['0']).toEqual({ country: 16, count: 9999, price: 0.3, retail_price: 0.6, freePriceMap: { '0.30': 9000, '0.40': 999 } });
+    const plain = JSON.parse((await raw('classic', { action: 'getTopCountriesByService', service: 'tg' })).body);
+    expect(plain['0']).toEqual({ country: 16, count: 9999, price: 0.3, retail_price: 0.6 });
+    const hero = JSON.parse((await raw('hero', { action: 'getTopCountriesByServiceRank', service: 'tg' })).body);
+    expect(Object.values(hero)[0]).toMatchObject({ physicalTotalCount: expect.any(Number), physicalCountForDefaultPrice: expect.any(Number), physicalPriceMap: expect.any(Object) });
+    // Without a service: keyed by service first, as HeroSMS answers live.
+    const everything = JSON.parse((await raw('classic', { action: 'getTopCountriesByService' })).body);
+    expect(everything.tg['0']).toMatchObject({ country: 16, count: 9999 });
+    expect((await raw('classic', { action: 'getTopCountriesByService', service: 'nope' })).body).toBe('BAD_SERVICE');
+  });
+
+  it('getOperators and getFullSms', async () => {
+    const operators = JSON.parse((await raw('classic', { action: 'getOperators', country: '6' })).body);
+    expect(operators).toEqual({ status: 'success', countryOperators: { '6': ['telkomsel', 'indosat', 'axis', 'three'] } });
+    expect((await raw('classic', { action: 'getOperators', country: '9999' })).body).toBe('BAD_COUNTRY');
+    const { upstreamId } = await adapterFor('classic').buy({ service: 'tg', country: '6' });
+    expect((await raw('classic', { action: 'getFullSms', id: upstreamId })).body).toBe('STATUS_WAIT_CODE');
+    await control('POST', `/classic/activations/${upstreamId}/sms`, { code: '51234', text: 'Telegram code 51234' });
+    expect((await raw('classic', { action: 'getFullSms', id: upstreamId })).body).toBe('FULL_SMS:Telegram code 51234');
   });
 });
 
