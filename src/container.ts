@@ -1,11 +1,18 @@
 import Redis from 'ioredis';
 import { ActivationService } from './activations/activation.service';
+import { ApiKeyService } from './auth/api-keys.service';
 import { AuthService } from './auth/auth.service';
+import { PartnerWebhookService } from './auth/partner-webhooks.service';
 import { CatalogService } from './catalog/catalog.service';
+import { createSearchEngine, type CatalogSearchEngine } from './catalog/search';
 import type { AppConfig } from './config/app.config';
 import { createDb, type Db } from './db/client';
+import { AuditLog } from './lib/audit';
 import { createLogger, type Logger } from './lib/logger';
+import { developmentKeyring, parseKeyring, SecretBox } from './lib/secrets';
 import { redisActivationEvents, type ActivationEventPublisher } from './notify/activation-events';
+import { OutboxMailer, type Mailer } from './notify/mail';
+import { ProviderHealth } from './providers/health';
 import { createProviderRegistry, syncProviderRows, type ProviderRegistry } from './providers/registry';
 import { connectTemporal, type TemporalConnection } from './temporal/client';
 import { WalletService } from './wallet';
@@ -23,7 +30,17 @@ export interface Container {
   providers: ProviderRegistry;
   wallet: WalletService;
   catalog: CatalogService;
+  /** The configured catalog search engine (SEARCH_ENGINE); also behind catalog.search. */
+  search: CatalogSearchEngine;
+  /** Provider health and circuit breakers, shared through Redis by every process. */
+  health: ProviderHealth;
   auth: AuthService;
+  /** AES-256-GCM envelopes for secrets at rest (TOTP, API signing and partner webhook secrets …). */
+  secrets: SecretBox;
+  mailer: Mailer;
+  audit: AuditLog;
+  apiKeys: ApiKeyService;
+  partnerWebhooks: PartnerWebhookService;
   activations: ActivationService;
   events: ActivationEventPublisher;
   close(): Promise<void>;
@@ -40,8 +57,27 @@ export async function createContainer(config: Readonly<AppConfig>, options: { lo
   await syncProviderRows(db, config.providers);
 
   const wallet = new WalletService({ db });
-  const catalog = new CatalogService({ db });
-  const auth = new AuthService({ db, wallet, jwt: { secret: env.JWT_SECRET, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, ttlSeconds: env.JWT_TTL_SECONDS } });
+  const search = await createSearchEngine(config.search, { db });
+  const catalog = new CatalogService({ db, search });
+  // A half-open breaker's probe slot outlives the slowest provider call.
+  const probeTimeoutMs = Math.max(30_000, ...config.providers.map((p) => 2 * p.requestTimeoutMs));
+  const health = new ProviderHealth({ redis, ...config.health, probeTimeoutMs });
+  // SECRETS_KEYS is required in production (env.schema.ts); elsewhere a fixed development key.
+  const secrets = new SecretBox(env.SECRETS_KEYS ? parseKeyring(env.SECRETS_KEYS) : developmentKeyring());
+  const mailer = new OutboxMailer({ db, logger });
+  const audit = new AuditLog({ db });
+  const auth = new AuthService({
+    db,
+    wallet,
+    jwt: { secret: env.JWT_SECRET, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, ttlSeconds: env.JWT_TTL_SECONDS },
+    redis,
+    secrets,
+    mailer,
+    audit,
+    security: config.security,
+  });
+  const apiKeys = new ApiKeyService({ db, secrets, audit });
+  const partnerWebhooks = new PartnerWebhookService({ db, secrets, audit, production: env.NODE_ENV === 'production' });
   const activations = new ActivationService({
     db,
     temporal: temporal.client,
@@ -60,7 +96,14 @@ export async function createContainer(config: Readonly<AppConfig>, options: { lo
     providers,
     wallet,
     catalog,
+    search,
+    health,
     auth,
+    secrets,
+    mailer,
+    audit,
+    apiKeys,
+    partnerWebhooks,
     activations,
     events: redisActivationEvents(redis),
     async close() {

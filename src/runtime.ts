@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Redis from 'ioredis';
 import type { WorkflowBundleOption } from '@temporalio/worker';
+import type { Express } from 'express';
 import type { Container } from './container';
 import { createApp } from './http/app';
 import { ActivationEventHub } from './http/routes/events';
@@ -14,6 +15,8 @@ export interface RunningApi {
   url: string;
   port: number;
   server: Server;
+  /** The Express app (tests enumerate its routes, e.g. every admin route). */
+  app: Express;
   close(): Promise<void>;
 }
 
@@ -32,6 +35,11 @@ export async function startApi(container: Container, options: { port: number; ho
     events,
     logger: container.logger,
     webhookSecret: container.config.env.PROVIDER_WEBHOOK_SECRET,
+    redis: container.redis,
+    audit: container.audit,
+    apiKeys: container.apiKeys,
+    partnerWebhooks: container.partnerWebhooks,
+    security: container.config.security,
     jsonBodyLimit: container.config.limits.jsonBodyBytes,
     serveUi: options.serveUi,
   });
@@ -42,6 +50,7 @@ export async function startApi(container: Container, options: { port: number; ho
     url: `http://${options.host}:${port}`,
     port,
     server,
+    app,
     async close() {
       await events.stop();
       server.closeAllConnections();
@@ -62,8 +71,12 @@ export async function startActivationWorker(container: Container, options: { wor
   });
 }
 
-/** Reference data plus every configured provider's current prices; a failing provider is skipped, not fatal. */
-export async function seedCatalog(container: Container): Promise<{ offers: number; failed: string[] }> {
+/**
+ * Reference data plus every configured provider's current prices, then the search index; a
+ * failing provider is skipped, not fatal, and so is a failing search engine (searches then see
+ * the previous index).
+ */
+export async function seedCatalog(container: Container): Promise<{ offers: number; failed: string[]; indexed: boolean }> {
   await container.catalog.seedReference();
   let offers = 0;
   const failed: string[] = [];
@@ -75,5 +88,12 @@ export async function seedCatalog(container: Container): Promise<{ offers: numbe
       container.logger.warn({ err: error, providerId: config.id }, 'catalog sync failed for a provider');
     }
   }
-  return { offers, failed };
+  let indexed = true;
+  try {
+    await container.search.indexCatalog();
+  } catch (error) {
+    indexed = false;
+    container.logger.warn({ err: error, engine: container.search.name }, 'catalog search indexing failed');
+  }
+  return { offers, failed, indexed };
 }

@@ -1,10 +1,19 @@
+import type Redis from 'ioredis';
 import jwt from 'jsonwebtoken';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
+import type { SecurityConfig } from '../config/app.config';
 import type { Db } from '../db/client';
 import { Prisma } from '../db/client';
+import type { AuditLog } from '../lib/audit';
 import { AppError } from '../lib/errors';
+import type { SecretBox } from '../lib/secrets';
+import type { Mailer } from '../notify/mail';
 import type { WalletService } from '../wallet';
+import { LoginThrottle } from './login-throttle';
+import { OneTimeTokens } from './one-time-tokens';
 import { hashPassword, verifyPassword } from './passwords';
+import { RefreshTokenStore, type IssuedRefreshToken } from './refresh-tokens';
+import { TwoFactorService, type SecondFactor } from './two-factor';
 
 export type Role = 'CUSTOMER' | 'ADMIN';
 
@@ -21,45 +30,214 @@ export interface JwtSettings {
   ttlSeconds: number;
 }
 
+/** Who is asking: the client IP goes into lockout keys and audit entries. */
+export interface RequestContext {
+  ip: string;
+}
+
+/** A signed-in session: the access token for the Authorization header, the refresh token for the cookie. */
+export interface Session {
+  user: AuthUser;
+  token: string;
+  expiresIn: number;
+  refresh: IssuedRefreshToken;
+}
+
+export interface Profile extends AuthUser {
+  emailVerified: boolean;
+  twoFactorEnabled: boolean;
+}
+
 /** The algorithm is pinned on both sides: a token signed any other way (or `none`) is refused. */
 const ALGORITHM = 'HS256';
 
 // Comparing against a real hash keeps "unknown e-mail" as slow as "wrong password".
 const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
-export class AuthService {
-  constructor(private readonly deps: { db: Db; wallet: WalletService; jwt: JwtSettings }) {}
+const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
-  async register(input: { email: string; password: string; role?: Role }): Promise<{ user: AuthUser; token: string }> {
-    const email = input.email.trim().toLowerCase();
-    const passwordHash = await hashPassword(input.password);
-    let user;
-    try {
-      user = await this.deps.db.user.create({ data: { email, passwordHash, role: input.role ?? 'CUSTOMER' } });
-    } catch (error) {
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
-        throw new AppError('EMAIL_TAKEN', 409, 'An account with this e-mail already exists.');
-      }
-      throw error;
-    }
-    await this.deps.wallet.ensureWallet(user.id);
-    const authUser = { id: user.id, email: user.email, role: user.role };
-    return { user: authUser, token: this.issueToken(authUser) };
+export interface AuthServiceDeps {
+  db: Db;
+  wallet: WalletService;
+  jwt: JwtSettings;
+  redis: Redis;
+  secrets: SecretBox;
+  mailer: Mailer;
+  audit: AuditLog;
+  security: SecurityConfig;
+}
+
+/**
+ * Accounts and sessions: register, login (lockout, optional TOTP), refresh-token rotation with
+ * reuse detection, logout, e-mail verification and password reset by mailed one-time tokens.
+ */
+export class AuthService {
+  readonly refreshTokens: RefreshTokenStore;
+  readonly oneTimeTokens: OneTimeTokens;
+  readonly twoFactor: TwoFactorService;
+  readonly throttle: LoginThrottle;
+  private readonly redisPrefix: string;
+
+  constructor(private readonly deps: AuthServiceDeps) {
+    const { db, redis, secrets, security } = deps;
+    this.redisPrefix = security.rateLimits.prefix;
+    this.refreshTokens = new RefreshTokenStore({ db, ttlSeconds: security.refreshTokenTtlSeconds });
+    this.oneTimeTokens = new OneTimeTokens({ db });
+    this.twoFactor = new TwoFactorService({ db, redis, secrets, redisPrefix: this.redisPrefix });
+    this.throttle = new LoginThrottle({ redis, prefix: this.redisPrefix, rules: security.loginLockout });
   }
 
-  async login(input: { email: string; password: string }): Promise<{ user: AuthUser; token: string }> {
-    const user = await this.deps.db.user.findUnique({ where: { email: input.email.trim().toLowerCase() } });
-    const ok = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_HASH);
-    if (!user || !ok) throw new AppError('INVALID_CREDENTIALS', 401, 'Wrong e-mail or password.');
-    const authUser = { id: user.id, email: user.email, role: user.role };
-    return { user: authUser, token: this.issueToken(authUser) };
+  async register(input: { email: string; password: string; role?: Role }): Promise<Session> {
+    const user = await this.createUser(input);
+    await this.sendEmailVerification(user.id);
+    return this.startSession(user);
+  }
+
+  async login(input: { email: string; password: string } & SecondFactor, ctx: RequestContext): Promise<Session> {
+    const email = normalizeEmail(input.email);
+    const { audit } = this.deps;
+    await this.throttle.assertNotLocked(email, ctx.ip);
+    const user = await this.deps.db.user.findUnique({ where: { email } });
+    const passwordOk = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_HASH);
+
+    let failure: { code: string; message: string; reason: string } | null = null;
+    if (!user || !passwordOk) {
+      failure = { code: 'INVALID_CREDENTIALS', message: 'Wrong e-mail or password.', reason: user ? 'bad_password' : 'unknown_email' };
+    } else if (this.twoFactor.isEnabled(user)) {
+      if (!input.totp && !input.recoveryCode) {
+        failure = { code: 'TOTP_REQUIRED', message: 'Enter the code from your authenticator app (or a recovery code).', reason: 'totp_required' };
+      } else if (!(await this.twoFactor.verify(user, input))) {
+        failure = { code: 'TOTP_INVALID', message: 'That code is not valid.', reason: 'bad_second_factor' };
+      }
+    }
+    if (failure) {
+      // Every failure counts toward the lockout, a missing second factor too: otherwise
+      // TOTP_REQUIRED would be an unthrottled "the password was right" oracle.
+      const { retryAfterSeconds } = await this.throttle.recordFailure(email, ctx.ip);
+      await audit.record({ action: 'auth.login.failure', actorId: user?.id ?? null, targetType: 'user', targetId: user?.id ?? null, ip: ctx.ip, details: { email, reason: failure.reason } });
+      if (retryAfterSeconds !== null) {
+        await audit.record({ action: 'auth.lockout', actorId: null, targetType: 'user', targetId: user?.id ?? null, ip: ctx.ip, details: { email, seconds: retryAfterSeconds } });
+      }
+      throw new AppError(failure.code, 401, failure.message, failure.code === 'TOTP_REQUIRED' ? { secondFactor: ['totp', 'recoveryCode'] } : undefined);
+    }
+    await this.throttle.recordSuccess(email, ctx.ip);
+    await audit.record({ action: 'auth.login.success', actorId: user!.id, targetType: 'user', targetId: user!.id, ip: ctx.ip });
+    return this.startSession(user!);
+  }
+
+  /** One use of the refresh cookie: a new access token and a rotated refresh token. */
+  async refresh(token: string | undefined, ctx: RequestContext): Promise<Session> {
+    const invalid = new AppError('REFRESH_INVALID', 401, 'The session has ended; sign in again.');
+    if (!token) throw invalid;
+    const result = await this.refreshTokens.rotate(token);
+    if (result.kind === 'invalid') throw invalid;
+    if (result.kind === 'reused') {
+      await this.deps.audit.record({ action: 'auth.refresh.reuse', actorId: result.userId, targetType: 'refresh_family', targetId: result.familyId, ip: ctx.ip });
+      throw new AppError('REFRESH_REUSED', 401, 'This session was signed out for safety (a refresh token was used twice); sign in again.');
+    }
+    const user = await this.deps.db.user.findUnique({ where: { id: result.userId } });
+    if (!user) throw invalid;
+    const authUser = toAuthUser(user);
+    return { user: authUser, token: this.issueToken(authUser), expiresIn: this.deps.jwt.ttlSeconds, refresh: result.issued };
+  }
+
+  /** Revokes the refresh token's whole family (this browser's session); unknown tokens are ignored. */
+  async logout(token: string | undefined, ctx: RequestContext & { userId?: string }): Promise<void> {
+    const family = token ? await this.refreshTokens.familyOf(token) : null;
+    if (family) await this.refreshTokens.revokeFamily(family.familyId);
+    const actorId = family?.userId ?? ctx.userId ?? null;
+    if (actorId) await this.deps.audit.record({ action: 'auth.logout', actorId, targetType: 'refresh_family', targetId: family?.familyId ?? null, ip: ctx.ip });
+  }
+
+  async profile(userId: string): Promise<Profile> {
+    const user = await this.deps.db.user.findUnique({ where: { id: userId } });
+    if (!user) throw new AppError('UNAUTHORIZED', 401, 'Sign in first.');
+    return { ...toAuthUser(user), emailVerified: user.emailVerifiedAt !== null, twoFactorEnabled: this.twoFactor.isEnabled(user) };
+  }
+
+  async sendEmailVerification(userId: string): Promise<void> {
+    const user = await this.deps.db.user.findUniqueOrThrow({ where: { id: userId } });
+    if (user.emailVerifiedAt) return;
+    const { security } = this.deps;
+    const token = await this.oneTimeTokens.issue(user.id, 'EMAIL_VERIFICATION', security.emailVerificationTtlSeconds);
+    await this.deps.mailer.send({
+      to: user.email,
+      subject: 'Confirm your e-mail for SimGate',
+      text: [
+        'Confirm your e-mail address by opening this link:',
+        `${security.publicUrl}/verify-email?token=${token}`,
+        '',
+        `The link works once and expires in ${humanDuration(security.emailVerificationTtlSeconds)}.`,
+      ].join('\n'),
+    });
+  }
+
+  async verifyEmail(token: string, ctx: RequestContext): Promise<void> {
+    const userId = await this.oneTimeTokens.consume(token, 'EMAIL_VERIFICATION');
+    if (!userId) throw invalidToken();
+    await this.deps.db.user.updateMany({ where: { id: userId, emailVerifiedAt: null }, data: { emailVerifiedAt: new Date() } });
+    await this.deps.audit.record({ action: 'auth.email.verified', actorId: userId, targetType: 'user', targetId: userId, ip: ctx.ip });
+  }
+
+  /** Always succeeds from the caller's point of view, so the answer does not tell which e-mails have accounts. */
+  async requestPasswordReset(emailInput: string): Promise<void> {
+    const email = normalizeEmail(emailInput);
+    const user = await this.deps.db.user.findUnique({ where: { email } });
+    if (!user) return;
+    const { security } = this.deps;
+    const token = await this.oneTimeTokens.issue(user.id, 'PASSWORD_RESET', security.passwordResetTtlSeconds);
+    await this.deps.mailer.send({
+      to: user.email,
+      subject: 'Reset your SimGate password',
+      text: [
+        'Someone (hopefully you) asked to reset the password of your SimGate account. Choose a new one here:',
+        `${security.publicUrl}/reset-password?token=${token}`,
+        '',
+        `The link works once and expires in ${humanDuration(security.passwordResetTtlSeconds)}. If you did not ask, ignore this e-mail.`,
+      ].join('\n'),
+    });
+  }
+
+  /** Sets the new password and ends every session: all refresh tokens, and access tokens issued before now. */
+  async resetPassword(token: string, password: string, ctx: RequestContext): Promise<void> {
+    const userId = await this.oneTimeTokens.consume(token, 'PASSWORD_RESET');
+    if (!userId) throw invalidToken();
+    const passwordHash = await hashPassword(password);
+    const now = new Date();
+    const current = await this.deps.db.user.findUniqueOrThrow({ where: { id: userId } });
+    // Receiving the mail proves the address, too.
+    const user = await this.deps.db.user.update({ where: { id: userId }, data: { passwordHash, emailVerifiedAt: current.emailVerifiedAt ?? now } });
+    const revoked = await this.refreshTokens.revokeAllForUser(userId);
+    await this.revokeAccessTokensBefore(userId, now);
+    await this.throttle.clearEmail(user.email, ctx.ip);
+    await this.deps.audit.record({ action: 'auth.password.reset', actorId: userId, targetType: 'user', targetId: userId, ip: ctx.ip, details: { refreshTokensRevoked: revoked } });
+  }
+
+  async enrollTotp(userId: string) {
+    return this.twoFactor.enroll(userId);
+  }
+
+  async confirmTotp(userId: string, code: string, ctx: RequestContext): Promise<{ recoveryCodes: string[] }> {
+    const result = await this.twoFactor.confirm(userId, code);
+    await this.deps.audit.record({ action: 'auth.2fa.enable', actorId: userId, targetType: 'user', targetId: userId, ip: ctx.ip });
+    return result;
+  }
+
+  /** Turning 2FA off needs the password and a second factor: a stolen access token alone cannot. */
+  async disableTotp(userId: string, input: { password: string } & SecondFactor, ctx: RequestContext): Promise<void> {
+    const user = await this.deps.db.user.findUniqueOrThrow({ where: { id: userId } });
+    if (!this.twoFactor.isEnabled(user)) throw new AppError('TOTP_NOT_ENABLED', 409, 'Two-factor sign-in is not on.');
+    if (!(await verifyPassword(input.password, user.passwordHash))) throw new AppError('INVALID_CREDENTIALS', 401, 'Wrong password.');
+    if (!(await this.twoFactor.verify(user, input))) throw new AppError('TOTP_INVALID', 401, 'That code is not valid.');
+    await this.twoFactor.disable(userId);
+    await this.deps.audit.record({ action: 'auth.2fa.disable', actorId: userId, targetType: 'user', targetId: userId, ip: ctx.ip });
   }
 
   /** Creates the configured admin on first start; later starts leave it alone. */
   async ensureAdmin(email: string, password: string): Promise<void> {
-    const existing = await this.deps.db.user.findUnique({ where: { email: email.toLowerCase() } });
+    const existing = await this.deps.db.user.findUnique({ where: { email: normalizeEmail(email) } });
     if (existing) return;
-    await this.register({ email, password, role: 'ADMIN' }).catch((error) => {
+    await this.createUser({ email, password, role: 'ADMIN', verified: true }).catch((error) => {
       if (!(error instanceof AppError && error.code === 'EMAIL_TAKEN')) throw error;
     });
   }
@@ -69,7 +247,10 @@ export class AuthService {
     return jwt.sign({ email: user.email, role: user.role }, secret, { algorithm: ALGORITHM, subject: user.id, issuer, audience, expiresIn: ttlSeconds });
   }
 
-  /** passport-jwt strategy: bearer header, or `access_token` query for EventSource, which cannot set headers. */
+  /**
+   * passport-jwt strategy: bearer header, or `access_token` query for EventSource, which cannot set
+   * headers. Algorithm, issuer and audience are checked; tokens issued before a password reset are refused.
+   */
   strategy(): JwtStrategy {
     const { secret, issuer, audience } = this.deps.jwt;
     return new JwtStrategy(
@@ -80,10 +261,60 @@ export class AuthService {
         issuer,
         audience,
       },
-      (payload: { sub?: string; email?: string; role?: Role }, done: (error: unknown, user?: AuthUser | false) => void) => {
-        if (!payload.sub || !payload.email || (payload.role !== 'CUSTOMER' && payload.role !== 'ADMIN')) return done(null, false);
-        done(null, { id: payload.sub, email: payload.email, role: payload.role });
+      (payload: { sub?: string; email?: string; role?: Role; iat?: number }, done: (error: unknown, user?: AuthUser | false) => void) => {
+        if (!payload.sub || !payload.email || (payload.role !== 'CUSTOMER' && payload.role !== 'ADMIN') || typeof payload.iat !== 'number') return done(null, false);
+        const user = { id: payload.sub, email: payload.email, role: payload.role };
+        this.deps.redis
+          .get(this.notBeforeKey(payload.sub))
+          .then((notBefore) => done(null, notBefore !== null && payload.iat! < Number(notBefore) ? false : user))
+          .catch((error: unknown) => done(error));
       },
     );
   }
+
+  private notBeforeKey(userId: string): string {
+    return `${this.redisPrefix}:access-not-before:${userId}`;
+  }
+
+  /** Access tokens are stateless; a marker that outlives the longest of them refuses those issued earlier. */
+  private async revokeAccessTokensBefore(userId: string, when: Date): Promise<void> {
+    await this.deps.redis.set(this.notBeforeKey(userId), String(Math.floor(when.getTime() / 1000)), 'EX', this.deps.jwt.ttlSeconds + 60);
+  }
+
+  private async createUser(input: { email: string; password: string; role?: Role; verified?: boolean }) {
+    const email = normalizeEmail(input.email);
+    const passwordHash = await hashPassword(input.password);
+    let user;
+    try {
+      user = await this.deps.db.user.create({ data: { email, passwordHash, role: input.role ?? 'CUSTOMER', emailVerifiedAt: input.verified ? new Date() : null } });
+    } catch (error) {
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
+        throw new AppError('EMAIL_TAKEN', 409, 'An account with this e-mail already exists.');
+      }
+      throw error;
+    }
+    await this.deps.wallet.ensureWallet(user.id);
+    return user;
+  }
+
+  private async startSession(user: { id: string; email: string; role: Role }): Promise<Session> {
+    const authUser = toAuthUser(user);
+    const refresh = await this.refreshTokens.issue(user.id);
+    return { user: authUser, token: this.issueToken(authUser), expiresIn: this.deps.jwt.ttlSeconds, refresh };
+  }
+}
+
+function toAuthUser(user: { id: string; email: string; role: Role }): AuthUser {
+  return { id: user.id, email: user.email, role: user.role };
+}
+
+function invalidToken(): AppError {
+  return new AppError('TOKEN_INVALID', 400, 'This link is invalid, already used or expired; ask for a new one.');
+}
+
+function humanDuration(seconds: number): string {
+  if (seconds % 86_400 === 0) return `${seconds / 86_400} day${seconds === 86_400 ? '' : 's'}`;
+  if (seconds % 3600 === 0) return `${seconds / 3600} hour${seconds === 3600 ? '' : 's'}`;
+  if (seconds % 60 === 0) return `${seconds / 60} minutes`;
+  return `${seconds} seconds`;
 }

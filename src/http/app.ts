@@ -1,24 +1,36 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import express, { type Express } from 'express';
+import express, { Router, type Express, type RequestHandler } from 'express';
+import type Redis from 'ioredis';
 import helmet from 'helmet';
 import passport from 'passport';
 import { pinoHttp } from 'pino-http';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { ActivationService } from '../activations/activation.service';
+import type { ApiKeyService } from '../auth/api-keys.service';
 import type { AuthService } from '../auth/auth.service';
+import type { PartnerWebhookService } from '../auth/partner-webhooks.service';
 import type { CatalogService } from '../catalog/catalog.service';
+import type { SecurityConfig } from '../config/app.config';
 import type { Db } from '../db/client';
+import type { AuditLog } from '../lib/audit';
 import type { Logger } from '../lib/logger';
 import type { WalletService } from '../wallet';
 import { requireAdmin, requireUser } from './middleware/auth';
+import { corsPolicy } from './middleware/cors';
+import { createCsrf } from './middleware/csrf';
+import { RateLimits } from './middleware/rate-limit';
+import { captureRawBody } from './middleware/signing';
 import { errorHandler, notFoundHandler } from './middleware/errors';
 import { adminRoutes } from './routes/admin';
-import { authRoutes } from './routes/auth';
+import { apiKeyRoutes } from './routes/api-keys';
+import { auditRoutes } from './routes/audit';
+import { authRoutes, refreshFamilyOf } from './routes/auth';
 import { catalogRoutes } from './routes/catalog';
 import type { ActivationEventHub } from './routes/events';
 import { numbersRoutes } from './routes/numbers';
+import { v1Routes } from './routes/v1';
 import { walletRoutes } from './routes/wallet';
 import { webhookRoutes } from './routes/webhooks';
 
@@ -32,6 +44,12 @@ export interface AppDeps {
   events: ActivationEventHub;
   logger: Logger;
   webhookSecret: string;
+  /** Accounts and request security (rate limits, CSRF, CORS, API keys, audit): see docs/auth.md. */
+  redis: Redis;
+  audit: AuditLog;
+  apiKeys: ApiKeyService;
+  partnerWebhooks: PartnerWebhookService;
+  security: SecurityConfig;
   jsonBodyLimit?: string;
   /** Serve the built web app at / and the admin panel at /admin/ when their dist folders exist. */
   serveUi?: boolean;
@@ -56,6 +74,7 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.use(helmet());
+  app.use('/api', corsPolicy(deps.security.corsOrigins));
   app.use(
     pinoHttp({
       logger: deps.logger,
@@ -69,7 +88,8 @@ export function createApp(deps: AppDeps): Express {
     res.on('finish', () => end({ route: req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched', status: String(res.statusCode) }));
     next();
   });
-  app.use(express.json({ limit: deps.jsonBodyLimit ?? '64kb' }));
+  // The raw bytes are kept for partner request signatures (middleware/signing.ts).
+  app.use(express.json({ limit: deps.jsonBodyLimit ?? '64kb', verify: captureRawBody }));
 
   passport.use(deps.auth.strategy());
   app.use(passport.initialize());
@@ -82,12 +102,22 @@ export function createApp(deps: AppDeps): Express {
     res.type(metrics.contentType).send(await metrics.metrics());
   });
 
-  app.use('/api/auth', authRoutes(deps));
+  const rateLimits = new RateLimits({ redis: deps.redis, config: deps.security.rateLimits });
+  const csrf = createCsrf({ secret: deps.security.csrfSecret, secure: deps.security.cookieSecure, sessionOf: refreshFamilyOf(deps.security.cookieSecure) });
+  const purchaseLimit: RequestHandler = (req, res, next) => (req.method === 'POST' && req.path === '/' ? rateLimits.purchase(req, res, next) : next());
+  const admin = Router();
+  admin.use(adminRoutes(deps));
+  admin.use('/audit', auditRoutes(deps));
+
+  app.use('/api', rateLimits.ip);
+  app.use('/api/auth', authRoutes({ auth: deps.auth, rateLimits, csrf, security: deps.security }));
   app.use('/api/catalog', catalogRoutes(deps));
-  app.use('/api/numbers', requireUser, numbersRoutes(deps));
-  app.use('/api/wallet', requireUser, walletRoutes(deps));
-  app.get('/api/events', requireUser, deps.events.handler);
-  app.use('/api/admin', requireUser, requireAdmin, adminRoutes(deps));
+  app.use('/api/numbers', requireUser, rateLimits.user, purchaseLimit, numbersRoutes(deps));
+  app.use('/api/wallet', requireUser, rateLimits.user, walletRoutes(deps));
+  app.get('/api/events', requireUser, rateLimits.user, deps.events.handler);
+  app.use('/api/keys', requireUser, rateLimits.user, apiKeyRoutes(deps));
+  app.use('/api/v1', v1Routes({ ...deps, rateLimits }));
+  app.use('/api/admin', requireUser, rateLimits.user, requireAdmin, admin);
   app.use('/webhooks', webhookRoutes({ db: deps.db, temporal: deps.temporal, secret: deps.webhookSecret, logger: deps.logger }));
   app.use('/api', notFoundHandler);
 

@@ -12,6 +12,11 @@ export const positiveMicros = micros.refine((value) => value > 0n, 'must be grea
 export const serviceCode = z.string().trim().min(1).max(40).regex(/^[a-z0-9:_-]+$/i, 'unknown service code format').transform((s) => s.toLowerCase());
 export const countryIso = z.string().trim().regex(/^[A-Za-z]{2}$/, 'must be a two-letter ISO country code').transform((s) => s.toUpperCase());
 
-export const idempotencyKey = z.string().trim().min(8, 'must be at least 8 characters').max(200);
+/** Parsed from a header, not the body: the messages name the header, since the issue has no path. */
+export const idempotencyKey = z
+  .string({ error: 'the Idempotency-Key header is required' })
+  .trim()
+  .min(8, 'the Idempotency-Key header must be at least 8 characters')
+  .max(200, 'the Idempotency-Key header must be at most 200 characters');
 
 export const activationIdParams = z.object({ id: z.string().regex(/^act-[a-f0-9-]{20,40}$/, 'not an activation id') });

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { loadConfig, type AppConfig } from '../../src/config/app.config';
 import type { ProviderConfig } from '../../src/config/providers.config';
 import { createContainer, type Container } from '../../src/container';
@@ -35,6 +35,14 @@ export interface TestSystem {
 export const TENANT_PROVIDER: Record<string, string> = { hero: 'hero-sim', activate: 'activate-sim' };
 
 /**
+ * Every system of a run writes to the same database under the same provider ids, so each
+ * simulator hands out upstream ids from its own random range of 10 000 (2^30 ranges: a clash
+ * between the few dozen systems of a run is a one-in-millions event). Not a per-process
+ * counter: Jest re-evaluates this module for every test file a worker runs.
+ */
+const firstActivationId = () => 3_400_000_001 + randomInt(2 ** 30) * 10_000;
+
+/**
  * The whole SimGate back end in-process on free ports: simulator, API, worker — against the
  * run's PostgreSQL database and Temporal dev server (test/support/global-setup.ts). Each system
  * has its own task queue so leftovers of another test file never reach this worker.
@@ -48,7 +56,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     { id: 'hero', apiKey: 'sim-hero-key', errorStyle: 'hero' as const, minCancelMs: 0 },
     { id: 'activate', apiKey: 'sim-activate-key', errorStyle: 'classic' as const, minCancelMs: 0 },
   ];
-  const simulator = createSimulator({ tenants, sweepIntervalMs: 200 });
+  const simulator = createSimulator({ tenants, sweepIntervalMs: 200, firstActivationId: firstActivationId() });
   const sim = await simulator.listen(0);
 
   const providers: ProviderConfig[] = tenants.map((tenant) => {
@@ -79,6 +87,13 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     POLL_MAX_MS: String(options.polling?.maxMs ?? 2000),
     ADMIN_EMAIL: `admin-${randomUUID()}@simgate.test`,
     ADMIN_PASSWORD: 'admin-password',
+    // Every system gets its own rate-limit / lockout keys in the shared Redis, and limits far above
+    // what tests send (they poll); security tests pass small ones through options.env.
+    RATE_LIMIT_PREFIX: `sg-test:${randomUUID()}`,
+    RATE_LIMIT_IP_POINTS: '1000000',
+    RATE_LIMIT_USER_POINTS: '1000000',
+    RATE_LIMIT_LOGIN_POINTS: '1000000',
+    RATE_LIMIT_PURCHASE_POINTS: '1000000',
     ...options.env,
   });
   const container = await createContainer(config);

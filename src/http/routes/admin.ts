@@ -2,9 +2,11 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { ActivationService } from '../../activations/activation.service';
 import type { Db } from '../../db/client';
+import type { AuditLog } from '../../lib/audit';
 import { notFound } from '../../lib/errors';
 import type { WalletService } from '../../wallet';
 import { currentUser } from '../middleware/auth';
+import { clientIp } from '../middleware/rate-limit';
 import { valid, validate } from '../middleware/validate';
 import { activationIdParams, idempotencyKey, positiveMicros } from '../schemas';
 import { serializeLedgerEntry, serializeWallet } from '../serializers';
@@ -24,7 +26,7 @@ const activationsQuery = {
 const byId = { params: activationIdParams };
 
 /** /api/admin: mounted behind requireUser + requireAdmin. */
-export function adminRoutes(deps: { db: Db; wallet: WalletService; activations: ActivationService }): Router {
+export function adminRoutes(deps: { db: Db; wallet: WalletService; activations: ActivationService; audit: AuditLog }): Router {
   const router = Router();
 
   router.get('/users', validate(usersQuery), async (_req, res) => {
@@ -61,6 +63,14 @@ export function adminRoutes(deps: { db: Db; wallet: WalletService; activations: 
       memo: body.memo,
       actorId: currentUser(req).id,
     });
+    await deps.audit.record({
+      action: 'admin.wallet.credit',
+      actorId: currentUser(req).id,
+      targetType: 'user',
+      targetId: user.id,
+      ip: clientIp(req),
+      details: { amountMicros: body.amountMicros.toString(), ledgerEntryId: entry.id.toString(), idempotencyKey: key },
+    });
     res.json({ entry: serializeLedgerEntry(entry), wallet: serializeWallet(await deps.wallet.getWallet(user.id)) });
   });
 
@@ -78,9 +88,11 @@ export function adminRoutes(deps: { db: Db; wallet: WalletService; activations: 
     res.json({ activation: await deps.activations.get(params.id, null) });
   });
 
-  router.post('/activations/:id/cancel', validate(byId), async (_req, res) => {
+  router.post('/activations/:id/cancel', validate(byId), async (req, res) => {
     const { params } = valid(res, byId);
-    res.json({ activation: await deps.activations.adminCancel(params.id) });
+    const activation = await deps.activations.adminCancel(params.id);
+    await deps.audit.record({ action: 'admin.activation.cancel', actorId: currentUser(req).id, targetType: 'activation', targetId: params.id, ip: clientIp(req), details: { userId: activation.userId, status: activation.status } });
+    res.json({ activation });
   });
 
   router.get('/invariants', async (_req, res) => {

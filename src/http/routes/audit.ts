@@ -1,0 +1,24 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { AUDIT_ACTIONS, type AuditLog } from '../../lib/audit';
+import { valid, validate } from '../middleware/validate';
+
+const auditQuery = {
+  query: z.object({
+    action: z.enum(AUDIT_ACTIONS).optional(),
+    actorId: z.uuid().optional(),
+    targetId: z.string().max(100).optional(),
+    before: z.coerce.bigint().optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  }),
+};
+
+/** /api/admin/audit: mounted inside the admin router (requireUser + requireAdmin). */
+export function auditRoutes(deps: { audit: AuditLog }): Router {
+  const router = Router();
+  router.get('/', validate(auditQuery), async (_req, res) => {
+    const { query } = valid(res, auditQuery);
+    res.json({ entries: await deps.audit.list(query) });
+  });
+  return router;
+}
