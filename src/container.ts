@@ -58,7 +58,7 @@ export async function createContainer(config: Readonly<AppConfig>, options: { lo
 
   const wallet = new WalletService({ db });
   const search = await createSearchEngine(config.search, { db });
-  const catalog = new CatalogService({ db, search });
+  const catalog = new CatalogService({ db, search, sellers: config.providers.map((p) => p.id) });
   // A half-open breaker's probe slot outlives the slowest provider call.
   const probeTimeoutMs = Math.max(30_000, ...config.providers.map((p) => 2 * p.requestTimeoutMs));
   const health = new ProviderHealth({ redis, ...config.health, probeTimeoutMs });

@@ -44,7 +44,18 @@ export class CatalogService {
   /** Catalog search (src/catalog/search): the configured engine, or the PostgreSQL one by default. */
   readonly search: CatalogSearchEngine;
 
-  constructor(private readonly deps: { db: Db; search?: CatalogSearchEngine }) {
+  constructor(
+    private readonly deps: {
+      db: Db;
+      search?: CatalogSearchEngine;
+      /**
+       * Ids of the providers this process can buy from (its configured ones). Offers of any other
+       * provider — removed from the configuration but still in the database — are neither quoted
+       * nor listed: selling them would hold their price and then fail at the purchase. Unset: all.
+       */
+      sellers?: readonly string[];
+    },
+  ) {
     this.search = deps.search ?? new PostgresSearchEngine({ db: deps.db });
   }
 
@@ -115,7 +126,13 @@ export class CatalogService {
    */
   async quote(input: { serviceCode: string; countryIso: string; maxPriceMicros: bigint | null }): Promise<Quote> {
     const offers = await this.deps.db.offer.findMany({
-      where: { serviceCode: input.serviceCode, countryIso: input.countryIso, stock: { gt: 0 }, provider: { enabled: true } },
+      where: {
+        serviceCode: input.serviceCode,
+        countryIso: input.countryIso,
+        stock: { gt: 0 },
+        provider: { enabled: true },
+        ...(this.deps.sellers ? { providerId: { in: [...this.deps.sellers] } } : {}),
+      },
       orderBy: [{ sellMicros: 'asc' }, { providerId: 'asc' }],
     });
     if (offers.length === 0) throw new AppError('NO_OFFERS', 409, 'No numbers are available for this service and country right now.');
@@ -146,6 +163,7 @@ export class CatalogService {
 
   /** The countries where a service is sold, with the best price and total stock, cheapest first. */
   async offersForService(serviceCode: string, countryIso?: string): Promise<OfferSummary[]> {
+    const sellers = this.deps.sellers ? [...this.deps.sellers] : null;
     const rows = await this.deps.db.$queryRaw<{ service_code: string; service_name: string; country_iso: string; country_name: string; best: bigint; stock: bigint }[]>`
       SELECT o.service_code, s.name AS service_name, o.country_iso, c.name AS country_name, MIN(o.sell_micros) AS best, SUM(o.stock) AS stock
       FROM offers o
@@ -153,6 +171,7 @@ export class CatalogService {
       JOIN services s ON s.code = o.service_code
       JOIN countries c ON c.iso2 = o.country_iso
       WHERE o.service_code = ${serviceCode} AND o.stock > 0 AND (${countryIso ?? null}::text IS NULL OR o.country_iso = ${countryIso ?? null})
+        AND (${sellers}::text[] IS NULL OR o.provider_id = ANY(${sellers}::text[]))
       GROUP BY o.service_code, s.name, o.country_iso, c.name
       ORDER BY best, c.name`;
     return rows.map((row) => ({

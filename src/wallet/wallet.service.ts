@@ -350,6 +350,8 @@ export class WalletService {
     assertOneRow(updated, `settle ${hold.id}: wallet holds less than the open hold`);
 
     const step = outcome.status === 'CAPTURED' ? 'capture' : 'release';
+    // The settlement carries the hold's memo ("Number for tg / ID"), so a ledger line says what it was for.
+    const holdEntry = await tx.ledgerEntry.findUnique({ where: { idempotencyKey: `${hold.key}:hold` }, select: { memo: true, holdId: true } });
     await recordHoldStep(tx, {
       walletId: hold.walletId,
       idempotencyKey: `${hold.key}:${step}`,
@@ -357,6 +359,7 @@ export class WalletService {
       availableDelta: returned,
       heldDelta: -hold.amount,
       holdId: hold.id,
+      memo: holdEntry?.holdId === hold.id ? holdEntry.memo : '',
     });
     return toHoldView(hold);
   }

@@ -1,0 +1,238 @@
+import { randomUUID } from 'node:crypto';
+import { startSystem, TENANT_PROVIDER, type TestSystem } from '../support/system';
+import { waitFor } from '../support/wait';
+
+/**
+ * The Idempotency-Key contract over real HTTP: a purchase retried (concurrently or later) is the
+ * same purchase — one workflow, one activation row, one hold, one number bought upstream — and
+ * an admin credit replayed with its key credits once.
+ */
+
+type Customer = Awaited<ReturnType<TestSystem['customer']>>;
+
+/** Pairs every simulator tenant always sells (not Telegram in Indonesia: the workflow tests take it over while they run). */
+const MAIN = { service: 'wa', country: 'ID' };
+const OTHER = { service: 'tg', country: 'GB' };
+
+describe('idempotent purchases and credits', () => {
+  let system: TestSystem;
+
+  beforeAll(async () => {
+    system = await startSystem({ polling: { initialMs: 200, maxMs: 1000 } });
+  });
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  /** Every number the simulator has sold, across both tenants. */
+  async function upstreamNumbers(): Promise<{ tenant: string; id: number; phone: string; state: string }[]> {
+    const all = [];
+    for (const tenant of Object.keys(TENANT_PROVIDER)) {
+      const { activations } = await system.sim('GET', `/control/${tenant}/activations`);
+      all.push(...activations.map((a: { id: number; phone: string; state: string }) => ({ tenant, ...a })));
+    }
+    return all;
+  }
+
+  async function moneyOf(customer: Customer) {
+    const wallet = await system.container.db.wallet.findUniqueOrThrow({ where: { userId: customer.id } });
+    const holds = await system.container.db.hold.findMany({ where: { walletId: wallet.id } });
+    const entries = await system.container.db.ledgerEntry.findMany({ where: { walletId: wallet.id }, orderBy: { id: 'asc' } });
+    const activations = await system.container.db.activation.findMany({ where: { userId: customer.id } });
+    return { wallet, holds, entries, activations };
+  }
+
+  const purchase = (customer: Customer, key: string, body: Record<string, unknown> = MAIN) =>
+    system.request('POST', '/api/numbers', { token: customer.token, headers: { 'Idempotency-Key': key }, body });
+
+  async function concurrentPurchases(count: number) {
+    const customer = await system.customer(5_000_000n);
+    const key = `concurrent-${count}-${randomUUID()}`;
+    const numbersBefore = (await upstreamNumbers()).length;
+
+    const responses = await Promise.all(Array.from({ length: count }, () => purchase(customer, key)));
+
+    for (const response of responses) expect([200, 201]).toContain(response.status);
+    const ids = new Set(responses.map((r) => r.body.activation.id));
+    expect(ids.size).toBe(1);
+    const [id] = ids;
+    const phones = new Set(responses.map((r) => r.body.activation.phone));
+    expect(phones.size).toBe(1);
+    for (const response of responses) expect(response.body.activation.status).toBe('ACTIVE');
+
+    const { wallet, holds, entries, activations } = await moneyOf(customer);
+    expect(activations.map((a) => a.id)).toEqual([id]);
+    expect(holds).toHaveLength(1);
+    expect(holds[0]).toMatchObject({ key: id, status: 'OPEN', amount: BigInt(responses[0].body.activation.heldMicros) });
+    expect(entries.map((e) => e.kind)).toEqual(['CREDIT', 'HOLD']);
+    expect(wallet.held).toBe(holds[0].amount);
+    expect(wallet.available).toBe(5_000_000n - holds[0].amount);
+
+    const numbersAfter = await upstreamNumbers();
+    expect(numbersAfter).toHaveLength(numbersBefore + 1);
+    expect(`+${numbersAfter.find((n) => `+${n.phone}` === responses[0].body.activation.phone)?.phone}`).toBe(responses[0].body.activation.phone);
+    expect(await system.container.wallet.checkInvariants(customer.id)).toEqual([]);
+    return { customer, key, activation: responses[0].body.activation };
+  }
+
+  it('two concurrent POSTs with one Idempotency-Key make one purchase', async () => {
+    await concurrentPurchases(2);
+  });
+
+  it('ten concurrent POSTs with one Idempotency-Key make one purchase', async () => {
+    await concurrentPurchases(10);
+  });
+
+  it('the same key returns the same activation (200) while it runs and after it completed', async () => {
+    const customer = await system.customer(5_000_000n);
+    const key = `replay-${randomUUID()}`;
+    const first = await purchase(customer, key);
+    expect(first.status).toBe(201);
+    const activation = first.body.activation;
+
+    const whileActive = await purchase(customer, key);
+    expect(whileActive.status).toBe(200);
+    expect(whileActive.body.activation).toMatchObject({ id: activation.id, phone: activation.phone, status: 'ACTIVE' });
+
+    // Complete it: SMS, then finish.
+    const tenant = Object.entries(TENANT_PROVIDER).find(([, p]) => p === activation.providerId)![0];
+    const upstream = (await upstreamNumbers()).find((n) => `+${n.phone}` === activation.phone)!;
+    await system.sim('POST', `/control/${tenant}/activations/${upstream.id}/sms`, { code: '314159' });
+    await waitFor(async () => {
+      const current = await system.request('GET', `/api/numbers/${activation.id}`, { token: customer.token });
+      return current.body.activation.actions.finish === true;
+    });
+    const finished = await system.request('POST', `/api/numbers/${activation.id}/finish`, { token: customer.token });
+    expect(finished.body.activation.status).toBe('COMPLETED');
+    const before = await moneyOf(customer);
+    const numbersBefore = (await upstreamNumbers()).length;
+
+    // Same key, even with another body: the purchase it named, not a new one.
+    for (const body of [MAIN, OTHER]) {
+      const replay = await purchase(customer, key, body);
+      expect(replay.status).toBe(200);
+      expect(replay.body.activation).toMatchObject({ id: activation.id, phone: activation.phone, status: 'COMPLETED', serviceCode: MAIN.service });
+      expect(replay.body.activation.messages.map((m: { code: string }) => m.code)).toEqual(['314159']);
+    }
+    const after = await moneyOf(customer);
+    expect(after.wallet).toEqual(before.wallet);
+    expect(after.entries).toHaveLength(before.entries.length);
+    expect(after.holds).toEqual(before.holds);
+    expect(await upstreamNumbers()).toHaveLength(numbersBefore);
+    expect(await system.container.wallet.checkInvariants(customer.id)).toEqual([]);
+  });
+
+  it('a different user with the same key gets their own purchase', async () => {
+    const { customer: alice, key, activation } = await concurrentPurchases(2);
+    const bob = await system.customer(5_000_000n);
+    const numbersBefore = (await upstreamNumbers()).length;
+
+    const bobs = await purchase(bob, key);
+    expect(bobs.status).toBe(201);
+    expect(bobs.body.activation.id).not.toBe(activation.id);
+    expect(bobs.body.activation.phone).not.toBe(activation.phone);
+    expect(bobs.body.activation.userId).toBe(bob.id);
+    expect(await upstreamNumbers()).toHaveLength(numbersBefore + 1);
+    expect((await moneyOf(bob)).holds).toHaveLength(1);
+    expect((await moneyOf(alice)).holds).toHaveLength(1);
+
+    // Alice's replay is still hers.
+    const replay = await purchase(alice, key);
+    expect(replay.status).toBe(200);
+    expect(replay.body.activation.id).toBe(activation.id);
+  });
+
+  it('concurrent retries of a purchase no provider can fill get the same refusal and one refunded hold', async () => {
+    // A pair the catalog lists in stock (and no other test here buys), which this system's simulator has run out of.
+    const [pair] = await system.container.db.$queryRaw<{ service: string; country: string }[]>`
+      SELECT service_code AS service, country_iso AS country FROM offers
+      WHERE provider_id IN ('hero-sim', 'activate-sim') AND stock > 0
+        AND (service_code, country_iso) NOT IN (('wa', 'ID'), ('tg', 'GB'), ('tg', 'ID'))
+      GROUP BY 1, 2 HAVING COUNT(*) = 2 ORDER BY 1, 2 LIMIT 1`;
+    // Other tests' providers may list the pair too; this system sells only from its own (CatalogService `sellers`).
+    const offers = await system.container.db.offer.findMany({
+      where: { serviceCode: pair.service, countryIso: pair.country, stock: { gt: 0 }, providerId: { in: Object.values(TENANT_PROVIDER) } },
+    });
+    expect(offers.map((o) => o.providerId).sort()).toEqual(['activate-sim', 'hero-sim']);
+    for (const offer of offers) {
+      const tenant = Object.entries(TENANT_PROVIDER).find(([, p]) => p === offer.providerId)![0];
+      await system.sim('PUT', `/control/${tenant}/offers/${offer.upstreamService}/${offer.upstreamCountry}`, { stock: 0 });
+    }
+    const customer = await system.customer(5_000_000n);
+    const key = `sold-out-${randomUUID()}`;
+    const numbersBefore = (await upstreamNumbers()).length;
+
+    const responses = await Promise.all(Array.from({ length: 5 }, () => purchase(customer, key, pair)));
+    const replay = await purchase(customer, key, pair);
+    for (const response of [...responses, replay]) {
+      expect(response.status).toBe(409);
+      expect(response.body.error.code).toBe('NO_NUMBERS');
+    }
+    expect(new Set([...responses, replay].map((r) => r.body.error.details.activationId)).size).toBe(1);
+
+    const { wallet, holds, entries, activations } = await moneyOf(customer);
+    expect(activations).toHaveLength(1);
+    expect(activations[0]).toMatchObject({ status: 'FAILED', failureReason: 'NO_NUMBERS' });
+    expect(holds).toHaveLength(1);
+    expect(holds[0].status).toBe('RELEASED');
+    expect(entries.map((e) => e.kind)).toEqual(['CREDIT', 'HOLD', 'RELEASE']);
+    expect(wallet.available).toBe(5_000_000n);
+    expect(wallet.held).toBe(0n);
+    expect(await upstreamNumbers()).toHaveLength(numbersBefore);
+    expect(await system.container.wallet.checkInvariants(customer.id)).toEqual([]);
+  });
+
+  it('an admin credit replayed with the same Idempotency-Key credits once', async () => {
+    const customer = await system.customer(0n);
+    const key = `credit-${randomUUID()}`;
+    const credit = (amountMicros: string) =>
+      system.request('POST', `/api/admin/wallets/${customer.id}/credit`, {
+        token: system.adminToken,
+        headers: { 'Idempotency-Key': key },
+        body: { amountMicros, memo: 'bank transfer 42' },
+      });
+
+    const first = await credit('2500000');
+    expect(first.status).toBe(200);
+    expect(first.body.wallet).toEqual({ availableMicros: '2500000', heldMicros: '0' });
+    expect(first.body.entry).toMatchObject({ kind: 'CREDIT', availableDelta: '2500000', memo: 'bank transfer 42' });
+
+    // Sequential and concurrent replays: same entry, same balance.
+    const replays = [await credit('2500000'), ...(await Promise.all(Array.from({ length: 5 }, () => credit('2500000'))))];
+    for (const replay of replays) {
+      expect(replay.status).toBe(200);
+      expect(replay.body.entry.id).toBe(first.body.entry.id);
+      expect(replay.body.wallet).toEqual({ availableMicros: '2500000', heldMicros: '0' });
+    }
+
+    // The same key for another amount is a conflict, not a second credit.
+    const other = await credit('1000000');
+    expect(other.status).toBe(409);
+    expect(other.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+
+    const wallet = await system.request('GET', '/api/wallet', { token: customer.token });
+    expect(wallet.body.wallet).toEqual({ availableMicros: '2500000', heldMicros: '0' });
+    expect(wallet.body.ledger.map((e: { kind: string }) => e.kind)).toEqual(['CREDIT']);
+    expect(await system.container.wallet.checkInvariants(customer.id)).toEqual([]);
+  });
+
+  it('concurrent first credits with one key credit once', async () => {
+    const customer = await system.customer(0n);
+    const key = `credit-race-${randomUUID()}`;
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        system.request('POST', `/api/admin/wallets/${customer.id}/credit`, {
+          token: system.adminToken,
+          headers: { 'Idempotency-Key': key },
+          body: { amountMicros: 1_000_000 },
+        }),
+      ),
+    );
+    for (const response of responses) expect(response.status).toBe(200);
+    expect(new Set(responses.map((r) => r.body.entry.id)).size).toBe(1);
+    const { wallet, entries } = await moneyOf(customer);
+    expect(wallet.available).toBe(1_000_000n);
+    expect(entries).toHaveLength(1);
+    expect(entries[0].memo).toBe('Admin credit');
+  });
+});

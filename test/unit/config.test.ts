@@ -1,0 +1,193 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { loadConfig } from '../../src/config/app.config';
+import { ConfigError, parseEnv } from '../../src/config/env.schema';
+
+/**
+ * Configuration is parsed once, frozen, and fails fast with ONE error listing every problem —
+ * environment variables and PROVIDERS_JSON alike — so an operator fixes them in one go.
+ */
+
+/** The problems of a ConfigError thrown by `load`, or a failure if it did not throw one. */
+function problemsOf(load: () => unknown): string[] {
+  try {
+    load();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    // The message lists them too, one per line.
+    for (const problem of problems) expect((error as ConfigError).message).toContain(`  - ${problem}`);
+    return problems;
+  }
+  throw new Error('expected a ConfigError, but the configuration loaded');
+}
+
+const variablesOf = (problems: string[]) => problems.map((p) => p.slice(0, p.indexOf(':'))).sort();
+
+const provider = (overrides: Record<string, unknown> = {}) => ({
+  id: 'hero',
+  displayName: 'HeroSMS',
+  protocol: 'SMS_ACTIVATE',
+  baseUrl: 'https://hero-sms.com/stubs/handler_api.php',
+  apiKey: 'super-secret-provider-key',
+  ...overrides,
+});
+
+/** What production needs on top of the defaults. */
+const productionSecrets = {
+  NODE_ENV: 'production',
+  JWT_SECRET: 'a-real-production-secret-of-more-than-32-characters',
+  PROVIDER_WEBHOOK_SECRET: 'a-real-webhook-secret',
+  SECRETS_KEYS: `1:${Buffer.alloc(32, 7).toString('base64')}`,
+};
+
+describe('parseEnv', () => {
+  it('lists every bad variable at once, not just the first', () => {
+    const problems = problemsOf(() =>
+      parseEnv({
+        PORT: 'eighty',
+        LOG_LEVEL: 'loud',
+        DATABASE_URL: 'mysql://localhost/simgate',
+        REDIS_URL: 'localhost:6379',
+        JWT_SECRET: 'too-short',
+        POLL_INITIAL_MS: '5',
+        ADMIN_EMAIL: 'not-an-email',
+      }),
+    );
+    expect(variablesOf(problems)).toEqual(['ADMIN_EMAIL', 'DATABASE_URL', 'JWT_SECRET', 'LOG_LEVEL', 'POLL_INITIAL_MS', 'PORT', 'REDIS_URL']);
+    expect(problems).toEqual(
+      expect.arrayContaining(['DATABASE_URL: must be a postgresql:// URL', 'REDIS_URL: must be a redis:// URL', 'JWT_SECRET: must be at least 32 characters']),
+    );
+  });
+
+  it('refuses production without secrets, naming each one', () => {
+    const problems = problemsOf(() => parseEnv({ NODE_ENV: 'production' }));
+    expect(problems).toEqual(expect.arrayContaining(['JWT_SECRET: must be set in production', 'PROVIDER_WEBHOOK_SECRET: must be set in production']));
+  });
+
+  it('lists the production rules together with the other problems', () => {
+    // Zod skips refinements once a field failed; these must still be reported in the same run.
+    const problems = problemsOf(() => parseEnv({ NODE_ENV: 'production', PORT: 'eighty', SEARCH_ENGINE: 'meilisearch' }));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^PORT: /),
+        'JWT_SECRET: must be set in production',
+        'PROVIDER_WEBHOOK_SECRET: must be set in production',
+        'MEILI_URL: required when SEARCH_ENGINE=meilisearch',
+      ]),
+    );
+  });
+
+  it('accepts production once the secrets are set', () => {
+    const env = parseEnv(productionSecrets);
+    expect(env.NODE_ENV).toBe('production');
+    expect(env.JWT_SECRET).toBe(productionSecrets.JWT_SECRET);
+  });
+
+  it('coerces numbers and booleans from strings', () => {
+    const env = parseEnv({ PORT: '8080', POLL_INITIAL_MS: '250', SIMULATOR_ENABLED: 'false' });
+    expect(env).toMatchObject({ PORT: 8080, POLL_INITIAL_MS: 250, SIMULATOR_ENABLED: false });
+    expect(variablesOf(problemsOf(() => parseEnv({ SIMULATOR_ENABLED: 'yes' })))).toEqual(['SIMULATOR_ENABLED']);
+  });
+});
+
+describe('loadConfig', () => {
+  it('works with no environment at all: local defaults and the two simulated providers', () => {
+    const config = loadConfig({});
+    expect(config.env).toMatchObject({
+      NODE_ENV: 'development',
+      HOST: '127.0.0.1',
+      PORT: 3000,
+      DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/simgate',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      TEMPORAL_ADDRESS: '127.0.0.1:7233',
+      TEMPORAL_TASK_QUEUE: 'simgate-activations',
+      SIMULATOR_PORT: 4010,
+    });
+    expect(config.providers.map((p) => [p.id, p.baseUrl])).toEqual([
+      ['hero-sim', 'http://127.0.0.1:4010/hero/stubs/handler_api.php'],
+      ['activate-sim', 'http://127.0.0.1:4010/activate/stubs/handler_api.php'],
+    ]);
+    expect(config.activation).toEqual({ pollInitialMs: 3000, pollMaxMs: 30_000 });
+  });
+
+  it('is frozen', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.env)).toBe(true);
+    expect(Object.isFrozen(config.providers)).toBe(true);
+    expect(() => {
+      (config.env as { PORT: number }).PORT = 1;
+    }).toThrow(TypeError);
+  });
+
+  it('never lets the poll ceiling fall below the first poll', () => {
+    expect(loadConfig({ POLL_INITIAL_MS: '5000', POLL_MAX_MS: '1000' }).activation).toEqual({ pollInitialMs: 5000, pollMaxMs: 5000 });
+  });
+
+  it('reads providers from PROVIDERS_JSON with their defaults', () => {
+    const config = loadConfig({ PROVIDERS_JSON: JSON.stringify([provider(), provider({ id: 'grizzly', usdRate: '0.0108', minCancelSeconds: 0 })]) });
+    expect(config.providers).toEqual([
+      expect.objectContaining({ id: 'hero', usdRate: '1', markupBps: 2500, lifetimeSeconds: 1200, minCancelSeconds: 120, requestTimeoutMs: 10_000, countryIds: 'sms-activate' }),
+      expect.objectContaining({ id: 'grizzly', usdRate: '0.0108', minCancelSeconds: 0 }),
+    ]);
+  });
+
+  it('refuses PROVIDERS_JSON that is not JSON, without echoing it (it holds API keys)', () => {
+    const problems = problemsOf(() => loadConfig({ PROVIDERS_JSON: '[{"apiKey":"super-secret-provider-key",' }));
+    expect(problems).toEqual(['PROVIDERS_JSON: not valid JSON']);
+  });
+
+  it.each([
+    ['an object instead of a list', {}, ['PROVIDERS_JSON: Invalid input: expected array, received object']],
+    ['an empty list', [], ['PROVIDERS_JSON: must list at least one provider']],
+    ['a duplicate id', [provider(), provider({ displayName: 'again' })], ['PROVIDERS_JSON[1].id: duplicate provider id "hero"']],
+    ['a lifetime below 10 s', [provider({ lifetimeSeconds: 5 })], [expect.stringMatching(/^PROVIDERS_JSON\[0\]\.lifetimeSeconds: /)]],
+  ])('refuses PROVIDERS_JSON with %s, naming the place', (_name, value, expected) => {
+    expect(problemsOf(() => loadConfig({ PROVIDERS_JSON: JSON.stringify(value) }))).toEqual(expected);
+  });
+
+  it('lists every problem of every provider', () => {
+    const problems = problemsOf(() =>
+      loadConfig({ PROVIDERS_JSON: JSON.stringify([provider({ id: 'Bad Id', baseUrl: 'not a url' }), { id: 'other' }]) }),
+    );
+    expect(variablesOf(problems)).toEqual(
+      ['PROVIDERS_JSON[0].baseUrl', 'PROVIDERS_JSON[0].id', 'PROVIDERS_JSON[1].apiKey', 'PROVIDERS_JSON[1].baseUrl', 'PROVIDERS_JSON[1].displayName', 'PROVIDERS_JSON[1].protocol'].sort(),
+    );
+    expect(problems.join('\n')).not.toContain('super-secret-provider-key');
+  });
+
+  it('lists environment and PROVIDERS_JSON problems in one error', () => {
+    const problems = problemsOf(() => loadConfig({ NODE_ENV: 'production', PORT: 'eighty', PROVIDERS_JSON: '[]' }));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^PORT: /),
+        'JWT_SECRET: must be set in production',
+        'PROVIDER_WEBHOOK_SECRET: must be set in production',
+        'PROVIDERS_JSON: must list at least one provider',
+      ]),
+    );
+  });
+
+  it('loads a production configuration with its secrets set', () => {
+    const config = loadConfig({ ...productionSecrets, PROVIDERS_JSON: JSON.stringify([provider()]) });
+    expect(config.env.NODE_ENV).toBe('production');
+    expect(config.providers.map((p) => p.id)).toEqual(['hero']);
+  });
+});
+
+describe('an entry point with a bad configuration', () => {
+  it('prints every problem and exits 2, without a stack trace', () => {
+    const root = path.resolve(__dirname, '../..');
+    const run = spawnSync(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'src/bin/api.ts')], {
+      cwd: root,
+      env: { PATH: process.env.PATH, NODE_ENV: 'production', PORT: 'eighty', PROVIDERS_JSON: '{' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('Invalid configuration:');
+    for (const line of ['  - PORT: ', '  - JWT_SECRET: must be set in production', '  - PROVIDERS_JSON: not valid JSON']) expect(run.stderr).toContain(line);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+});
