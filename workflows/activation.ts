@@ -217,8 +217,13 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
     const message: SmsView = { seq: messages.length + 1, code: sms.code, text: sms.text, receivedAt: sms.receivedAt };
     messages.push(message);
     awaitingSms = false;
-    await local.recordSms({ activationId: input.activationId, seq: message.seq, sms });
-    await settle('capture');
+    // Non-cancellable: once the SMS is in `messages` the customer has the code, so it must be
+    // stored and paid for even if the workflow is cancelled meanwhile (the cancellation path
+    // only finishes the number; it would leave the hold open and the code unpaid).
+    await CancellationScope.nonCancellable(async () => {
+      await local.recordSms({ activationId: input.activationId, seq: message.seq, sms });
+      await settle('capture');
+    });
   };
 
   const drainInbox = async () => {
@@ -310,6 +315,18 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
   ]);
 
   const result = await run();
+  // An action accepted while the activation was ending (expiry reached while a poll was in
+  // flight, say) was never carried out by the main loop: answer it here, or its update — and
+  // with it this workflow, below — would wait forever. A cancel that the ending fulfilled
+  // (number returned, funds released) succeeds; anything else is told the activation is closed.
+  const unanswered = action as PendingAction | null;
+  if (unanswered && !unanswered.done) {
+    const ended = result.status;
+    const fulfilled = unanswered.kind === 'cancel' ? ended === 'CANCELLED' || ended === 'EXPIRED' : unanswered.kind === 'finish' && ended === 'COMPLETED';
+    if (!fulfilled) unanswered.failure = refuse(FailureType.ActivationClosed, `The activation is already ${ended.toLowerCase()}.`);
+    unanswered.done = true;
+    action = null;
+  }
   // Let update callers (a cancel that ended the activation, say) receive their answer first.
   await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
   return result;
@@ -341,7 +358,11 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
         return await end('FAILED', failureReason);
       }
       const ref = { providerId: sold.bought.providerId, upstreamId: sold.bought.upstreamId };
-      await local.recordPurchase({ activationId: input.activationId, purchase: sold.bought, priceMicros: sold.candidate.sellMicros, costMicros: sold.candidate.costMicros });
+      // Non-cancellable like the purchase: the read model must name the number bought (provider,
+      // upstream id, phone) even when a cancel arriving meanwhile gives it straight back.
+      await CancellationScope.nonCancellable(() =>
+        local.recordPurchase({ activationId: input.activationId, purchase: sold.bought, priceMicros: sold.candidate.sellMicros, costMicros: sold.candidate.costMicros }),
+      );
       setStatus('ACTIVE');
 
       let pollDelayMs = input.polling.initialMs;

@@ -1,0 +1,115 @@
+/**
+ * Determinism guard: histories recorded from real runs (test/workflows/record-histories.ts →
+ * test/fixtures/histories/) must replay against the current workflow bundle. A workflow change
+ * that would break running workflows in production fails here — proved below by bundling a
+ * copy of workflows/ with two activity calls swapped, and, as a control, a copy with a
+ * harmless change that must still replay.
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import path from 'node:path';
+import { Worker, bundleWorkflowCode, type ReplayWorkerOptions } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { TMP_DIR, WORKFLOW_BUNDLE_FILE } from '../support/paths';
+import { HISTORIES_DIR, historyFromJson } from './history-json';
+import { quietTemporalRuntime } from './support';
+
+const WORKFLOWS_DIR = path.resolve(__dirname, '../../workflows');
+
+/** Every recorded scenario; a missing fixture is a failure, not a silently smaller test. */
+const EXPECTED = ['cancelled', 'completed', 'expired', 'failed', 'failed-over', 'operator-cancelled'];
+
+function loadHistories() {
+  return readdirSync(HISTORIES_DIR)
+    .filter((file) => file.endsWith('.json') && file !== 'index.json')
+    .map((file) => file.replace(/\.json$/, ''))
+    .sort()
+    .map((name) => ({ name, history: historyFromJson(JSON.parse(readFileSync(path.join(HISTORIES_DIR, `${name}.json`), 'utf8'))) }));
+}
+
+/** Replays every fixture; returns the error (or null) per fixture name. */
+async function replayAll(workflowBundle: ReplayWorkerOptions['workflowBundle']): Promise<Record<string, Error | null>> {
+  const fixtures = loadHistories();
+  const results: Record<string, Error | null> = {};
+  const replay = Worker.runReplayHistories(
+    { workflowBundle },
+    fixtures.map(({ name, history }) => ({ workflowId: name, history })),
+  );
+  for await (const result of replay) results[result.workflowId] = result.error ?? null;
+  return results;
+}
+
+const quiet = { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, log: () => undefined };
+
+/** Bundles a copy of workflows/ in which `mutate` rewrote activation.ts. Under .tmp so the copy resolves the project's node_modules. */
+async function bundleModifiedCopy(label: string, mutate: (source: string) => string): Promise<string> {
+  const dir = mkdtempSync(path.join(TMP_DIR, `replay-${label}-`));
+  try {
+    cpSync(WORKFLOWS_DIR, path.join(dir, 'workflows'), { recursive: true });
+    const file = path.join(dir, 'workflows', 'activation.ts');
+    const original = readFileSync(file, 'utf8');
+    const changed = mutate(original);
+    expect(changed).not.toBe(original);
+    writeFileSync(file, changed);
+    const bundle = await bundleWorkflowCode({ workflowsPath: path.join(dir, 'workflows', 'index.ts'), logger: quiet as never });
+    return bundle.code;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Swaps two whole lines, each found exactly once; fails loudly if the workflow no longer has them. */
+function swapLines(source: string, first: RegExp, second: RegExp): string {
+  const lines = source.split('\n');
+  const find = (pattern: RegExp) => {
+    const hits = lines.flatMap((line, i) => (pattern.test(line) ? [i] : []));
+    if (hits.length !== 1) throw new Error(`expected exactly one line matching ${pattern}, found ${hits.length}: update the mutation to the workflow`);
+    return hits[0];
+  };
+  const a = find(first);
+  const b = find(second);
+  [lines[a], lines[b]] = [lines[b], lines[a]];
+  return lines.join('\n');
+}
+
+beforeAll(() => {
+  quietTemporalRuntime();
+});
+
+describe('replay of recorded histories', () => {
+  it('has every recorded scenario', () => {
+    expect(loadHistories().map((f) => f.name)).toEqual(EXPECTED);
+  });
+
+  it('replays every history against the current workflow bundle', async () => {
+    const results = await replayAll({ codePath: WORKFLOW_BUNDLE_FILE });
+    expect(Object.keys(results).sort()).toEqual(EXPECTED);
+    expect(results).toEqual(Object.fromEntries(EXPECTED.map((name) => [name, null])));
+  });
+
+  it('fails with DeterminismViolationError when two activity calls are reordered (a modified copy, bundled from a temp dir)', async () => {
+    // Charge before storing the SMS: recordSms and captureFunds are scheduled the other way round.
+    const code = await bundleModifiedCopy('reordered', (source) =>
+      swapLines(source, /^\s*await local\.recordSms\(/, /^\s*await settle\('capture'\);\s*$/),
+    );
+    const results = await replayAll({ code });
+
+    // Histories with an SMS scheduled those two activities; the others never reach that code.
+    for (const name of ['completed', 'failed-over']) {
+      expect(results[name]).toBeInstanceOf(DeterminismViolationError);
+      expect(results[name]!.message).toMatch(/nondetermin/i);
+    }
+    for (const name of ['cancelled', 'expired', 'failed', 'operator-cancelled']) expect(results[name]).toBeNull();
+
+    // The single-history API throws it too.
+    const completed = loadHistories().find((f) => f.name === 'completed')!;
+    await expect(Worker.runReplayHistory({ workflowBundle: { code } }, completed.history)).rejects.toBeInstanceOf(DeterminismViolationError);
+  });
+
+  it('still replays after a change that adds no commands (a log line)', async () => {
+    const code = await bundleModifiedCopy('harmless', (source) =>
+      source.replace(/^(\s*)(const sold = await buy\(reservation\.candidates\);)$/m, "$1log.info('buying', { activationId: input.activationId });\n$1$2"),
+    );
+    const results = await replayAll({ code });
+    expect(results).toEqual(Object.fromEntries(EXPECTED.map((name) => [name, null])));
+  });
+});
