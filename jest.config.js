@@ -1,6 +1,7 @@
 /**
- * Three projects: unit (pure rules, parallel), workflows (Temporal test environments) and
- * integration (real PostgreSQL, Redis, Temporal dev server, simulator and API over HTTP).
+ * Four projects: unit (pure rules, parallel), workflows (Temporal test environments),
+ * integration (real PostgreSQL, Redis, Temporal dev server, simulator and API over HTTP) and e2e
+ * (the built web app in Chromium against all of that; `npm run build:ui` first).
  * test/support/global-setup.ts creates a fresh database per run and starts the Temporal dev
  * server; everything is stopped in global-teardown.ts.
  */
@@ -27,5 +28,7 @@ module.exports = {
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'workflows', testMatch: ['<rootDir>/test/workflows/**/*.test.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
+    // The built web app in Chromium against the whole back end (test/e2e/browser.ts); needs `npm run build:ui`.
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
   ],
 };

@@ -1,10 +1,16 @@
+import type { Client } from '@temporalio/client';
 import type { CatalogService } from '../src/catalog/catalog.service';
+import type { CatalogSearchEngine } from '../src/catalog/search/search-engine';
 import type { Db } from '../src/db/client';
+import type { Logger } from '../src/lib/logger';
 import type { ActivationEventPublisher } from '../src/notify/activation-events';
+import type { ProviderHealth } from '../src/providers/health';
 import type { ProviderRegistry } from '../src/providers/registry';
 import type { WalletService } from '../src/wallet';
+import { createCatalogActivities } from './catalog';
 import { withTypedFailures } from './failures';
 import { createFundsActivities } from './funds';
+import { createInboxActivities } from './inbox';
 import { createRecordActivities } from './records';
 import { createUpstreamActivities } from './upstream';
 
@@ -14,7 +20,14 @@ export interface ActivityDeps {
   catalog: CatalogService;
   providers: ProviderRegistry;
   events: ActivationEventPublisher;
+  /** Delivery statistics for routing (numbers bought vs SMS received); optional in tests. */
+  health?: Pick<ProviderHealth, 'recordPurchase' | 'recordSmsReceived'>;
   now?: () => number;
+  /** The catalog search engine to refresh after a sync; default `catalog.search`. */
+  search?: CatalogSearchEngine;
+  /** The process-wide Temporal client: the provider inbox signals activation workflows with it. */
+  temporal?: Client;
+  logger?: Logger;
 }
 
 /** Everything a workflow may do to the world. Workflows import only this type. */
@@ -23,9 +36,12 @@ export function createActivities(deps: ActivityDeps) {
     ...createFundsActivities(deps),
     ...createUpstreamActivities(deps),
     ...createRecordActivities(deps),
+    ...createCatalogActivities(deps),
+    ...createInboxActivities(deps),
   });
 }
 
 export type Activities = ReturnType<typeof createActivities>;
 export type { Reservation, ReserveInput } from './funds';
 export type { UpstreamPurchase, UpstreamRef } from './upstream';
+export type { InboxPollResult } from './inbox';

@@ -1,5 +1,6 @@
 import type { Db } from '../src/db/client';
 import type { ActivationEventPublisher } from '../src/notify/activation-events';
+import type { ProviderHealth } from '../src/providers/health';
 import type { ActivationStatus, IncomingSms } from '../workflows/contracts';
 import type { UpstreamPurchase } from './upstream';
 
@@ -8,13 +9,23 @@ import type { UpstreamPurchase } from './upstream';
  * Every write is guarded by the state it expects, so a replayed activity changes nothing, and a
  * terminal activation is never reopened.
  */
-export function createRecordActivities(deps: { db: Db; events: ActivationEventPublisher }) {
+export function createRecordActivities(deps: { db: Db; events: ActivationEventPublisher; health?: Pick<ProviderHealth, 'recordPurchase' | 'recordSmsReceived'> }) {
   const { db } = deps;
 
   async function notify(activationId: string): Promise<void> {
     const row = await db.activation.findUnique({ where: { id: activationId }, select: { userId: true } });
     // Pub/sub is a hint to refresh; a lost message only delays the UI until its next poll.
     if (row) await deps.events.publish({ userId: row.userId, activationId }).catch(() => undefined);
+  }
+
+  /** Feeds routing's success rate (SMS received ÷ numbers bought); keyed by activation, so a retry counts once. */
+  async function recordDelivery(what: 'purchase' | 'sms', activationId: string): Promise<void> {
+    if (!deps.health) return;
+    const row = await db.activation.findUnique({ where: { id: activationId }, select: { providerId: true, serviceCode: true, countryIso: true } });
+    if (!row?.providerId) return;
+    const record = what === 'purchase' ? deps.health.recordPurchase : deps.health.recordSmsReceived;
+    // Statistics must never fail a purchase: a Redis outage only makes routing less informed.
+    await record.call(deps.health, row.providerId, row.serviceCode, row.countryIso, { dedupeKey: activationId }).catch(() => undefined);
   }
 
   return {
@@ -26,6 +37,7 @@ export function createRecordActivities(deps: { db: Db; events: ActivationEventPu
           activated_at = ${new Date(purchase.boughtAt)}, expires_at = ${new Date(purchase.expiresAt)},
           cancel_allowed_at = ${new Date(purchase.cancelAllowedAt)}
         WHERE id = ${input.activationId} AND status = 'RESERVED'`;
+      await recordDelivery('purchase', input.activationId);
       await notify(input.activationId);
     },
 
@@ -34,12 +46,15 @@ export function createRecordActivities(deps: { db: Db; events: ActivationEventPu
         INSERT INTO sms_messages (activation_id, seq, code, text, received_at)
         VALUES (${input.activationId}, ${input.seq}, ${input.sms.code}, ${input.sms.text}, ${new Date(input.sms.receivedAt)})
         ON CONFLICT (activation_id, seq) DO NOTHING`;
+      if (input.seq === 1) await recordDelivery('sms', input.activationId);
       await notify(input.activationId);
     },
 
     async recordOutcome(input: { activationId: string; status: ActivationStatus; reason: string | null }): Promise<void> {
       await db.$executeRaw`
-        UPDATE activations SET status = ${input.status}::"ActivationStatus", failure_reason = ${input.reason}, ended_at = now()
+        UPDATE activations SET status = ${input.status}::"ActivationStatus", failure_reason = ${input.reason}, ended_at = now(),
+          -- Cancelled or expired only once the provider confirmed: its cost came back to us.
+          cost_recovered_micros = CASE WHEN ${input.status} IN ('CANCELLED', 'EXPIRED') AND upstream_id IS NOT NULL THEN cost_micros END
         WHERE id = ${input.activationId} AND status IN ('RESERVED', 'ACTIVE')`;
       await notify(input.activationId);
     },

@@ -25,7 +25,7 @@ export function createUpstreamActivities(deps: { providers: ProviderRegistry; no
   const now = deps.now ?? Date.now;
   return {
     async buyNumber(input: { activationId: string; candidate: PurchaseCandidate }): Promise<UpstreamPurchase> {
-      const { config, adapter } = deps.providers.get(input.candidate.providerId);
+      const { config, adapter } = await deps.providers.get(input.candidate.providerId);
       // Never pay the provider more than the cost our sell price was computed from.
       const maxPriceMicros = (BigInt(input.candidate.costMicros) * 10n ** BigInt(rateScale(config.usdRate))) / rateUnits(config.usdRate);
       const bought = await adapter.buy({ service: input.candidate.upstreamService, country: input.candidate.upstreamCountry, maxPriceMicros });
@@ -41,20 +41,20 @@ export function createUpstreamActivities(deps: { providers: ProviderRegistry; no
     },
 
     async pollUpstream(input: UpstreamRef): Promise<UpstreamStatus> {
-      return deps.providers.get(input.providerId).adapter.getStatus(input.upstreamId);
+      return (await deps.providers.get(input.providerId)).adapter.getStatus(input.upstreamId);
     },
 
     /** Resolves only when the provider confirms; refusals (too early, SMS present) are typed failures. */
     async cancelUpstream(input: UpstreamRef): Promise<void> {
-      await deps.providers.get(input.providerId).adapter.cancel(input.upstreamId);
+      await (await deps.providers.get(input.providerId)).adapter.cancel(input.upstreamId);
     },
 
     async finishUpstream(input: UpstreamRef): Promise<void> {
-      await deps.providers.get(input.providerId).adapter.finish(input.upstreamId);
+      await (await deps.providers.get(input.providerId)).adapter.finish(input.upstreamId);
     },
 
     async requestAnotherSmsUpstream(input: UpstreamRef): Promise<void> {
-      await deps.providers.get(input.providerId).adapter.requestAnotherSms(input.upstreamId);
+      await (await deps.providers.get(input.providerId)).adapter.requestAnotherSms(input.upstreamId);
     },
 
   };

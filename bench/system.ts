@@ -179,6 +179,7 @@ export async function startStack(options: {
   const providers: ProviderConfig[] = Object.entries(TENANT_PROVIDER).map(([tenant, id]) => ({
     id,
     displayName: `Simulated ${tenant}`,
+    enabled: true,
     protocol: 'SMS_ACTIVATE',
     baseUrl: `${options.simulatorUrl}/${tenant}/stubs/handler_api.php`,
     apiKey: `sim-${tenant}-key`,

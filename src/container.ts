@@ -12,8 +12,8 @@ import { createLogger, type Logger } from './lib/logger';
 import { developmentKeyring, parseKeyring, SecretBox } from './lib/secrets';
 import { redisActivationEvents, type ActivationEventPublisher } from './notify/activation-events';
 import { OutboxMailer, type Mailer } from './notify/mail';
-import { ProviderHealth } from './providers/health';
-import { createProviderRegistry, syncProviderRows, type ProviderRegistry } from './providers/registry';
+import { ProviderHealth, withHealth } from './providers/health';
+import { DatabaseProviderRegistry, syncProviderRows, type ProviderRegistry } from './providers/registry';
 import { connectTemporal, type TemporalConnection } from './temporal/client';
 import { WalletService } from './wallet';
 
@@ -53,17 +53,18 @@ export async function createContainer(config: Readonly<AppConfig>, options: { lo
   const redis = new Redis(env.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 3 });
   await redis.connect();
   const temporal = await connectTemporal({ address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE });
-  const providers = createProviderRegistry(config.providers);
-  await syncProviderRows(db, config.providers);
-
-  const wallet = new WalletService({ db });
-  const search = await createSearchEngine(config.search, { db });
-  const catalog = new CatalogService({ db, search, sellers: config.providers.map((p) => p.id) });
+  // SECRETS_KEYS is required in production (env.schema.ts); elsewhere a fixed development key.
+  const secrets = new SecretBox(env.SECRETS_KEYS ? parseKeyring(env.SECRETS_KEYS) : developmentKeyring());
+  await syncProviderRows(db, config.providers, secrets);
   // A half-open breaker's probe slot outlives the slowest provider call.
   const probeTimeoutMs = Math.max(30_000, ...config.providers.map((p) => 2 * p.requestTimeoutMs));
   const health = new ProviderHealth({ redis, ...config.health, probeTimeoutMs });
-  // SECRETS_KEYS is required in production (env.schema.ts); elsewhere a fixed development key.
-  const secrets = new SecretBox(env.SECRETS_KEYS ? parseKeyring(env.SECRETS_KEYS) : developmentKeyring());
+  // Every upstream call is timed and its outcome recorded; buys skip a provider whose breaker is open.
+  const providers = new DatabaseProviderRegistry({ db, secrets, wrap: (adapter) => withHealth(adapter, health, { logger }) });
+
+  const wallet = new WalletService({ db });
+  const search = await createSearchEngine(config.search, { db });
+  const catalog = new CatalogService({ db, search, health });
   const mailer = new OutboxMailer({ db, logger });
   const audit = new AuditLog({ db });
   const auth = new AuthService({

@@ -2,11 +2,13 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Redis from 'ioredis';
+import type { Duration } from '@temporalio/common';
 import type { WorkflowBundleOption } from '@temporalio/worker';
 import type { Express } from 'express';
 import type { Container } from './container';
 import { createApp } from './http/app';
 import { ActivationEventHub } from './http/routes/events';
+import { ensureCatalogSyncSchedule, ensureProviderInbox } from './temporal/schedules';
 import { startWorker, type WorkerHandle } from './temporal/worker';
 
 /** Start-up pieces shared by the entry points in src/bin and by the integration tests. */
@@ -40,6 +42,9 @@ export async function startApi(container: Container, options: { port: number; ho
     apiKeys: container.apiKeys,
     partnerWebhooks: container.partnerWebhooks,
     security: container.config.security,
+    providers: container.providers,
+    health: container.health,
+    secrets: container.secrets,
     jsonBodyLimit: container.config.limits.jsonBodyBytes,
     serveUi: options.serveUi,
   });
@@ -67,7 +72,7 @@ export async function startActivationWorker(container: Container, options: { wor
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     workflowBundle: options.workflowBundle,
-    deps: { db: container.db, wallet: container.wallet, catalog: container.catalog, providers: container.providers, events: container.events },
+    deps: { db: container.db, wallet: container.wallet, catalog: container.catalog, providers: container.providers, events: container.events, health: container.health, search: container.search, temporal: container.temporal.client, logger: container.logger },
   });
 }
 
@@ -80,7 +85,7 @@ export async function seedCatalog(container: Container): Promise<{ offers: numbe
   await container.catalog.seedReference();
   let offers = 0;
   const failed: string[] = [];
-  for (const { config, adapter } of container.providers.list()) {
+  for (const { config, adapter } of await container.providers.list()) {
     try {
       offers += (await container.catalog.syncProviderOffers(config, adapter)).upserted;
     } catch (error) {
@@ -96,4 +101,26 @@ export async function seedCatalog(container: Container): Promise<{ offers: numbe
     container.logger.warn({ err: error, engine: container.search.name }, 'catalog search indexing failed');
   }
   return { offers, failed, indexed };
+}
+
+/**
+ * Periodic work, started after the worker (DESIGN.md): the catalog sync Schedule (every 15
+ * minutes, overlap SKIP) and one inbox poller per enabled provider. Idempotent: every worker
+ * process calls it at start-up; a schedule is updated in place and a running poller kept.
+ */
+export async function startBackgroundWork(
+  container: Container,
+  options: { catalogSyncEvery?: Duration; inboxIntervalMs?: number } = {},
+): Promise<{ scheduleId: string; inboxes: string[] }> {
+  const client = container.temporal.client;
+  const taskQueue = container.config.env.TEMPORAL_TASK_QUEUE;
+  const { scheduleId } = await ensureCatalogSyncSchedule(client, { taskQueue, every: options.catalogSyncEvery ?? '15 minutes' });
+  const ids = (await container.providers.list()).map(({ config }) => config.id);
+  const enabled = new Set((await container.db.provider.findMany({ where: { id: { in: ids }, enabled: true }, select: { id: true } })).map((p) => p.id));
+  const inboxes: string[] = [];
+  for (const providerId of ids.filter((id) => enabled.has(id))) {
+    inboxes.push((await ensureProviderInbox(client, { providerId, taskQueue, intervalMs: options.inboxIntervalMs })).workflowId);
+  }
+  container.logger.info({ scheduleId, inboxes }, 'background work ensured');
+  return { scheduleId, inboxes };
 }

@@ -14,6 +14,7 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -73,6 +74,9 @@ const upstream = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
 });
+
+/** Workflow versioning markers (patched()): each names a behaviour change that running histories predate. */
+const PATCH_POLL_ONLY_WHILE_AWAITING = 'poll-only-while-awaiting-sms';
 
 type Action = 'cancel' | 'retry' | 'finish';
 
@@ -372,7 +376,11 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
           await drainInbox();
           return messages.length > 0 ? await finishAfterSms(ref) : await cancelAtProvider(ref, 'EXPIRED');
         }
-        const woke = await condition(() => inbox.length > 0 || (action !== null && !action.done), Math.min(pollDelayMs, untilExpiry));
+        // Once the SMS is in and no other was asked for, there is nothing to poll for until expiry
+        // (webhooks and the inbox poller still deliver extra messages). Patched: histories from
+        // before this change poll on.
+        const pollNow = awaitingSms || !patched(PATCH_POLL_ONLY_WHILE_AWAITING);
+        const woke = await condition(() => inbox.length > 0 || (action !== null && !action.done), pollNow ? Math.min(pollDelayMs, untilExpiry) : untilExpiry);
         if (inbox.length > 0) {
           await drainInbox();
           continue;
@@ -382,7 +390,7 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
           if (done) return done;
           continue;
         }
-        if (!woke && Date.parse(sold.bought.expiresAt) > Date.now()) {
+        if (!woke && pollNow && Date.parse(sold.bought.expiresAt) > Date.now()) {
           const alive = await pollOnce(ref);
           await drainInbox();
           if (!alive) {

@@ -97,3 +97,47 @@ export const FailureType = {
   ProviderTransient: 'PROVIDER_TRANSIENT',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+// ─── Periodic work: catalog sync (a Schedule) and provider inboxes (long-running) ──────────────
+
+export const CATALOG_SYNC_WORKFLOW_TYPE = 'catalogSyncWorkflow';
+/** The one Schedule that starts catalogSyncWorkflow (src/temporal/schedules.ts). */
+export const CATALOG_SYNC_SCHEDULE_ID = 'catalog-sync';
+
+export interface CatalogSyncResult {
+  /** Providers whose offers were pulled and upserted, in the order they were listed. */
+  synced: { providerId: string; upserted: number; skipped: number }[];
+  /** Providers whose sync failed after its retries; the others were synced regardless. */
+  failed: { providerId: string; type: string | null; message: string }[];
+  /** Whether the search index was refreshed afterwards (searches see the previous index if not). */
+  indexed: boolean;
+}
+
+export const PROVIDER_INBOX_WORKFLOW_TYPE = 'providerInboxWorkflow';
+/** One inbox poller per provider, so starting it twice finds the running one. */
+export const providerInboxWorkflowId = (providerId: string) => `provider-inbox-${providerId}`;
+
+/** Activation id → `<number of codes>:<newest code>` last signalled to it; only activations the provider still lists. */
+export type InboxSignalled = Record<string, string>;
+
+export interface ProviderInboxInput {
+  providerId: string;
+  /** Pause between two polls of the provider's active activations; default 5000. */
+  intervalMs?: number;
+  /** Polls per run before continue-as-new (also when the server suggests it); default 500. */
+  maxIterations?: number;
+  /** Carried over continue-as-new. */
+  lastSignalled?: InboxSignalled;
+}
+
+export interface ProviderInboxState {
+  providerId: string;
+  /** Polls done in this run. */
+  iterations: number;
+  /** SMS signalled to activation workflows in this run. */
+  signalled: number;
+  consecutiveFailures: number;
+  lastSignalled: InboxSignalled;
+}
+
+export const getProviderInboxQuery = defineQuery<ProviderInboxState>('getProviderInbox');

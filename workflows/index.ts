@@ -1,2 +1,4 @@
 // What the worker bundles: every workflow type SimGate runs.
 export { activationWorkflow } from './activation';
+export { catalogSyncWorkflow } from './catalog-sync';
+export { providerInboxWorkflow } from './provider-inbox';

@@ -17,7 +17,7 @@ const NAV = [
 
 export function App() {
   const [user, setUser] = useState<User | null>(null);
-  const [checking, setChecking] = useState(() => api.token != null);
+  const [checking, setChecking] = useState(() => api.hasSession);
   const [bootError, setBootError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [attempt, setAttempt] = useState(0);
@@ -32,7 +32,7 @@ export function App() {
   );
 
   useEffect(() => {
-    if (api.token == null) return;
+    if (!api.hasSession) return;
     let stale = false;
     setChecking(true);
     setBootError(null);
@@ -42,11 +42,11 @@ export function App() {
         if (stale) return;
         if (isAdmin(me)) setUser(me);
         else {
-          api.setToken(null);
+          api.endSession();
           setNotice(ADMIN_REQUIRED);
         }
       })
-      .catch((error: unknown) => !stale && api.token != null && setBootError(describeError(error)))
+      .catch((error: unknown) => !stale && api.hasSession && setBootError(describeError(error)))
       .finally(() => !stale && setChecking(false));
     return () => {
       stale = true;
@@ -78,7 +78,7 @@ export function App() {
     <Shell
       user={user}
       onSignOut={() => {
-        api.setToken(null);
+        void api.signOut();
         setNotice(null);
         setUser(null);
       }}

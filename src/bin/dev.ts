@@ -3,7 +3,7 @@ import { loadConfig } from '../config/app.config';
 import { createContainer } from '../container';
 import { applyMigrations } from '../db/migrate';
 import { createLogger } from '../lib/logger';
-import { seedCatalog, startActivationWorker, startApi } from '../runtime';
+import { seedCatalog, startActivationWorker, startApi, startBackgroundWork } from '../runtime';
 import { createSimulator, defaultTenants } from '../simulator';
 import { startDevServer } from '../temporal/dev-server';
 import { runMain } from './main';
@@ -56,6 +56,7 @@ runMain(async () => {
 
     const worker = await startActivationWorker(container);
     stops.push(() => worker.shutdown());
+    await startBackgroundWork(container);
     const api = await startApi(container, { port: env.PORT, host: env.HOST, serveUi: true });
     stops.push(() => api.close());
 

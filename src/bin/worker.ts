@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config/app.config';
 import { createContainer } from '../container';
-import { startActivationWorker } from '../runtime';
+import { startActivationWorker, startBackgroundWork } from '../runtime';
 import { runMain } from './main';
 
 /** Production workers load the prebuilt bundle (`npm run build:workflows`); development bundles at start. */
@@ -12,6 +12,7 @@ runMain(async () => {
   const config = loadConfig();
   const container = await createContainer(config);
   const worker = await startActivationWorker(container, existsSync(PREBUILT) ? { workflowBundle: { codePath: PREBUILT } } : {});
+  await startBackgroundWork(container);
   container.logger.info({ taskQueue: config.env.TEMPORAL_TASK_QUEUE }, 'worker running');
   return async () => {
     await worker.shutdown();

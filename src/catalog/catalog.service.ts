@@ -3,6 +3,8 @@ import type { Db } from '../db/client';
 import { Prisma } from '../db/client';
 import { AppError, notFound } from '../lib/errors';
 import { convertMicros, sellPrice } from '../lib/money';
+import type { ProviderHealth } from '../providers/health';
+import { routeCandidates } from '../providers/routing';
 import type { ProviderAdapter } from '../providers/types';
 import { countryIsoByUpstreamId, referenceCountries, referenceServices, serviceCodeByUpstreamCode } from './reference-data';
 import { PostgresSearchEngine } from './search/postgres.engine';
@@ -48,12 +50,8 @@ export class CatalogService {
     private readonly deps: {
       db: Db;
       search?: CatalogSearchEngine;
-      /**
-       * Ids of the providers this process can buy from (its configured ones). Offers of any other
-       * provider — removed from the configuration but still in the database — are neither quoted
-       * nor listed: selling them would hold their price and then fail at the purchase. Unset: all.
-       */
-      sellers?: readonly string[];
+      /** Provider health: routing skips open breakers and weighs price by delivery rate. */
+      health?: Pick<ProviderHealth, 'routeHealth'>;
     },
   ) {
     this.search = deps.search ?? new PostgresSearchEngine({ db: deps.db });
@@ -82,6 +80,7 @@ export class CatalogService {
     const prices = await adapter.getPrices();
     const countryIso = countryIsoByUpstreamId(config.countryIds);
     const serviceCode = serviceCodeByUpstreamCode(config.countryIds);
+    const markupFor = await this.markupResolver(config);
     const rows: Prisma.Sql[] = [];
     let skipped = 0;
     for (const price of prices) {
@@ -92,7 +91,7 @@ export class CatalogService {
         continue;
       }
       const cost = convertMicros(price.costMicros, config.usdRate);
-      rows.push(Prisma.sql`(${config.id}, ${code}, ${iso}, ${price.service}, ${price.country}, ${cost}, ${sellPrice(cost, config.markupBps)}, ${price.stock}, now())`);
+      rows.push(Prisma.sql`(${config.id}, ${code}, ${iso}, ${price.service}, ${price.country}, ${cost}, ${sellPrice(cost, markupFor(code, iso))}, ${price.stock}, now())`);
     }
     await db.$transaction(async (tx) => {
       await tx.$executeRaw`UPDATE offers SET stock = 0, updated_at = now() WHERE provider_id = ${config.id}`;
@@ -106,6 +105,17 @@ export class CatalogService {
       }
     });
     return { upserted: rows.length, skipped };
+  }
+
+  /**
+   * Markup for one offer: the most specific override wins — service and country, then service,
+   * then country — else the provider's own (DESIGN.md "Money").
+   */
+  private async markupResolver(config: ProviderConfig): Promise<(serviceCode: string, countryIso: string) => number> {
+    const overrides = await this.deps.db.markupOverride.findMany({ where: { providerId: config.id } });
+    const byKey = new Map(overrides.map((o) => [`${o.serviceCode}|${o.countryIso}`, o.markupBps]));
+    return (service, country) =>
+      byKey.get(`${service}|${country}`) ?? byKey.get(`${service}|*`) ?? byKey.get(`*|${country}`) ?? config.markupBps;
   }
 
   async requireService(code: string) {
@@ -130,30 +140,33 @@ export class CatalogService {
         serviceCode: input.serviceCode,
         countryIso: input.countryIso,
         stock: { gt: 0 },
-        provider: { enabled: true },
-        ...(this.deps.sellers ? { providerId: { in: [...this.deps.sellers] } } : {}),
+        // Providers we can actually buy from: enabled, with credentials.
+        provider: { enabled: true, baseUrl: { not: '' }, apiKey: { not: '' } },
       },
       orderBy: [{ sellMicros: 'asc' }, { providerId: 'asc' }],
     });
     if (offers.length === 0) throw new AppError('NO_OFFERS', 409, 'No numbers are available for this service and country right now.');
-    const holdMicros = input.maxPriceMicros ?? offers[0].sellMicros;
-    const affordable = offers.filter((offer) => offer.sellMicros <= holdMicros);
-    if (affordable.length === 0) {
-      throw new AppError('MAX_PRICE_TOO_LOW', 409, 'Your maximum price is below the cheapest offer.', {
-        minPriceMicros: offers[0].sellMicros.toString(),
-      });
+    const candidates: PurchaseCandidate[] = offers.map((offer) => ({
+      offerId: offer.id.toString(),
+      providerId: offer.providerId,
+      upstreamService: offer.upstreamService,
+      upstreamCountry: offer.upstreamCountry,
+      costMicros: offer.costMicros.toString(),
+      sellMicros: offer.sellMicros.toString(),
+    }));
+    const health = this.deps.health ? await this.deps.health.routeHealth(candidates.map((c) => c.providerId), input.serviceCode, input.countryIso) : new Map();
+    const reachable = routeCandidates(candidates, health).ranked;
+    if (reachable.length === 0) {
+      throw new AppError('PROVIDERS_UNAVAILABLE', 503, 'The providers for this service and country are failing right now; please retry in a minute.');
     }
-    return {
-      holdMicros,
-      candidates: affordable.map((offer) => ({
-        offerId: offer.id.toString(),
-        providerId: offer.providerId,
-        upstreamService: offer.upstreamService,
-        upstreamCountry: offer.upstreamCountry,
-        costMicros: offer.costMicros.toString(),
-        sellMicros: offer.sellMicros.toString(),
-      })),
-    };
+    // Without a ceiling the customer pays at most the cheapest price we can actually deliver.
+    const cheapest = reachable.reduce((min, c) => (BigInt(c.sellMicros) < min ? BigInt(c.sellMicros) : min), BigInt(reachable[0].sellMicros));
+    const holdMicros = input.maxPriceMicros ?? cheapest;
+    const ranked = routeCandidates(reachable, health, { maxPriceMicros: holdMicros }).ranked;
+    if (ranked.length === 0) {
+      throw new AppError('MAX_PRICE_TOO_LOW', 409, 'Your maximum price is below the cheapest offer.', { minPriceMicros: cheapest.toString() });
+    }
+    return { holdMicros, candidates: ranked };
   }
 
   /** Services matching a search text (typos, aliases, other languages), with live prices; see search-engine.ts. */
@@ -163,7 +176,6 @@ export class CatalogService {
 
   /** The countries where a service is sold, with the best price and total stock, cheapest first. */
   async offersForService(serviceCode: string, countryIso?: string): Promise<OfferSummary[]> {
-    const sellers = this.deps.sellers ? [...this.deps.sellers] : null;
     const rows = await this.deps.db.$queryRaw<{ service_code: string; service_name: string; country_iso: string; country_name: string; best: bigint; stock: bigint }[]>`
       SELECT o.service_code, s.name AS service_name, o.country_iso, c.name AS country_name, MIN(o.sell_micros) AS best, SUM(o.stock) AS stock
       FROM offers o
@@ -171,7 +183,7 @@ export class CatalogService {
       JOIN services s ON s.code = o.service_code
       JOIN countries c ON c.iso2 = o.country_iso
       WHERE o.service_code = ${serviceCode} AND o.stock > 0 AND (${countryIso ?? null}::text IS NULL OR o.country_iso = ${countryIso ?? null})
-        AND (${sellers}::text[] IS NULL OR o.provider_id = ANY(${sellers}::text[]))
+        AND (p.base_url <> '' AND p.api_key <> '')
       GROUP BY o.service_code, s.name, o.country_iso, c.name
       ORDER BY best, c.name`;
     return rows.map((row) => ({

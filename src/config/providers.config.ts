@@ -21,6 +21,8 @@ export const providerConfigSchema = z.object({
   /** The provider refuses cancellation before this (EARLY_CANCEL_DENIED). */
   minCancelSeconds: z.number().int().min(0).default(120),
   requestTimeoutMs: z.number().int().min(100).default(10_000),
+  /** A provider listed in configuration is (re)enabled at start unless this says otherwise. */
+  enabled: z.boolean().default(true),
   /** Which country (and service) naming the provider uses: SMS-Activate's (Russia = 0), HeroSMS's (Russia = 222) or 5sim's slugs (`russia`, `telegram`). */
   countryIds: z.enum(['sms-activate', 'herosms', 'fivesim']).default('sms-activate'),
 });

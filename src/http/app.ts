@@ -15,6 +15,9 @@ import type { CatalogService } from '../catalog/catalog.service';
 import type { SecurityConfig } from '../config/app.config';
 import type { Db } from '../db/client';
 import type { AuditLog } from '../lib/audit';
+import type { SecretBox } from '../lib/secrets';
+import type { ProviderHealth } from '../providers/health';
+import type { ProviderRegistry } from '../providers/registry';
 import type { Logger } from '../lib/logger';
 import type { WalletService } from '../wallet';
 import { requireAdmin, requireUser } from './middleware/auth';
@@ -24,6 +27,7 @@ import { RateLimits } from './middleware/rate-limit';
 import { captureRawBody } from './middleware/signing';
 import { errorHandler, notFoundHandler } from './middleware/errors';
 import { adminRoutes } from './routes/admin';
+import { adminProviderRoutes } from './routes/admin-providers';
 import { apiKeyRoutes } from './routes/api-keys';
 import { auditRoutes } from './routes/audit';
 import { authRoutes, refreshFamilyOf } from './routes/auth';
@@ -50,6 +54,10 @@ export interface AppDeps {
   apiKeys: ApiKeyService;
   partnerWebhooks: PartnerWebhookService;
   security: SecurityConfig;
+  /** Provider registry, health and the secrets box behind /api/admin/providers. */
+  providers: ProviderRegistry;
+  health: ProviderHealth;
+  secrets: SecretBox;
   jsonBodyLimit?: string;
   /** Serve the built web app at / and the admin panel at /admin/ when their dist folders exist. */
   serveUi?: boolean;
@@ -107,6 +115,7 @@ export function createApp(deps: AppDeps): Express {
   const purchaseLimit: RequestHandler = (req, res, next) => (req.method === 'POST' && req.path === '/' ? rateLimits.purchase(req, res, next) : next());
   const admin = Router();
   admin.use(adminRoutes(deps));
+  admin.use(adminProviderRoutes(deps));
   admin.use('/audit', auditRoutes(deps));
 
   app.use('/api', rateLimits.ip);

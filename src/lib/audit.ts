@@ -19,6 +19,12 @@ export const AUDIT_ACTIONS = [
   'webhook.update',
   'admin.wallet.credit',
   'admin.activation.cancel',
+  'admin.provider.create',
+  'admin.provider.update',
+  'admin.provider.markup',
+  'admin.provider.sync',
+  'admin.provider.rotate-keys',
+  'admin.incident.resolve',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

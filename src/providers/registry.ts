@@ -1,5 +1,6 @@
 import type { ProviderConfig } from '../config/providers.config';
 import type { Db } from '../db/client';
+import type { SecretBox } from '../lib/secrets';
 import { FivesimAdapter } from './fivesim.adapter';
 import { SmsActivateAdapter } from './sms-activate.adapter';
 import type { ProviderAdapter } from './types';
@@ -9,9 +10,11 @@ export interface RegisteredProvider {
   adapter: ProviderAdapter;
 }
 
+/** Async because the providers live in the database: an admin can add, re-key or disable one at run time. */
 export interface ProviderRegistry {
-  get(id: string): RegisteredProvider;
-  list(): RegisteredProvider[];
+  get(id: string): Promise<RegisteredProvider>;
+  /** Enabled providers with credentials. */
+  list(): Promise<RegisteredProvider[]>;
 }
 
 export class UnknownProviderError extends Error {
@@ -21,31 +24,107 @@ export class UnknownProviderError extends Error {
   }
 }
 
-/** Builds one adapter per configured provider; the protocol decides the adapter. */
-export function createProviderRegistry(configs: readonly ProviderConfig[]): ProviderRegistry {
+/** The purpose bound into provider key envelopes (see src/lib/secrets.ts). */
+export const PROVIDER_KEY_PURPOSE = 'provider-api-key';
+
+export type AdapterDecorator = (adapter: ProviderAdapter, config: ProviderConfig) => ProviderAdapter;
+
+/** The protocol decides the adapter; `wrap` adds cross-cutting behaviour (health recording). */
+export function buildAdapter(config: ProviderConfig, wrap?: AdapterDecorator): ProviderAdapter {
+  const options = { id: config.id, baseUrl: config.baseUrl, apiKey: config.apiKey, timeoutMs: config.requestTimeoutMs };
+  const adapter: ProviderAdapter = config.protocol === 'FIVESIM' ? new FivesimAdapter(options) : new SmsActivateAdapter(options);
+  return wrap ? wrap(adapter, config) : adapter;
+}
+
+/** A fixed set of providers (tools and tests that do not go through the database). */
+export function createProviderRegistry(configs: readonly ProviderConfig[], options: { wrap?: AdapterDecorator } = {}): ProviderRegistry {
   const providers = new Map<string, RegisteredProvider>();
-  for (const config of configs) {
-    const options = { id: config.id, baseUrl: config.baseUrl, apiKey: config.apiKey, timeoutMs: config.requestTimeoutMs };
-    const adapter: ProviderAdapter = config.protocol === 'FIVESIM' ? new FivesimAdapter(options) : new SmsActivateAdapter(options);
-    providers.set(config.id, { config, adapter });
-  }
+  for (const config of configs) providers.set(config.id, { config, adapter: buildAdapter(config, options.wrap) });
   return {
-    get(id) {
+    async get(id) {
       const provider = providers.get(id);
       if (!provider) throw new UnknownProviderError(id);
       return provider;
     },
-    list: () => [...providers.values()],
+    list: async () => [...providers.values()],
   };
 }
 
-/** Mirrors the configured providers into the database, where offers and activations reference them. */
-export async function syncProviderRows(db: Db, configs: readonly ProviderConfig[]): Promise<void> {
+type ProviderRow = NonNullable<Awaited<ReturnType<Db['provider']['findUnique']>>>;
+
+/**
+ * Providers as data: rows in `providers`, the API key stored as an AES-256-GCM envelope. Adapters
+ * are built on first use and rebuilt when the row changes (its updatedAt), so a re-keyed or
+ * re-pointed provider is picked up by every process without a restart.
+ */
+export class DatabaseProviderRegistry implements ProviderRegistry {
+  private readonly cache = new Map<string, { updatedAt: number; provider: RegisteredProvider }>();
+
+  constructor(private readonly deps: { db: Db; secrets: SecretBox; wrap?: AdapterDecorator }) {}
+
+  async get(id: string): Promise<RegisteredProvider> {
+    const row = await this.deps.db.provider.findUnique({ where: { id } });
+    if (!row || !row.baseUrl || !row.apiKey) throw new UnknownProviderError(id);
+    return this.fromRow(row);
+  }
+
+  async list(): Promise<RegisteredProvider[]> {
+    const rows = await this.deps.db.provider.findMany({ where: { enabled: true, baseUrl: { not: '' }, apiKey: { not: '' } }, orderBy: { id: 'asc' } });
+    return rows.map((row) => this.fromRow(row));
+  }
+
+  private fromRow(row: ProviderRow): RegisteredProvider {
+    const cached = this.cache.get(row.id);
+    if (cached && cached.updatedAt === row.updatedAt.getTime()) return cached.provider;
+    const config = rowToConfig(row, this.deps.secrets);
+    const provider = { config, adapter: buildAdapter(config, this.deps.wrap) };
+    this.cache.set(row.id, { updatedAt: row.updatedAt.getTime(), provider });
+    return provider;
+  }
+}
+
+export function rowToConfig(row: ProviderRow, secrets: SecretBox): ProviderConfig {
+  return {
+    id: row.id,
+    displayName: row.displayName,
+    protocol: row.protocol,
+    baseUrl: row.baseUrl,
+    apiKey: secrets.decrypt(row.apiKey, PROVIDER_KEY_PURPOSE),
+    usdRate: row.usdRate,
+    markupBps: row.markupBps,
+    lifetimeSeconds: row.lifetimeSeconds,
+    minCancelSeconds: row.minCancelSeconds,
+    requestTimeoutMs: row.requestTimeoutMs,
+    countryIds: row.countryIds as ProviderConfig['countryIds'],
+    enabled: row.enabled,
+  };
+}
+
+/** The columns a ProviderConfig sets, with the key encrypted. */
+export function configToRow(config: ProviderConfig, secrets: SecretBox) {
+  return {
+    displayName: config.displayName,
+    protocol: config.protocol,
+    baseUrl: config.baseUrl,
+    apiKey: secrets.encrypt(config.apiKey, PROVIDER_KEY_PURPOSE),
+    usdRate: config.usdRate,
+    markupBps: config.markupBps,
+    lifetimeSeconds: config.lifetimeSeconds,
+    minCancelSeconds: config.minCancelSeconds,
+    requestTimeoutMs: config.requestTimeoutMs,
+    countryIds: config.countryIds,
+    enabled: config.enabled,
+  };
+}
+
+/**
+ * Applies providers from configuration (PROVIDERS_JSON, or the simulator's in development):
+ * creates them, or updates them: configuration owns the providers it lists (connection, pricing
+ * and whether they are enabled). Providers added through the admin API are not touched.
+ */
+export async function syncProviderRows(db: Db, configs: readonly ProviderConfig[], secrets: SecretBox): Promise<void> {
   for (const config of configs) {
-    await db.provider.upsert({
-      where: { id: config.id },
-      create: { id: config.id, displayName: config.displayName, protocol: config.protocol, markupBps: config.markupBps },
-      update: { displayName: config.displayName, protocol: config.protocol, markupBps: config.markupBps },
-    });
+    const data = configToRow(config, secrets);
+    await db.provider.upsert({ where: { id: config.id }, create: { id: config.id, ...data }, update: data });
   }
 }

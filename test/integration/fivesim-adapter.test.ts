@@ -371,9 +371,9 @@ describe('registry', () => {
       providerConfigSchema.parse({ id: 'five', displayName: '5sim', protocol: 'FIVESIM', baseUrl: `${base}/fivesim/v1`, apiKey: FIVESIM_SIM_TOKEN, countryIds: 'fivesim' }),
       providerConfigSchema.parse({ id: 'hero', displayName: 'Hero', protocol: 'SMS_ACTIVATE', baseUrl: `${base}/x/stubs/handler_api.php`, apiKey: 'k' }),
     ]);
-    expect(registry.get('five').adapter).toBeInstanceOf(FivesimAdapter);
-    expect(registry.get('hero').adapter).toBeInstanceOf(SmsActivateAdapter);
-    expect(await registry.get('five').adapter.getBalance()).toBe(10_000_000n);
+    expect((await registry.get('five')).adapter).toBeInstanceOf(FivesimAdapter);
+    expect((await registry.get('hero')).adapter).toBeInstanceOf(SmsActivateAdapter);
+    expect(await (await registry.get('five')).adapter.getBalance()).toBe(10_000_000n);
     expect(providerConfigSchema.safeParse({ id: 'x1', displayName: 'x', protocol: 'OTHER', baseUrl: base, apiKey: 'k' }).success).toBe(false);
   });
 });

@@ -14,6 +14,8 @@ export interface SystemOptions {
   providers?: Partial<Record<string, Partial<ProviderConfig>>>;
   polling?: { initialMs: number; maxMs: number };
   env?: Record<string, string>;
+  /** Serve the built web app at / and the admin panel at /admin/ (npm run build:ui first): the e2e tests. */
+  serveUi?: boolean;
 }
 
 export interface TestSystem {
@@ -64,6 +66,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     return {
       id,
       displayName: `Simulated ${tenant.id}`,
+      enabled: true,
       protocol: 'SMS_ACTIVATE',
       baseUrl: `${sim.url}/${tenant.id}/stubs/handler_api.php`,
       apiKey: tenant.apiKey,
@@ -100,7 +103,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   await seedCatalog(container);
   await container.auth.ensureAdmin(config.env.ADMIN_EMAIL, config.env.ADMIN_PASSWORD);
   const worker = await startActivationWorker(container, { workflowBundle: { codePath: WORKFLOW_BUNDLE_FILE } });
-  const api = await startApi(container, { port: 0, host: '127.0.0.1' });
+  const api = await startApi(container, { port: 0, host: '127.0.0.1', serveUi: options.serveUi });
   apiUrl = api.url;
   for (const tenant of tenants) {
     if (tenant.webhookUrl === undefined) continue;
@@ -169,6 +172,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     async stop() {
       await api.close();
       await worker.shutdown();
+      // The simulator goes away with this system: later test files must not be offered its numbers.
+      await container.db.provider.updateMany({ where: { id: { in: providers.map((p) => p.id) } }, data: { enabled: false } });
       await container.close();
       await simulator.close();
     },

@@ -57,7 +57,7 @@ afterEach(async () => {
 });
 
 describe('SMS (time-skipping server)', () => {
-  it('by signal: captured once at the sell price; duplicates by signal and by poll are recorded once; COMPLETED and finished upstream at expiry', async () => {
+  it('poll then late webhooks: captured once at the sell price; the same SMS by poll and twice by signal is recorded once; polling stops after the SMS; COMPLETED and finished upstream at expiry', async () => {
     scenario = await startScenario(infra, { now: clock.now });
     const userId = await newCustomer(infra);
     const input = activationInput(userId);
@@ -71,20 +71,24 @@ describe('SMS (time-skipping server)', () => {
       const upstreamId = await upstreamIdOf(infra, input.activationId);
       expectHeld(await moneyOf(infra, userId, input.activationId), SELL_MICROS.hero);
 
-      // The provider's webhook: the same SMS reported twice.
-      await handle.signal(smsReceivedSignal, sms('51423'));
-      await handle.signal(smsReceivedSignal, sms('51423'));
+      // The provider has the SMS; the fallback poll (first at 30 s) reports it first …
+      expect((await s.deliverSms('hero', upstreamId, '51423')).delivered).toBe(true);
+      await env.sleep('45 seconds');
       const withCode = await waitForView(handle, (v) => v.messages.length > 0);
-      expect(withCode.messages).toEqual([{ seq: 1, code: '51423', text: 'Your Telegram code: 51423', receivedAt: expect.any(String) }]);
+      expect(withCode.messages).toEqual([{ seq: 1, code: '51423', text: '51423', receivedAt: expect.any(String) }]);
       expect(withCode.priceMicros).toBe(SELL_MICROS.hero.toString());
       expect(withCode.actions).toEqual({ cancel: false, retry: true, finish: true });
+      const pollsUntilSms = (await activityAttempts(handle)).filter((a) => a.activity === 'pollUpstream').length;
+      expect(pollsUntilSms).toBeGreaterThanOrEqual(1);
 
-      // The provider has it too, so the fallback poll (first at 30 s) reports it again.
-      expect((await s.deliverSms('hero', upstreamId, '51423')).delivered).toBe(true);
+      // … then the provider's webhook reports the same SMS twice, late: recorded once.
+      await handle.signal(smsReceivedSignal, sms('51423'));
+      await handle.signal(smsReceivedSignal, sms('51423'));
       await env.sleep('2 minutes');
       await waitForView(handle, () => true);
+      // With the SMS in and no other requested, the workflow stops polling the provider.
       const polls = (await activityAttempts(handle)).filter((a) => a.activity === 'pollUpstream');
-      expect(polls.length).toBeGreaterThanOrEqual(2);
+      expect(polls.length).toBe(pollsUntilSms);
 
       const view = await handle.query(getActivationQuery);
       expect(view.messages).toHaveLength(1);

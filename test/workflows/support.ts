@@ -22,6 +22,7 @@ import { referenceCountries, referenceServices } from '../../src/catalog/referen
 import { providerConfigSchema, type ProviderConfig } from '../../src/config/providers.config';
 import { createDb, type Db } from '../../src/db/client';
 import { createLogger } from '../../src/lib/logger';
+import { developmentKeyring, SecretBox } from '../../src/lib/secrets';
 import { redisActivationEvents, type ActivationEventPublisher } from '../../src/notify/activation-events';
 import { createProviderRegistry, syncProviderRows, type ProviderRegistry } from '../../src/providers/registry';
 import { createSimulator, type Simulator, type TenantConfig } from '../../src/simulator';
@@ -223,8 +224,8 @@ export async function startScenario(infra: Infra, options: ScenarioOptions = {})
   for (const tenant of TENANTS) {
     await control('PUT', `/${tenant}/offers/${SERVICE}/${UPSTREAM_COUNTRY}`, { stock: 50, price: UPSTREAM_PRICE[tenant] });
   }
-  await syncProviderRows(infra.db, configs);
-  for (const config of configs) await infra.catalog.syncProviderOffers(config, registry.get(config.id).adapter);
+  await syncProviderRows(infra.db, configs, new SecretBox(developmentKeyring()));
+  for (const config of configs) await infra.catalog.syncProviderOffers(config, (await registry.get(config.id)).adapter);
   const ours = configs.map((c) => c.id);
   await infra.db.offer.updateMany({ where: { serviceCode: SERVICE, countryIso: COUNTRY, providerId: { notIn: ours } }, data: { stock: 0 } });
 

@@ -1,13 +1,16 @@
-import { useEffect, useState } from 'react';
-import { api, feed } from './client';
+import { useEffect, useRef, useState } from 'react';
+import { api, balance, feed, useBalance, useOnline } from './client';
 import { describeError } from './lib/api';
 import { useHashRoute } from './lib/hooks';
-import { useLiveStatus } from './lib/live';
+import { useLiveState } from './lib/live';
+import { formatUsd } from './lib/money';
 import type { User } from './lib/types';
 import { ActivationCard } from './components/ActivationCard';
+import { ApiKeys } from './components/ApiKeys';
 import { AuthForm } from './components/AuthForm';
 import { BuyPage } from './components/BuyPage';
 import { History } from './components/History';
+import { LiveBannerView } from './components/LiveNotice';
 import { ErrorMessage, Loading } from './components/ui';
 import { WalletView } from './components/WalletView';
 
@@ -15,11 +18,13 @@ const NAV = [
   { path: 'buy', label: 'Buy a number' },
   { path: 'numbers', label: 'My numbers' },
   { path: 'wallet', label: 'Wallet' },
+  { path: 'keys', label: 'API keys' },
 ];
 
 export function App() {
   const [user, setUser] = useState<User | null>(null);
-  const [checking, setChecking] = useState(() => api.token != null);
+  // A stored session (access token, or the CSRF token of a refresh cookie): find out whose it is.
+  const [checking, setChecking] = useState(() => api.hasSession);
   const [bootError, setBootError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [attempt, setAttempt] = useState(0);
@@ -33,27 +38,35 @@ export function App() {
     [],
   );
 
-  // A stored token: find out who it belongs to (or that it expired).
   useEffect(() => {
-    if (api.token == null) return;
+    if (!api.hasSession) return;
     let stale = false;
     setChecking(true);
     setBootError(null);
+    // An expired access token is refreshed inside the client: no sign-in screen flashes by.
     api
       .get<{ user: User }>('/auth/me')
       .then((result) => !stale && setUser(result.user))
-      .catch((error: unknown) => !stale && api.token != null && setBootError(describeError(error)))
+      .catch((error: unknown) => !stale && api.hasSession && setBootError(describeError(error)))
       .finally(() => !stale && setChecking(false));
     return () => {
       stale = true;
     };
   }, [attempt]);
 
-  // Live activation updates while signed in.
+  // Live activation updates and the balance while signed in.
   useEffect(() => {
     if (!user) return;
     feed.start();
-    return () => feed.stop();
+    void balance.refresh();
+    // Money may have moved while the tab was hidden (a top-up, a partner's purchase).
+    const onVisible = () => document.visibilityState === 'visible' && balance.refreshSoon();
+    document.addEventListener('visibilitychange', onVisible);
+    return () => {
+      document.removeEventListener('visibilitychange', onVisible);
+      feed.stop();
+      balance.set(null);
+    };
   }, [user]);
 
   if (checking) return <Loading />;
@@ -81,7 +94,7 @@ export function App() {
     <Shell
       user={user}
       onSignOut={() => {
-        api.setToken(null);
+        void api.signOut();
         setNotice(null);
         setUser(null);
       }}
@@ -91,16 +104,35 @@ export function App() {
 
 function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
   const [page = 'buy', param] = useHashRoute();
-  const live = useLiveStatus(feed);
+  const live = useLiveState(feed);
+  const online = useOnline();
+  const wallet = useBalance();
+  const main = useRef<HTMLElement>(null);
+  const firstRender = useRef(true);
+
+  // After navigating, keyboard and screen-reader users continue at the new page, not the old link.
+  const route = `${page}/${param ?? ''}`;
+  useEffect(() => {
+    if (firstRender.current) {
+      firstRender.current = false;
+      return;
+    }
+    main.current?.focus({ preventScroll: false });
+    balance.refreshSoon();
+  }, [route]);
 
   let content;
   if (page === 'numbers' && param) content = <ActivationCard key={param} id={param} />;
   else if (page === 'numbers') content = <History />;
   else if (page === 'wallet') content = <WalletView />;
+  else if (page === 'keys') content = <ApiKeys />;
   else content = <BuyPage service={param} />;
 
   return (
     <>
+      <a className="skip-link" href="#main" onClick={(e) => (e.preventDefault(), main.current?.focus())}>
+        Skip to content
+      </a>
       <header className="topbar">
         <a className="brand" href="#/buy">
           SimGate
@@ -113,7 +145,10 @@ function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
           ))}
         </nav>
         <div className="account">
-          <span className="muted" data-testid="user-email">
+          <a href="#/wallet" className="balance" data-testid="header-balance" aria-label={wallet ? `Balance ${formatUsd(wallet.availableMicros)}` : 'Balance'}>
+            {wallet ? formatUsd(wallet.availableMicros) : '…'}
+          </a>
+          <span className="muted email" data-testid="user-email">
             {user.email}
           </span>
           <button type="button" className="small" onClick={onSignOut} data-testid="sign-out">
@@ -121,12 +156,10 @@ function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
           </button>
         </div>
       </header>
-      {live === 'down' && (
-        <p className="banner" role="status" data-testid="reconnecting">
-          Live updates reconnecting… Numbers you are watching are checked every few seconds meanwhile.
-        </p>
-      )}
-      <main className="page">{content}</main>
+      <LiveBannerView status={live.status} online={online} everOpened={live.everOpened} />
+      <main className="page" id="main" tabIndex={-1} ref={main}>
+        {content}
+      </main>
     </>
   );
 }

@@ -1,14 +1,15 @@
 import { useCallback, useEffect, useState } from 'react';
-import { api, feed } from '../client';
+import { api, balance, feed, useOnline } from '../client';
 import { describeError } from '../lib/api';
-import { countryName, formatDateTime, formatDuration, serviceName, STATUS_LABELS } from '../lib/format';
+import { highlightCode, isLiveStatus, messagesNewestFirst, outcomeText, priceShown, refundMicros, statusLabel, timeLeft, type Action } from '../lib/activation-view';
+import { countryName, formatDateTime, serviceName } from '../lib/format';
 import { useLoad, useNow } from '../lib/hooks';
-import { useLiveStatus } from '../lib/live';
-import { formatUsd } from '../lib/money';
-import { isLive, type Activation, type SmsMessage } from '../lib/types';
+import { useLiveState } from '../lib/live';
+import type { Activation, SmsMessage } from '../lib/types';
+import { ActivationActions } from './ActivationActions';
+import { LivePill } from './LiveNotice';
 import { CopyButton, ErrorMessage, Loading, StatusBadge } from './ui';
 
-type Action = 'cancel' | 'retry' | 'finish';
 const POLL_MS = 3000;
 
 /** One purchase, live: number, countdown, SMS codes and the actions the server allows right now. */
@@ -17,7 +18,8 @@ export function ActivationCard({ id }: { id: string }) {
   const loaded = useLoad((signal) => api.get<{ activation: Activation }>(path, { signal }).then((r) => r.activation), [path]);
   const { setData } = loaded;
   const activation = loaded.data;
-  const live = useLiveStatus(feed);
+  const live = useLiveState(feed);
+  const online = useOnline();
   const now = useNow(1000);
   const [busy, setBusy] = useState<Action | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
@@ -27,7 +29,7 @@ export function ActivationCard({ id }: { id: string }) {
     api.get<{ activation: Activation }>(path).then(
       (r) => setData(() => r.activation),
       () => {
-        // Keep showing the last known state; the next poll or event catches up (a 401 signs out globally).
+        // Keep showing the last known state; the next poll or event catches up (an ended session signs out globally).
       },
     );
   }, [path, setData]);
@@ -36,16 +38,16 @@ export function ActivationCard({ id }: { id: string }) {
   useEffect(() => feed.onReopen(refresh), [refresh]);
 
   // Stream down (or not up yet) while the activation can still change: poll it.
-  const watching = activation != null && isLive(activation);
+  const watching = activation != null && isLiveStatus(activation.status);
   useEffect(() => {
-    if (!watching || live === 'open') return;
+    if (!watching || live.status === 'open') return;
     const timer = setInterval(refresh, POLL_MS);
     return () => clearInterval(timer);
-  }, [watching, live, refresh]);
+  }, [watching, live.status, refresh]);
 
   // The server does not push when the cancel delay ends: ask again once it has.
   const cancelAt = activation?.cancelAllowedAt ? Date.parse(activation.cancelAllowedAt) : NaN;
-  const waitingForCancel = watching && !activation.actions.cancel && cancelAt > Date.now();
+  const waitingForCancel = watching && !activation.actions.cancel && activation.messages.length === 0 && cancelAt > Date.now();
   useEffect(() => {
     if (!waitingForCancel) return;
     const timer = setTimeout(refresh, cancelAt - Date.now() + 300);
@@ -59,6 +61,7 @@ export function ActivationCard({ id }: { id: string }) {
     try {
       const r = await api.post<{ activation: Activation }>(`${path}/${action}`);
       setData(() => r.activation);
+      balance.refreshSoon(0);
     } catch (err) {
       setActionError(describeError(err));
       refresh();
@@ -75,18 +78,18 @@ export function ActivationCard({ id }: { id: string }) {
     );
   }
 
-  const expiresAt = activation.expiresAt ? Date.parse(activation.expiresAt) : NaN;
-  const cancelWait = Math.ceil((cancelAt - now) / 1000);
-  const messages = [...activation.messages].sort((a, b) => b.seq - a.seq);
-  const price = activation.priceMicros ?? activation.heldMicros;
+  const left = watching ? timeLeft(activation.expiresAt, now) : null;
+  const messages = messagesNewestFirst(activation.messages);
+  const outcome = outcomeText(activation);
 
   return (
-    <article className="card stack activation" data-testid="activation" data-status={activation.status}>
+    <article className="card stack activation" data-testid="activation" data-status={activation.status} aria-labelledby="activation-title">
       <div className="row">
-        <h1 className="grow">
+        <h1 id="activation-title" className="grow">
           {serviceName(activation.serviceCode)} <span className="muted">· {countryName(activation.countryIso)}</span>
         </h1>
-        <StatusBadge status={activation.status} label={STATUS_LABELS[activation.status]} />
+        {watching && <LivePill status={live.status} online={online} everOpened={live.everOpened} />}
+        <StatusBadge status={activation.status} label={statusLabel(activation)} />
       </div>
 
       <div className="phone-row">
@@ -107,13 +110,16 @@ export function ActivationCard({ id }: { id: string }) {
       <dl className="facts">
         <div>
           <dt>{activation.priceMicros ? 'Price' : 'Held'}</dt>
-          <dd data-testid="activation-price">{formatUsd(price)}</dd>
+          <dd data-testid="activation-price">{priceShown(activation)}</dd>
         </div>
-        {watching && Number.isFinite(expiresAt) && (
+        {left && (
           <div>
-            <dt>Time left</dt>
-            <dd data-testid="countdown">
-              <span role="timer">{expiresAt > now ? formatDuration(expiresAt - now) : 'expiring…'}</span>
+            <dt id="countdown-label">Time left</dt>
+            <dd data-testid="countdown" className={left.urgent ? 'urgent' : undefined}>
+              {/* A timer role is not announced every second; the label says what it counts. */}
+              <span role="timer" aria-labelledby="countdown-label">
+                {left.text}
+              </span>
             </dd>
           </div>
         )}
@@ -123,58 +129,33 @@ export function ActivationCard({ id }: { id: string }) {
         </div>
       </dl>
 
-      <Outcome activation={activation} price={price} />
+      {outcome && (
+        <p className={refundMicros(activation) != null ? 'notice' : 'muted'} data-testid="outcome">
+          {outcome}
+        </p>
+      )}
 
       <section aria-labelledby="sms-title" className="stack">
         <h2 id="sms-title">SMS</h2>
-        {messages.length === 0 ? (
-          <p className="muted" data-testid="sms-empty">
-            {watching ? 'Waiting for the SMS… it appears here as soon as it arrives.' : 'No SMS arrived.'}
-          </p>
-        ) : (
-          <ul className="sms-list" data-testid="sms-list" aria-live="polite">
-            {messages.map((m) => (
-              <Sms key={m.seq} message={m} />
-            ))}
-          </ul>
-        )}
+        {/* The region exists before the first SMS, so its arrival is announced. */}
+        <div aria-live="polite" aria-relevant="additions text">
+          {messages.length === 0 ? (
+            <p className="muted" data-testid="sms-empty">
+              {watching ? 'Waiting for the SMS… it appears here as soon as it arrives.' : 'No SMS arrived.'}
+            </p>
+          ) : (
+            <ul className="sms-list" data-testid="sms-list">
+              {messages.map((m, index) => (
+                <Sms key={m.seq} message={m} latest={index === 0} />
+              ))}
+            </ul>
+          )}
+        </div>
       </section>
 
       {actionError && <ErrorMessage message={actionError} />}
 
-      {watching && (
-        <div className="actions">
-          <button
-            type="button"
-            disabled={!activation.actions.cancel || busy != null}
-            onClick={() => act('cancel')}
-            data-testid="cancel-button"
-          >
-            {busy === 'cancel'
-              ? 'Cancelling…'
-              : !activation.actions.cancel && cancelWait > 0
-                ? `Cancel (in ${cancelWait} s)`
-                : 'Cancel'}
-          </button>
-          <button
-            type="button"
-            disabled={!activation.actions.retry || busy != null}
-            onClick={() => act('retry')}
-            data-testid="retry-button"
-          >
-            {busy === 'retry' ? 'Asking…' : 'Another SMS'}
-          </button>
-          <button
-            type="button"
-            className="primary"
-            disabled={!activation.actions.finish || busy != null}
-            onClick={() => act('finish')}
-            data-testid="finish-button"
-          >
-            {busy === 'finish' ? 'Finishing…' : 'Finish'}
-          </button>
-        </div>
-      )}
+      {watching && <ActivationActions activation={activation} now={now} busy={busy} onAct={(action) => void act(action)} />}
 
       <p>
         <a href="#/numbers">All my numbers</a> · <a href="#/buy">Buy another number</a>
@@ -183,13 +164,13 @@ export function ActivationCard({ id }: { id: string }) {
   );
 }
 
-function Sms({ message }: { message: SmsMessage }) {
+function Sms({ message, latest }: { message: SmsMessage; latest: boolean }) {
   const { code, text } = message;
-  const at = code ? text.indexOf(code) : -1;
   return (
-    <li className="sms" data-testid="sms">
+    <li className={latest ? 'sms latest' : 'sms'} data-testid="sms">
       {code && (
         <div className="row">
+          <span className="sr-only">Code:</span>
           <strong className="sms-code" data-testid="sms-code">
             {code}
           </strong>
@@ -197,36 +178,11 @@ function Sms({ message }: { message: SmsMessage }) {
         </div>
       )}
       <p className="sms-text">
-        {code && at >= 0 ? (
-          <>
-            {text.slice(0, at)}
-            <mark>{code}</mark>
-            {text.slice(at + code.length)}
-          </>
-        ) : (
-          text
-        )}
+        {highlightCode(text, code).map((part, i) => (part.code ? <mark key={i}>{part.text}</mark> : <span key={i}>{part.text}</span>))}
       </p>
       <time className="muted small-text" dateTime={message.receivedAt}>
         {formatDateTime(message.receivedAt)}
       </time>
     </li>
-  );
-}
-
-function Outcome({ activation, price }: { activation: Activation; price: string }) {
-  const noSms = activation.messages.length === 0;
-  let text: string | null = null;
-  if (activation.status === 'COMPLETED') text = `Done. You paid ${formatUsd(price)}.`;
-  else if (activation.status === 'FAILED')
-    text = `We could not get a number${activation.failureReason ? `: ${activation.failureReason}` : '.'}`;
-  else if (activation.status === 'EXPIRED' && noSms) text = 'No SMS arrived in time.';
-  else if (activation.status === 'CANCELLED' && noSms) text = 'You cancelled this number.';
-  if (!text) return null;
-  const refunded = noSms && (activation.status === 'FAILED' || activation.status === 'EXPIRED' || activation.status === 'CANCELLED');
-  return (
-    <p className={refunded ? 'notice' : 'muted'} data-testid="outcome">
-      {text} {refunded && `${formatUsd(activation.heldMicros)} went back to your balance.`}
-    </p>
   );
 }

@@ -39,7 +39,7 @@ export function AuthForm({ api, title, allowSignUp = false, check, onSignedIn, n
         setError(refusal);
         return;
       }
-      api.setToken(result.token);
+      api.startSession(result);
       onSignedIn(result.user);
     } catch (err) {
       setError(describeError(err));

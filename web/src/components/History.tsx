@@ -1,14 +1,15 @@
 import { useEffect } from 'react';
 import { api, feed } from '../client';
 import { describeError } from '../lib/api';
-import { countryName, formatDateTime, serviceName, STATUS_LABELS } from '../lib/format';
+import { codesOf, isLiveStatus, priceShown, refundMicros, statusLabel } from '../lib/activation-view';
+import { countryName, formatDateTime, serviceName } from '../lib/format';
 import { useLoad } from '../lib/hooks';
 import { useLiveStatus } from '../lib/live';
 import { formatUsd } from '../lib/money';
-import { isLive, type Activation } from '../lib/types';
+import type { Activation } from '../lib/types';
 import { Empty, ErrorMessage, Loading, StatusBadge } from './ui';
 
-/** Every activation of the user, newest first, kept current by the live feed. */
+/** Every activation of the user, newest first: status, price, codes and refunds, kept current by the live feed. */
 export function History() {
   const list = useLoad(
     (signal) =>
@@ -37,7 +38,7 @@ export function History() {
   useEffect(() => feed.onReopen(reload), [reload]);
 
   // Stream down while something can still change: refresh the list every few seconds.
-  const anyLive = list.data?.some(isLive) ?? false;
+  const anyLive = list.data?.some((a) => isLiveStatus(a.status)) ?? false;
   useEffect(() => {
     if (!anyLive || live === 'open') return;
     const timer = setInterval(reload, 3000);
@@ -45,7 +46,7 @@ export function History() {
   }, [anyLive, live, reload]);
 
   return (
-    <section className="card stack" aria-labelledby="history-title">
+    <section className="card stack" aria-labelledby="history-title" aria-busy={list.loading}>
       <h1 id="history-title">My numbers</h1>
       {list.error && !list.data ? (
         <ErrorMessage message={describeError(list.error)} onRetry={reload} />
@@ -57,21 +58,41 @@ export function History() {
         </Empty>
       ) : (
         <ul className="rows" data-testid="history">
-          {list.data.map((a) => (
-            <li key={a.id}>
-              <a className="row-button" href={`#/numbers/${encodeURIComponent(a.id)}`} data-testid="history-row" data-id={a.id}>
-                <span className="grow">
-                  <strong>{serviceName(a.serviceCode)}</strong> <span className="muted">{countryName(a.countryIso)}</span>
-                  <br />
-                  <span className="muted small-text">
-                    {a.phone ?? 'no number'} · {formatDateTime(a.createdAt)}
+          {list.data.map((a) => {
+            const codes = codesOf(a);
+            const refund = refundMicros(a);
+            return (
+              <li key={a.id}>
+                <a className="row-button" href={`#/numbers/${encodeURIComponent(a.id)}`} data-testid="history-row" data-id={a.id} data-status={a.status}>
+                  <span className="grow">
+                    <strong>{serviceName(a.serviceCode)}</strong> <span className="muted">{countryName(a.countryIso)}</span>
+                    <br />
+                    <span className="muted small-text">
+                      {a.phone ?? 'no number'} · {formatDateTime(a.createdAt)}
+                    </span>
+                    {codes.length > 0 && (
+                      <>
+                        <br />
+                        <span className="small-text" data-testid="history-codes">
+                          {codes.length === 1 ? 'Code ' : 'Codes '}
+                          <strong className="code-inline">{codes.join(', ')}</strong>
+                        </span>
+                      </>
+                    )}
                   </span>
-                </span>
-                <span className="price">{formatUsd(a.priceMicros ?? a.heldMicros)}</span>
-                <StatusBadge status={a.status} label={STATUS_LABELS[a.status]} />
-              </a>
-            </li>
-          ))}
+                  <span className="history-money">
+                    <span className="price">{priceShown(a)}</span>
+                    {refund != null && (
+                      <span className="refund small-text" data-testid="history-refund">
+                        refunded {formatUsd(refund)}
+                      </span>
+                    )}
+                  </span>
+                  <StatusBadge status={a.status} label={statusLabel(a)} />
+                </a>
+              </li>
+            );
+          })}
         </ul>
       )}
     </section>

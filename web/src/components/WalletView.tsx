@@ -1,5 +1,5 @@
 import { useEffect } from 'react';
-import { api, feed } from '../client';
+import { api, balance, feed } from '../client';
 import { describeError } from '../lib/api';
 import { formatDateTime } from '../lib/format';
 import { useLoad } from '../lib/hooks';
@@ -20,6 +20,11 @@ export function WalletView() {
   const { reload } = wallet;
   // Purchases, SMS and refunds move money: refresh when an activation changes.
   useEffect(() => feed.onActivation(() => reload()), [reload]);
+  // The top bar shows the same balance.
+  const current = wallet.data?.wallet;
+  useEffect(() => {
+    if (current) balance.set(current);
+  }, [current]);
 
   if (!wallet.data) {
     return wallet.error ? <ErrorMessage message={describeError(wallet.error)} onRetry={reload} /> : <Loading />;
@@ -27,7 +32,7 @@ export function WalletView() {
   const { wallet: balances, ledger } = wallet.data;
 
   return (
-    <div className="stack">
+    <div className="stack" aria-busy={wallet.loading}>
       <section className="card" aria-labelledby="wallet-title">
         <h1 id="wallet-title">Wallet</h1>
         <dl className="facts big">
@@ -41,7 +46,8 @@ export function WalletView() {
           </div>
         </dl>
         <p className="muted small-text">
-          Held money is charged when the SMS arrives, and returned automatically when none does.
+          Held money is charged when the SMS arrives, and returned automatically when none does. To add funds, contact
+          support with your account email.
         </p>
       </section>
 

@@ -55,20 +55,6 @@ export function formatDateTime(iso: string | null | undefined): string {
     : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
-/** 125_000 → "2:05", 3_725_000 → "1:02:05". */
-export function formatDuration(ms: number): string {
-  const total = Math.max(0, Math.ceil(ms / 1000));
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = String(total % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
-}
+export { formatDuration } from './format-time';
 
-export const STATUS_LABELS: Record<string, string> = {
-  RESERVED: 'Getting a number',
-  ACTIVE: 'Waiting for SMS',
-  COMPLETED: 'Completed',
-  CANCELLED: 'Cancelled',
-  EXPIRED: 'Expired',
-  FAILED: 'Failed',
-};
+export { STATUS_LABELS } from './activation-view';

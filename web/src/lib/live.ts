@@ -1,54 +1,120 @@
 import { useSyncExternalStore } from 'react';
+import { isSessionEnded } from './errors';
+import { reconnectDelay, type LiveStatus } from './live-status';
 import type { Activation } from './types';
 
-export type LiveStatus = 'connecting' | 'open' | 'down';
+export type { LiveStatus } from './live-status';
+
+export interface LiveState {
+  status: LiveStatus;
+  online: boolean;
+  everOpened: boolean;
+}
 
 /**
  * The user's activation updates over Server-Sent Events (`GET /api/events`, event `activation`).
  * EventSource retries network drops by itself; when the server refuses the stream (readyState
- * CLOSED, e.g. a restart mid-handshake) we reopen it with backoff. While the status is `down`,
- * screens that show a live activation poll it instead (see ActivationCard).
+ * CLOSED: an expired access token answers 401, or a restart mid-handshake) we check the session
+ * (`reauth`, which refreshes the token when needed) and reopen it with backoff. Going offline
+ * and back online reconnects at once. While the status is not `open`, screens that show a live
+ * activation poll it instead (see ActivationCard).
  */
 export class LiveFeed {
   private source: EventSource | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private retryDelay = 1000;
-  private current: LiveStatus = 'connecting';
+  private attempt = 0;
+  private generation = 0;
+  private running = false;
+  private state: LiveState = { status: 'connecting', online: true, everOpened: false };
   private readonly activationListeners = new Set<(activation: Activation) => void>();
   private readonly statusListeners = new Set<() => void>();
   private readonly reopenListeners = new Set<() => void>();
-  private everOpened = false;
 
-  constructor(private readonly url: () => string | null) {}
+  /**
+   * @param url the stream's URL with a valid access token, or null when signed out
+   * @param reauth proves the session is still good (refreshing the token if not); rejects when it is over
+   */
+  constructor(
+    private readonly url: () => Promise<string | null>,
+    private readonly reauth: () => Promise<unknown> = async () => undefined,
+  ) {
+    if (typeof window !== 'undefined') {
+      this.state = { ...this.state, online: navigator.onLine !== false };
+      window.addEventListener('online', () => {
+        this.update({ online: true });
+        if (this.running) {
+          this.attempt = 0;
+          this.open();
+        }
+      });
+      window.addEventListener('offline', () => this.update({ online: false }));
+    }
+  }
 
   get status(): LiveStatus {
-    return this.current;
+    return this.state.status;
+  }
+
+  get snapshot(): LiveState {
+    return this.state;
   }
 
   start(): void {
-    this.stop();
-    const url = this.url();
-    if (!url || typeof EventSource === 'undefined') {
-      this.setStatus('down');
+    this.running = true;
+    this.attempt = 0;
+    this.open();
+  }
+
+  stop(): void {
+    this.running = false;
+    this.generation += 1;
+    clearTimeout(this.retryTimer);
+    this.source?.close();
+    this.source = null;
+    this.state = { ...this.state, status: 'connecting', everOpened: false };
+    this.emit();
+  }
+
+  private open(): void {
+    const generation = ++this.generation;
+    clearTimeout(this.retryTimer);
+    this.source?.close();
+    this.source = null;
+    void this.connect(generation);
+  }
+
+  private async connect(generation: number): Promise<void> {
+    let url: string | null;
+    try {
+      url = await this.url();
+    } catch {
+      url = null;
+      if (generation === this.generation) this.retry(generation);
       return;
     }
-    this.setStatus('connecting');
+    if (generation !== this.generation || !this.running) return;
+    if (!url || typeof EventSource === 'undefined') {
+      this.update({ status: 'down' });
+      return;
+    }
+    if (this.state.status !== 'down') this.update({ status: 'connecting' });
     const source = new EventSource(url);
     this.source = source;
     source.onopen = () => {
-      this.retryDelay = 1000;
-      this.setStatus('open');
+      if (generation !== this.generation) return;
+      this.attempt = 0;
+      const reopened = this.state.everOpened;
+      this.update({ status: 'open', everOpened: true });
       // Events sent while we were away are lost: let screens refetch what they show.
-      if (this.everOpened) for (const listener of this.reopenListeners) listener();
-      this.everOpened = true;
+      if (reopened) for (const listener of this.reopenListeners) listener();
     };
     source.onerror = () => {
-      this.setStatus('down');
+      if (generation !== this.generation) return;
+      this.update({ status: 'down' });
       if (source.readyState === EventSource.CLOSED) {
         source.close();
         this.source = null;
-        this.retryTimer = setTimeout(() => this.start(), this.retryDelay);
-        this.retryDelay = Math.min(this.retryDelay * 2, 30_000);
+        this.retry(generation);
       }
     };
     source.addEventListener('activation', (event) => {
@@ -63,10 +129,24 @@ export class LiveFeed {
     });
   }
 
-  stop(): void {
-    clearTimeout(this.retryTimer);
-    this.source?.close();
-    this.source = null;
+  /** The stream was refused: make sure the session is alive (refreshing the token), then reopen after a backoff. */
+  private retry(generation: number): void {
+    const delay = reconnectDelay(this.attempt);
+    this.attempt += 1;
+    void this.reauth().then(
+      () => this.schedule(generation, this.attempt === 1 ? 0 : delay),
+      (error: unknown) => {
+        // A session that is over signs the app out; anything else (offline, server down) retries.
+        if (!isSessionEnded(error)) this.schedule(generation, delay);
+      },
+    );
+  }
+
+  private schedule(generation: number, delay: number): void {
+    if (generation !== this.generation || !this.running) return;
+    this.retryTimer = setTimeout(() => {
+      if (generation === this.generation && this.running) this.open();
+    }, delay);
   }
 
   /** Every activation change pushed by the server. Returns an unsubscribe function. */
@@ -86,13 +166,22 @@ export class LiveFeed {
     return () => this.statusListeners.delete(listener);
   };
 
-  private setStatus(status: LiveStatus): void {
-    if (status === this.current) return;
-    this.current = status;
+  private update(patch: Partial<LiveState>): void {
+    const next = { ...this.state, ...patch };
+    if (next.status === this.state.status && next.online === this.state.online && next.everOpened === this.state.everOpened) return;
+    this.state = next;
+    this.emit();
+  }
+
+  private emit(): void {
     for (const listener of this.statusListeners) listener();
   }
 }
 
 export function useLiveStatus(feed: LiveFeed): LiveStatus {
   return useSyncExternalStore(feed.subscribeStatus, () => feed.status);
+}
+
+export function useLiveState(feed: LiveFeed): LiveState {
+  return useSyncExternalStore(feed.subscribeStatus, () => feed.snapshot);
 }

@@ -11,6 +11,10 @@ export interface User {
 export interface AuthResponse {
   token: string;
   user: User;
+  /** Seconds the access token lives. */
+  expiresIn?: number;
+  /** Echo in X-CSRF-Token on refresh and logout. */
+  csrfToken?: string;
 }
 
 export interface ServiceSummary {
@@ -18,6 +22,45 @@ export interface ServiceSummary {
   name: string;
   bestPriceMicros: Micros | null;
   stock: number;
+}
+
+/** A country where a service is sold: best price across providers and total stock. */
+export interface CountryPrice {
+  iso2: string;
+  name: string;
+  priceMicros: Micros;
+  stock: number;
+}
+
+/** `GET /api/catalog/search` and `/catalog/services`: a service with its cheapest countries. */
+export interface ServiceHit extends ServiceSummary {
+  score?: number;
+  match?: string;
+  topCountries: CountryPrice[];
+}
+
+export interface CountryHit {
+  iso2: string;
+  name: string;
+  dial: string;
+  bestPriceMicros: Micros | null;
+  stock: number;
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: string[];
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface CreatedApiKey {
+  apiKey: ApiKey;
+  key: string;
+  signingSecret: string;
 }
 
 export interface Offer {
@@ -54,7 +97,7 @@ export interface Activation {
   countryIso: string;
   providerId: string | null;
   phone: string | null;
-  heldMicros: Micros;
+  heldMicros: Micros | null;
   priceMicros: Micros | null;
   expiresAt: string | null;
   cancelAllowedAt: string | null;

@@ -1,0 +1,212 @@
+/**
+ * The provider inbox poller on the run's dev server (real time), with real components: the
+ * simulator over HTTP, the real SMS-Activate adapter from the registry, the run's database and
+ * the activation workflow. The activation's own fallback poll is set to 10 minutes, so an SMS
+ * that reaches it within the test came through the inbox. The dev server fires timers at about
+ * one-second granularity, so a poll takes about a second whatever `intervalMs` says: the tests
+ * count polls rather than wait for times.
+ */
+import { randomUUID } from 'node:crypto';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { createActivities } from '../../activities';
+import { ensureProviderInbox } from '../../src/temporal/schedules';
+import { activationWorkflow } from '../../workflows/activation';
+import {
+  finishActivationUpdate,
+  getActivationQuery,
+  getProviderInboxQuery,
+  providerInboxWorkflowId,
+  requestAnotherSmsUpdate,
+  type IncomingSms,
+  type ProviderInboxInput,
+  type ProviderInboxState,
+} from '../../workflows/contracts';
+import {
+  WORKFLOW_BUNDLE_FILE,
+  activationInput,
+  activityAttempts,
+  closeAll,
+  connectDevServer,
+  isActive,
+  newCustomer,
+  openInfra,
+  recordOf,
+  startScenario,
+  uniqueTaskQueue,
+  upstreamIdOf,
+  waitFor,
+  waitForView,
+  type DevServerEnv,
+  type Infra,
+  type Scenario,
+} from './support';
+
+let dev: DevServerEnv;
+let infra: Infra;
+let scenario: Scenario | undefined;
+const inboxes: string[] = [];
+
+beforeAll(async () => {
+  dev = await connectDevServer();
+  infra = await openInfra();
+});
+afterAll(async () => {
+  await closeAll(
+    () => infra?.close(),
+    () => dev?.close(),
+  );
+});
+afterEach(async () => {
+  // The pollers are long-running by design: end this test's ones.
+  for (const id of inboxes.splice(0)) await dev.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
+  const closing = scenario;
+  scenario = undefined;
+  await closing?.close();
+});
+
+/** Activation and inbox workflows on one task queue, with the activities the worker has (including the Temporal client). */
+function inboxWorker(s: Scenario, taskQueue: string): Promise<Worker> {
+  return Worker.create({
+    connection: dev.nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    workflowBundle: { codePath: WORKFLOW_BUNDLE_FILE },
+    activities: createActivities({
+      db: infra.db,
+      wallet: infra.wallet,
+      catalog: infra.catalog,
+      providers: s.registry,
+      events: infra.events,
+      temporal: dev.client,
+    }),
+  });
+}
+
+/** The SMS signals in a workflow's history, decoded. */
+async function smsSignals(handle: WorkflowHandle): Promise<IncomingSms[]> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? []).flatMap((e) => {
+    const signal = e.workflowExecutionSignaledEventAttributes;
+    if (!signal || signal.signalName !== 'smsReceived') return [];
+    return [defaultPayloadConverter.fromPayload<IncomingSms>(signal.input!.payloads![0])];
+  });
+}
+
+const inboxState = (s: Scenario) => dev.client.workflow.getHandle(providerInboxWorkflowId(s.providerId.hero)).query(getProviderInboxQuery);
+
+/** Waits until the poller has polled `count` more times (in its current run). */
+async function morePolls(s: Scenario, count: number): Promise<ProviderInboxState> {
+  const start = (await inboxState(s)).iterations;
+  return waitFor(async () => {
+    const state = await inboxState(s);
+    return state.iterations >= start + count ? state : null;
+  }, { timeoutMs: 20_000, intervalMs: 50 });
+}
+
+/** An activation bought at hero, waiting for its SMS, with the fallback poll out of the way. */
+async function activeAtHero(s: Scenario, taskQueue: string) {
+  const userId = await newCustomer(infra);
+  const input = activationInput(userId, { polling: { initialMs: 600_000, maxMs: 600_000 } });
+  const handle = await dev.client.workflow.start(activationWorkflow, { args: [input], workflowId: input.activationId, taskQueue });
+  const view = await waitForView(handle, isActive);
+  expect(view.providerId).toBe(s.providerId.hero);
+  return { input, handle, upstreamId: await upstreamIdOf(infra, input.activationId) };
+}
+
+describe('provider inbox workflow (dev server)', () => {
+  it('an SMS at the provider reaches the activation through the inbox; an unchanged code is signalled once; a new code after "another SMS" is delivered', async () => {
+    const s = (scenario = await startScenario(infra));
+    const taskQueue = uniqueTaskQueue('inbox');
+    const worker = await inboxWorker(s, taskQueue);
+
+    const outcome = await worker.runUntil(async () => {
+      const { input, handle, upstreamId } = await activeAtHero(s, taskQueue);
+      const started = await ensureProviderInbox(dev.client, { providerId: s.providerId.hero, taskQueue, intervalMs: 200 });
+      inboxes.push(started.workflowId);
+      expect(started.workflowId).toBe(`provider-inbox-${s.providerId.hero}`);
+      // Ensured again (another worker starting): the running poller is kept.
+      expect(await ensureProviderInbox(dev.client, { providerId: s.providerId.hero, taskQueue, intervalMs: 200 })).toEqual(started);
+
+      await morePolls(s, 1);
+      expect(await smsSignals(handle)).toEqual([]);
+
+      expect((await s.deliverSms('hero', upstreamId, '424242')).delivered).toBe(true);
+      const withCode = await waitForView(handle, (v) => v.messages.length > 0);
+      expect(withCode.messages).toEqual([{ seq: 1, code: '424242', text: '424242', receivedAt: expect.any(String) }]);
+
+      // More polls see the same code: no second signal.
+      const state = await morePolls(s, 3);
+      expect(state.lastSignalled).toEqual({ [input.activationId]: '1:424242' });
+      expect(state.signalled).toBe(1);
+      expect(await smsSignals(handle)).toEqual([{ code: '424242', text: '424242', receivedAt: expect.any(String), source: 'inbox' }]);
+
+      // "Another SMS": the old code, still listed, is not delivered again as if it were new …
+      await handle.executeUpdate(requestAnotherSmsUpdate);
+      await morePolls(s, 2);
+      expect((await handle.query(getActivationQuery)).messages).toHaveLength(1);
+      // … the new one is.
+      expect((await s.deliverSms('hero', upstreamId, '515151')).delivered).toBe(true);
+      const second = await waitForView(handle, (v) => v.messages.length === 2);
+      expect(second.messages.map((m) => m.code)).toEqual(['424242', '515151']);
+      await morePolls(s, 1);
+
+      const signals = await smsSignals(handle);
+      const attempts = await activityAttempts(handle);
+      await handle.executeUpdate(finishActivationUpdate);
+      const final = await handle.result();
+      return { input, signals, attempts, final, inbox: await inboxState(s) };
+    });
+
+    expect(outcome.signals.map((x) => [x.code, x.source])).toEqual([
+      ['424242', 'inbox'],
+      ['515151', 'inbox'],
+    ]);
+    // Only the inbox delivered: the activation never polled the provider itself.
+    expect(outcome.attempts.filter((a) => a.activity === 'pollUpstream')).toEqual([]);
+    expect(outcome.final).toMatchObject({ status: 'COMPLETED' });
+    expect(await recordOf(infra, outcome.input.activationId)).toMatchObject({ status: 'COMPLETED', codes: ['424242', '515151'] });
+    // The poll records nothing and keeps no state for activations the provider no longer lists.
+    expect(outcome.inbox.signalled).toBe(2);
+  });
+
+  it('continue-as-new carries the last-signalled state, so the next run does not signal the same code again', async () => {
+    const s = (scenario = await startScenario(infra));
+    const taskQueue = uniqueTaskQueue('inbox-can');
+    const worker = await inboxWorker(s, taskQueue);
+
+    await worker.runUntil(async () => {
+      const { input, handle, upstreamId } = await activeAtHero(s, taskQueue);
+      const started = await ensureProviderInbox(dev.client, { providerId: s.providerId.hero, taskQueue, intervalMs: 100, maxIterations: 2 });
+      inboxes.push(started.workflowId);
+      expect((await s.deliverSms('hero', upstreamId, '777123')).delivered).toBe(true);
+      await waitForView(handle, (v) => v.messages.length > 0);
+
+      // Two continue-as-new later (each run polls twice), the code is still known and not re-sent.
+      const inbox = dev.client.workflow.getHandle(started.workflowId);
+      const runs = new Set<string>([started.runId]);
+      await waitFor(async () => {
+        const { runId } = await inbox.describe();
+        runs.add(runId);
+        return runs.size >= 3;
+      }, { timeoutMs: 20_000, intervalMs: 50 });
+      const current = await inbox.describe();
+      expect(current.runId).not.toBe(started.runId);
+      expect(current.status.name).toBe('RUNNING');
+
+      const first = (await inbox.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
+      expect(first?.continuedExecutionRunId).toBeTruthy();
+      const carried = defaultPayloadConverter.fromPayload<ProviderInboxInput>(first!.input!.payloads![0]);
+      expect(carried).toMatchObject({ providerId: s.providerId.hero, intervalMs: 100, maxIterations: 2, lastSignalled: { [input.activationId]: '1:777123' } });
+
+      const state = await inboxState(s);
+      expect(state.lastSignalled).toEqual({ [input.activationId]: '1:777123' });
+      expect(state.signalled).toBe(0);
+      expect((await smsSignals(handle)).map((x) => x.code)).toEqual(['777123']);
+
+      await handle.executeUpdate(finishActivationUpdate);
+      expect(await handle.result()).toMatchObject({ status: 'COMPLETED', messages: [{ seq: 1, code: '777123' }] });
+    });
+  });
+});

@@ -1,0 +1,62 @@
+/**
+ * One long-running poller per provider (id `provider-inbox-<providerId>`, started by
+ * startBackgroundWork in src/runtime.ts): every `intervalMs` it asks the provider for all its
+ * active activations at once and signals each activation workflow whose newest code it has not
+ * signalled yet (activities/inbox.ts). The activation workflow de-duplicates whatever arrives
+ * from webhooks, this inbox and its own fallback poll.
+ *
+ * The "last signalled" state is carried through continue-as-new (after `maxIterations` polls or
+ * when the server suggests it), so an unchanged code is not signalled again by the next run.
+ */
+import { continueAsNew, isCancellation, log, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { getProviderInboxQuery, type InboxSignalled, type ProviderInboxInput, type ProviderInboxState } from './contracts';
+
+/** A poll is cheap and the next poll is the real retry: a couple of attempts, then move on. */
+const inbox = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 2 },
+});
+
+const DEFAULT_INTERVAL_MS = 5000;
+const DEFAULT_MAX_ITERATIONS = 500;
+/** After failed polls, wait longer (doubling) up to this, so a provider that is down is not hammered. */
+const MAX_BACKOFF_MS = 60_000;
+
+export async function providerInboxWorkflow(input: ProviderInboxInput): Promise<{ providerId: string; stopped: 'provider-gone' }> {
+  const intervalMs = Math.max(input.intervalMs ?? DEFAULT_INTERVAL_MS, 10);
+  const maxIterations = Math.max(input.maxIterations ?? DEFAULT_MAX_ITERATIONS, 1);
+  const state: ProviderInboxState = {
+    providerId: input.providerId,
+    iterations: 0,
+    signalled: 0,
+    consecutiveFailures: 0,
+    lastSignalled: { ...(input.lastSignalled ?? {}) },
+  };
+  setHandler(getProviderInboxQuery, () => ({ ...state, lastSignalled: { ...state.lastSignalled } }));
+
+  for (;;) {
+    try {
+      const result = await inbox.pollProviderInbox({ providerId: input.providerId, lastSignalled: state.lastSignalled });
+      state.lastSignalled = result.lastSignalled;
+      state.signalled += result.signalled.length;
+      state.consecutiveFailures = 0;
+      if (result.stop) {
+        log.info('provider inbox stopped: provider gone or disabled with nothing to deliver', { providerId: input.providerId });
+        return { providerId: input.providerId, stopped: 'provider-gone' };
+      }
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      state.consecutiveFailures += 1;
+      log.warn('provider inbox poll failed', { providerId: input.providerId, failures: state.consecutiveFailures, error: String(error) });
+    }
+    state.iterations += 1;
+
+    const backoff = state.consecutiveFailures === 0 ? intervalMs : Math.min(intervalMs * 2 ** state.consecutiveFailures, Math.max(MAX_BACKOFF_MS, intervalMs));
+    await sleep(backoff);
+    if (state.iterations >= maxIterations || workflowInfo().continueAsNewSuggested) {
+      const next: ProviderInboxInput = { ...input, lastSignalled: state.lastSignalled as InboxSignalled };
+      await continueAsNew<typeof providerInboxWorkflow>(next);
+    }
+  }
+}
