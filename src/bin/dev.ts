@@ -41,6 +41,9 @@ runMain(async () => {
     const apiBase = `http://${env.HOST}:${env.PORT}`;
     const simulator = createSimulator({
       logger: createLogger(env.LOG_LEVEL, 'simulator'),
+      // The simulator forgets its activations on restart but our database does not: number this
+      // run's activations after the last run's, as a real provider's ids never repeat.
+      firstActivationId: 3_400_000_000 + Math.floor(Date.now() / 1000) * 100,
       tenants: defaultTenants({ autoSms: { probability: 0.75, minDelayMs: 8_000, maxDelayMs: 30_000 } }).map((tenant) => ({
         ...tenant,
         webhookUrl: `${apiBase}/webhooks/providers/${TENANT_PROVIDER[tenant.id]}?secret=${encodeURIComponent(env.PROVIDER_WEBHOOK_SECRET)}`,
