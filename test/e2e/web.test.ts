@@ -329,7 +329,10 @@ describe('customer web app in Chromium', () => {
     await page.evaluate(`localStorage.setItem('simgate.token', 'refused-in-both-tabs')`);
     await Promise.all([page.reload(), second.reload()]);
     await Promise.all([expectText(page, 'user-email', user.email), expectText(second, 'balance', '$1.00')]);
-    expect(refreshes).toEqual([200, 200, 200, 200]);
+    // Under load the second tab may refresh again after the first finished — with the rotated
+    // cookie, which is legitimate. What must never happen is a refused (reused) refresh.
+    expect(refreshes.length).toBeGreaterThanOrEqual(4);
+    expect(refreshes.every((status) => status === 200)).toBe(true);
     await second.close();
 
     // Signing out revokes the refresh cookie: a reload stays signed out.
