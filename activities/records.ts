@@ -12,20 +12,21 @@ import type { UpstreamPurchase } from './upstream';
 export function createRecordActivities(deps: { db: Db; events: ActivationEventPublisher; health?: Pick<ProviderHealth, 'recordPurchase' | 'recordSmsReceived'> }) {
   const { db } = deps;
 
-  async function notify(activationId: string): Promise<void> {
-    const row = await db.activation.findUnique({ where: { id: activationId }, select: { userId: true } });
+  /**
+   * After a write: tells the user's open pages to refresh (pub/sub) and, for a purchase or a first
+   * SMS, feeds routing's delivery rate. One read of the row serves both.
+   */
+  async function afterWrite(activationId: string, delivery?: 'purchase' | 'sms'): Promise<void> {
+    const row = await db.activation.findUnique({ where: { id: activationId }, select: { userId: true, providerId: true, serviceCode: true, countryIso: true } });
+    if (!row) return;
+    if (delivery && deps.health && row.providerId) {
+      const record = delivery === 'purchase' ? deps.health.recordPurchase : deps.health.recordSmsReceived;
+      // Keyed by activation, so a retried activity counts once; statistics never fail a purchase
+      // (a Redis outage only makes routing less informed).
+      await record.call(deps.health, row.providerId, row.serviceCode, row.countryIso, { dedupeKey: activationId }).catch(() => undefined);
+    }
     // Pub/sub is a hint to refresh; a lost message only delays the UI until its next poll.
-    if (row) await deps.events.publish({ userId: row.userId, activationId }).catch(() => undefined);
-  }
-
-  /** Feeds routing's success rate (SMS received ÷ numbers bought); keyed by activation, so a retry counts once. */
-  async function recordDelivery(what: 'purchase' | 'sms', activationId: string): Promise<void> {
-    if (!deps.health) return;
-    const row = await db.activation.findUnique({ where: { id: activationId }, select: { providerId: true, serviceCode: true, countryIso: true } });
-    if (!row?.providerId) return;
-    const record = what === 'purchase' ? deps.health.recordPurchase : deps.health.recordSmsReceived;
-    // Statistics must never fail a purchase: a Redis outage only makes routing less informed.
-    await record.call(deps.health, row.providerId, row.serviceCode, row.countryIso, { dedupeKey: activationId }).catch(() => undefined);
+    await deps.events.publish({ userId: row.userId, activationId }).catch(() => undefined);
   }
 
   return {
@@ -37,8 +38,7 @@ export function createRecordActivities(deps: { db: Db; events: ActivationEventPu
           activated_at = ${new Date(purchase.boughtAt)}, expires_at = ${new Date(purchase.expiresAt)},
           cancel_allowed_at = ${new Date(purchase.cancelAllowedAt)}
         WHERE id = ${input.activationId} AND status = 'RESERVED'`;
-      await recordDelivery('purchase', input.activationId);
-      await notify(input.activationId);
+      await afterWrite(input.activationId, 'purchase');
     },
 
     async recordSms(input: { activationId: string; seq: number; sms: IncomingSms }): Promise<void> {
@@ -46,8 +46,7 @@ export function createRecordActivities(deps: { db: Db; events: ActivationEventPu
         INSERT INTO sms_messages (activation_id, seq, code, text, received_at)
         VALUES (${input.activationId}, ${input.seq}, ${input.sms.code}, ${input.sms.text}, ${new Date(input.sms.receivedAt)})
         ON CONFLICT (activation_id, seq) DO NOTHING`;
-      if (input.seq === 1) await recordDelivery('sms', input.activationId);
-      await notify(input.activationId);
+      await afterWrite(input.activationId, input.seq === 1 ? 'sms' : undefined);
     },
 
     async recordOutcome(input: { activationId: string; status: ActivationStatus; reason: string | null }): Promise<void> {
@@ -56,7 +55,7 @@ export function createRecordActivities(deps: { db: Db; events: ActivationEventPu
           -- Cancelled or expired only once the provider confirmed: its cost came back to us.
           cost_recovered_micros = CASE WHEN ${input.status} IN ('CANCELLED', 'EXPIRED') AND upstream_id IS NOT NULL THEN cost_micros END
         WHERE id = ${input.activationId} AND status IN ('RESERVED', 'ACTIVE')`;
-      await notify(input.activationId);
+      await afterWrite(input.activationId);
     },
   };
 }

@@ -162,7 +162,8 @@ export class CatalogService {
     // Without a ceiling the customer pays at most the cheapest price we can actually deliver.
     const cheapest = reachable.reduce((min, c) => (BigInt(c.sellMicros) < min ? BigInt(c.sellMicros) : min), BigInt(reachable[0].sellMicros));
     const holdMicros = input.maxPriceMicros ?? cheapest;
-    const ranked = routeCandidates(reachable, health, { maxPriceMicros: holdMicros }).ranked;
+    // Ranking is independent of the ceiling: keep the order, drop what costs more than the hold.
+    const ranked = reachable.filter((c) => BigInt(c.sellMicros) <= holdMicros);
     if (ranked.length === 0) {
       throw new AppError('MAX_PRICE_TOO_LOW', 409, 'Your maximum price is below the cheapest offer.', { minPriceMicros: cheapest.toString() });
     }
