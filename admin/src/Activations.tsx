@@ -1,10 +1,10 @@
 import { useState } from 'react';
-import { Empty, ErrorMessage, Loading, StatusBadge } from '../../web/src/components/ui';
-import { describeError } from '../../web/src/lib/api';
-import { countryName, formatDateTime } from '../../web/src/lib/format';
-import { useDebounced, useLoad } from '../../web/src/lib/hooks';
-import { formatUsd } from '../../web/src/lib/money';
-import { ACTIVATION_STATUSES, isLive, type Activation } from '../../web/src/lib/types';
+import { Empty, ErrorMessage, Loading, StatusBadge } from '../../ui/components';
+import { describeError } from '../../ui/api';
+import { countryName, formatDateTime } from '../../ui/format';
+import { useDebounced, useLoad } from '../../ui/hooks';
+import { formatUsd } from '../../ui/money';
+import { ACTIVATION_STATUSES, isLive, type Activation } from '../../ui/types';
 import { api } from './client';
 
 /** All activations, filterable by status and user (#/activations/<userId>); admins may cancel any still running. */

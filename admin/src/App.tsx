@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'react';
-import { AuthForm } from '../../web/src/components/AuthForm';
-import { ErrorMessage, Loading } from '../../web/src/components/ui';
-import { describeError } from '../../web/src/lib/api';
-import { useHashRoute } from '../../web/src/lib/hooks';
-import type { User } from '../../web/src/lib/types';
+import { AuthForm } from '../../ui/AuthForm';
+import { ErrorMessage, Loading } from '../../ui/components';
+import { describeError } from '../../ui/api';
+import { useHashRoute } from '../../ui/hooks';
+import type { User } from '../../ui/types';
 import { Activations } from './Activations';
 import { ADMIN_REQUIRED, api, isAdmin } from './client';
 import { Invariants } from './Invariants';

@@ -1,6 +1,6 @@
 import { useState } from 'react';
-import { ErrorMessage } from '../../web/src/components/ui';
-import { describeError } from '../../web/src/lib/api';
+import { ErrorMessage } from '../../ui/components';
+import { describeError } from '../../ui/api';
 import { api } from './client';
 
 type Violation = Record<string, unknown> | string;

@@ -1,11 +1,20 @@
 import { Fragment, useRef, useState, type FormEvent } from 'react';
-import { Empty, ErrorMessage, Loading } from '../../web/src/components/ui';
-import { describeError, isOutcomeUnknown, newIdempotencyKey } from '../../web/src/lib/api';
-import { formatDateTime } from '../../web/src/lib/format';
-import { useDebounced, useLoad } from '../../web/src/lib/hooks';
-import { formatUsd, parseDollars } from '../../web/src/lib/money';
-import type { AdminUser, LedgerEntry, Wallet } from '../../web/src/lib/types';
+import { Empty, ErrorMessage, Loading } from '../../ui/components';
+import { describeError, isOutcomeUnknown, newIdempotencyKey } from '../../ui/api';
+import { formatDateTime } from '../../ui/format';
+import { useDebounced, useLoad } from '../../ui/hooks';
+import { formatUsd, parseDollars } from '../../ui/money';
+import type { LedgerEntry, Micros, Wallet } from '../../ui/types';
 import { api } from './client';
+
+interface AdminUser {
+  id: string;
+  email: string;
+  role: string;
+  availableMicros: Micros;
+  heldMicros: Micros;
+  createdAt: string;
+}
 
 /** Users with their balances; credit a wallet inline. */
 export function Users() {

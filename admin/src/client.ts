@@ -1,4 +1,4 @@
-import { ApiClient } from '../../web/src/lib/api';
+import { ApiClient } from '../../ui/api';
 
 export const ADMIN_REQUIRED = 'Admin access required. Sign in with an admin account.';
 export const isAdmin = (user: { role: string }) => user.role.toUpperCase() === 'ADMIN';

@@ -1,7 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import '../../ui/styles.css';
 import { App } from './App';
-import '../../web/src/styles.css';
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -10,7 +10,7 @@ import {
   timeLeft,
   type Action,
 } from '../../web/src/lib/activation-view';
-import type { Activation } from '../../web/src/lib/types';
+import type { Activation } from '../../ui/types';
 
 /**
  * The activation card's timing rules and button states, without a browser: pure functions, and

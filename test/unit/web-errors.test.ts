@@ -1,6 +1,6 @@
-import { ApiError, describeError, isOutcomeUnknown, isSessionEnded, tokenExpiresAt } from '../../web/src/lib/errors';
+import { ApiError, describeError, isOutcomeUnknown, isSessionEnded, tokenExpiresAt } from '../../ui/errors';
 
-/** Every API error becomes one sentence a customer can act on (web/src/lib/errors.ts). */
+/** Every API error becomes one sentence a customer can act on (ui/errors.ts). */
 describe('web error mapping', () => {
   it.each([
     ['INSUFFICIENT_FUNDS', 402, /balance is too low/],

@@ -1,4 +1,4 @@
-import { formatDelta, formatUsd, parseDollars, toMicros } from '../../web/src/lib/money';
+import { formatDelta, formatUsd, parseDollars, toMicros } from '../../ui/money';
 
 /** Money as customers see it: integer micro-dollar strings in, exact text out, never a float. */
 describe('web money formatting', () => {

@@ -1,17 +1,17 @@
 import { useEffect, useRef, useState } from 'react';
+import { describeError } from '../../ui/api';
+import { useHashRoute } from '../../ui/hooks';
+import { formatUsd } from '../../ui/money';
+import type { User } from '../../ui/types';
+import { AuthForm } from '../../ui/AuthForm';
+import { ErrorMessage, Loading } from '../../ui/components';
 import { api, balance, feed, useBalance, useOnline } from './client';
-import { describeError } from './lib/api';
-import { useHashRoute } from './lib/hooks';
 import { useLiveState } from './lib/live';
-import { formatUsd } from './lib/money';
-import type { User } from './lib/types';
 import { ActivationCard } from './components/ActivationCard';
 import { ApiKeys } from './components/ApiKeys';
-import { AuthForm } from './components/AuthForm';
 import { BuyPage } from './components/BuyPage';
 import { History } from './components/History';
 import { LiveBannerView } from './components/LiveNotice';
-import { ErrorMessage, Loading } from './components/ui';
 import { WalletView } from './components/WalletView';
 
 const NAV = [

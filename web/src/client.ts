@@ -1,7 +1,7 @@
 import { useSyncExternalStore } from 'react';
-import { ApiClient } from './lib/api';
+import { ApiClient } from '../../ui/api';
+import type { LedgerEntry, Wallet } from '../../ui/types';
 import { LiveFeed } from './lib/live';
-import type { LedgerEntry, Wallet } from './lib/types';
 
 /** The customer app's API client, live activation feed and wallet balance (one of each per page). */
 export const api = new ApiClient('simgate.token');

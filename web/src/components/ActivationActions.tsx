@@ -1,6 +1,6 @@
 import { useId } from 'react';
+import type { Activation } from '../../../ui/types';
 import { actionButtons, type Action } from '../lib/activation-view';
-import type { Activation } from '../lib/types';
 
 interface Props {
   activation: Pick<Activation, 'status' | 'actions' | 'cancelAllowedAt' | 'messages'>;

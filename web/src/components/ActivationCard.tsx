@@ -1,14 +1,15 @@
 import { useCallback, useEffect, useState } from 'react';
+import { describeError } from '../../../ui/api';
+import { countryName, formatDateTime } from '../../../ui/format';
+import { useLoad, useNow } from '../../../ui/hooks';
+import type { Activation, SmsMessage } from '../../../ui/types';
+import { CopyButton, ErrorMessage, Loading, StatusBadge } from '../../../ui/components';
 import { api, balance, feed, useOnline } from '../client';
-import { describeError } from '../lib/api';
 import { highlightCode, isLiveStatus, messagesNewestFirst, outcomeText, priceShown, refundMicros, statusLabel, timeLeft, type Action } from '../lib/activation-view';
-import { countryName, formatDateTime, serviceName } from '../lib/format';
-import { useLoad, useNow } from '../lib/hooks';
+import { serviceName } from '../lib/service-names';
 import { useLiveState } from '../lib/live';
-import type { Activation, SmsMessage } from '../lib/types';
 import { ActivationActions } from './ActivationActions';
 import { LivePill } from './LiveNotice';
-import { CopyButton, ErrorMessage, Loading, StatusBadge } from './ui';
 
 const POLL_MS = 3000;
 

@@ -1,10 +1,10 @@
 import { useId, useState, type FormEvent } from 'react';
+import { describeError } from '../../../ui/api';
+import { formatDateTime } from '../../../ui/format';
+import { useLoad } from '../../../ui/hooks';
+import type { ApiKey, CreatedApiKey } from '../../../ui/types';
+import { CopyButton, Empty, ErrorMessage, Loading } from '../../../ui/components';
 import { api } from '../client';
-import { describeError } from '../lib/api';
-import { formatDateTime } from '../lib/format';
-import { useLoad } from '../lib/hooks';
-import type { ApiKey, CreatedApiKey } from '../lib/types';
-import { CopyButton, Empty, ErrorMessage, Loading } from './ui';
 
 const SCOPES = [
   { scope: 'read', label: 'Read', help: 'catalog, balance and your numbers' },

@@ -1,13 +1,14 @@
 import { useId, useRef, useState } from 'react';
+import { describeError, isOutcomeUnknown, newIdempotencyKey } from '../../../ui/api';
+import { countryName } from '../../../ui/format';
+import { navigate, useDebounced, useLoad } from '../../../ui/hooks';
+import { formatUsd } from '../../../ui/money';
+import type { Activation, CountryHit, Offer, ServiceHit } from '../../../ui/types';
+import { Empty, ErrorMessage, Loading } from '../../../ui/components';
 import { api, balance } from '../client';
-import { describeError, isOutcomeUnknown, newIdempotencyKey } from '../lib/api';
 import { cheapestFirst, offerOf, pinFavourites, stockLabel } from '../lib/catalog';
 import { toggle, useFavourites } from '../lib/favourites';
-import { countryName, rememberServiceNames, serviceName } from '../lib/format';
-import { navigate, useDebounced, useLoad } from '../lib/hooks';
-import { formatUsd } from '../lib/money';
-import type { Activation, CountryHit, Offer, ServiceHit } from '../lib/types';
-import { Empty, ErrorMessage, Loading } from './ui';
+import { rememberServiceNames, serviceName } from '../lib/service-names';
 
 const SEARCH_LIMIT = 10;
 /** How many countries a service result lists before "all countries". */

@@ -1,13 +1,14 @@
 import { useEffect } from 'react';
+import { describeError } from '../../../ui/api';
+import { countryName, formatDateTime } from '../../../ui/format';
+import { useLoad } from '../../../ui/hooks';
+import { formatUsd } from '../../../ui/money';
+import type { Activation } from '../../../ui/types';
+import { Empty, ErrorMessage, Loading, StatusBadge } from '../../../ui/components';
 import { api, feed } from '../client';
-import { describeError } from '../lib/api';
 import { codesOf, isLiveStatus, priceShown, refundMicros, statusLabel } from '../lib/activation-view';
-import { countryName, formatDateTime, serviceName } from '../lib/format';
-import { useLoad } from '../lib/hooks';
+import { serviceName } from '../lib/service-names';
 import { useLiveStatus } from '../lib/live';
-import { formatUsd } from '../lib/money';
-import type { Activation } from '../lib/types';
-import { Empty, ErrorMessage, Loading, StatusBadge } from './ui';
 
 /** Every activation of the user, newest first: status, price, codes and refunds, kept current by the live feed. */
 export function History() {

@@ -1,11 +1,11 @@
 import { useEffect } from 'react';
+import { describeError } from '../../../ui/api';
+import { formatDateTime } from '../../../ui/format';
+import { useLoad } from '../../../ui/hooks';
+import { formatDelta, formatUsd } from '../../../ui/money';
+import type { LedgerEntry, Wallet } from '../../../ui/types';
+import { Empty, ErrorMessage, Loading } from '../../../ui/components';
 import { api, balance, feed } from '../client';
-import { describeError } from '../lib/api';
-import { formatDateTime } from '../lib/format';
-import { useLoad } from '../lib/hooks';
-import { formatDelta, formatUsd } from '../lib/money';
-import type { LedgerEntry, Wallet } from '../lib/types';
-import { Empty, ErrorMessage, Loading } from './ui';
 
 const KIND_LABELS: Record<LedgerEntry['kind'], string> = {
   CREDIT: 'Top-up',

@@ -4,9 +4,9 @@
  * (test/unit/web-activation.test.ts). The server decides what is allowed (`activation.actions`);
  * the clock only words the wait.
  */
-import { formatDuration } from './format-time';
-import { formatUsd, toMicros } from './money';
-import type { Activation, ActivationStatus, SmsMessage } from './types';
+import { formatDuration } from '../../../ui/format';
+import { formatUsd, toMicros } from '../../../ui/money';
+import type { Activation, ActivationStatus, SmsMessage } from '../../../ui/types';
 
 export type Action = 'cancel' | 'retry' | 'finish';
 

@@ -1,6 +1,6 @@
 /** Search-result shaping, pure (unit-tested in test/unit/web-catalog.test.ts). */
-import { toMicros } from './money';
-import type { CountryPrice, Offer, ServiceHit } from './types';
+import { toMicros } from '../../../ui/money';
+import type { CountryPrice, Offer, ServiceHit } from '../../../ui/types';
 
 /** Cheapest first, then the most stocked, then by name: the order customers pick from. */
 export function cheapestFirst<T extends { priceMicros: string; stock: number; name?: string; countryName?: string }>(rows: readonly T[]): T[] {

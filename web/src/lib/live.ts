@@ -1,7 +1,7 @@
 import { useSyncExternalStore } from 'react';
-import { isSessionEnded } from './errors';
+import { isSessionEnded } from '../../../ui/errors';
+import type { Activation } from '../../../ui/types';
 import { reconnectDelay, type LiveStatus } from './live-status';
-import type { Activation } from './types';
 
 export type { LiveStatus } from './live-status';
 

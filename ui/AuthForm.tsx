@@ -1,7 +1,7 @@
 import { useId, useState, type FormEvent } from 'react';
-import { describeError, type ApiClient } from '../lib/api';
-import type { AuthResponse, User } from '../lib/types';
-import { ErrorMessage } from './ui';
+import { describeError, type ApiClient } from './api';
+import type { AuthResponse, User } from './types';
+import { ErrorMessage } from './components';
 
 interface Props {
   api: ApiClient;

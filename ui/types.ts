@@ -124,13 +124,4 @@ export interface LedgerEntry {
   createdAt: string;
 }
 
-export interface AdminUser {
-  id: string;
-  email: string;
-  role: string;
-  availableMicros: Micros;
-  heldMicros: Micros;
-  createdAt: string;
-}
-
 export const isLive = (a: Pick<Activation, 'status'>) => a.status === 'RESERVED' || a.status === 'ACTIVE';
