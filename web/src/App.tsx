@@ -1,10 +1,9 @@
-import { useEffect, useRef, useState } from 'react';
-import { describeError } from '../../ui/api';
+import { useEffect, useRef } from 'react';
 import { useHashRoute } from '../../ui/hooks';
 import { formatUsd } from '../../ui/money';
+import { SessionGate } from '../../ui/session';
+import { TopBar } from '../../ui/TopBar';
 import type { User } from '../../ui/types';
-import { AuthForm } from '../../ui/AuthForm';
-import { ErrorMessage, Loading } from '../../ui/components';
 import { api, balance, feed, useBalance, useOnline } from './client';
 import { useLiveState } from './lib/live';
 import { ActivationCard } from './components/ActivationCard';
@@ -22,83 +21,10 @@ const NAV = [
 ];
 
 export function App() {
-  const [user, setUser] = useState<User | null>(null);
-  // A stored session (access token, or the CSRF token of a refresh cookie): find out whose it is.
-  const [checking, setChecking] = useState(() => api.hasSession);
-  const [bootError, setBootError] = useState<string | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [attempt, setAttempt] = useState(0);
-
-  useEffect(
-    () =>
-      api.onUnauthorized(() => {
-        setUser(null);
-        setNotice('Your session has ended. Please sign in again.');
-      }),
-    [],
-  );
-
-  useEffect(() => {
-    if (!api.hasSession) return;
-    let stale = false;
-    setChecking(true);
-    setBootError(null);
-    // An expired access token is refreshed inside the client: no sign-in screen flashes by.
-    api
-      .get<{ user: User }>('/auth/me')
-      .then((result) => !stale && setUser(result.user))
-      .catch((error: unknown) => !stale && api.hasSession && setBootError(describeError(error)))
-      .finally(() => !stale && setChecking(false));
-    return () => {
-      stale = true;
-    };
-  }, [attempt]);
-
-  // Live activation updates and the balance while signed in.
-  useEffect(() => {
-    if (!user) return;
-    feed.start();
-    void balance.refresh();
-    // Money may have moved while the tab was hidden (a top-up, a partner's purchase).
-    const onVisible = () => document.visibilityState === 'visible' && balance.refreshSoon();
-    document.addEventListener('visibilitychange', onVisible);
-    return () => {
-      document.removeEventListener('visibilitychange', onVisible);
-      feed.stop();
-      balance.set(null);
-    };
-  }, [user]);
-
-  if (checking) return <Loading />;
-  if (bootError)
-    return (
-      <main className="auth">
-        <ErrorMessage message={bootError} onRetry={() => setAttempt((n) => n + 1)} />
-      </main>
-    );
-  if (!user)
-    return (
-      <AuthForm
-        api={api}
-        title="SimGate"
-        allowSignUp
-        notice={notice}
-        onSignedIn={(signedIn) => {
-          setNotice(null);
-          setUser(signedIn);
-        }}
-      />
-    );
-
   return (
-    <Shell
-      user={user}
-      onSignOut={() => {
-        void api.signOut();
-        setNotice(null);
-        setUser(null);
-      }}
-    />
+    <SessionGate api={api} title="SimGate" allowSignUp>
+      {(user, signOut) => <Shell user={user} onSignOut={signOut} />}
+    </SessionGate>
   );
 }
 
@@ -121,6 +47,20 @@ function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
     balance.refreshSoon();
   }, [route]);
 
+  // Live activation updates and the balance while signed in.
+  useEffect(() => {
+    feed.start();
+    void balance.refresh();
+    // Money may have moved while the tab was hidden (a top-up, a partner's purchase).
+    const onVisible = () => document.visibilityState === 'visible' && balance.refreshSoon();
+    document.addEventListener('visibilitychange', onVisible);
+    return () => {
+      document.removeEventListener('visibilitychange', onVisible);
+      feed.stop();
+      balance.set(null);
+    };
+  }, [user]);
+
   let content;
   if (page === 'numbers' && param) content = <ActivationCard key={param} id={param} />;
   else if (page === 'numbers') content = <History />;
@@ -133,29 +73,11 @@ function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
       <a className="skip-link" href="#main" onClick={(e) => (e.preventDefault(), main.current?.focus())}>
         Skip to content
       </a>
-      <header className="topbar">
-        <a className="brand" href="#/buy">
-          SimGate
+      <TopBar brand="SimGate" navLabel="Main" nav={NAV} page={page} email={user.email} onSignOut={onSignOut}>
+        <a href="#/wallet" className="balance" data-testid="header-balance" aria-label={wallet ? `Balance ${formatUsd(wallet.availableMicros)}` : 'Balance'}>
+          {wallet ? formatUsd(wallet.availableMicros) : '…'}
         </a>
-        <nav aria-label="Main">
-          {NAV.map((item) => (
-            <a key={item.path} href={`#/${item.path}`} aria-current={page === item.path ? 'page' : undefined}>
-              {item.label}
-            </a>
-          ))}
-        </nav>
-        <div className="account">
-          <a href="#/wallet" className="balance" data-testid="header-balance" aria-label={wallet ? `Balance ${formatUsd(wallet.availableMicros)}` : 'Balance'}>
-            {wallet ? formatUsd(wallet.availableMicros) : '…'}
-          </a>
-          <span className="muted email" data-testid="user-email">
-            {user.email}
-          </span>
-          <button type="button" className="small" onClick={onSignOut} data-testid="sign-out">
-            Sign out
-          </button>
-        </div>
-      </header>
+      </TopBar>
       <LiveBannerView status={live.status} online={online} everOpened={live.everOpened} />
       <main className="page" id="main" tabIndex={-1} ref={main}>
         {content}
