@@ -1,7 +1,8 @@
 import { useId, useState, type FormEvent } from 'react';
-import { describeError, type ApiClient } from './api';
+import type { ApiClient } from './api';
 import type { AuthResponse, User } from './types';
-import { ErrorMessage } from './components';
+import { ErrorMessage, TextField } from './components';
+import { useAction } from './hooks';
 
 interface Props {
   api: ApiClient;
@@ -19,17 +20,14 @@ export function AuthForm({ api, title, allowSignUp = false, check, onSignedIn, n
   const [mode, setMode] = useState<'signin' | 'signup'>('signin');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
   const id = useId();
   const signUp = mode === 'signup';
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (busy) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const result = await api.post<AuthResponse>(signUp ? '/auth/register' : '/auth/login', {
         email: email.trim(),
         password,
@@ -41,11 +39,7 @@ export function AuthForm({ api, title, allowSignUp = false, check, onSignedIn, n
       }
       api.startSession(result);
       onSignedIn(result.user);
-    } catch (err) {
-      setError(describeError(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -58,24 +52,24 @@ export function AuthForm({ api, title, allowSignUp = false, check, onSignedIn, n
             {notice}
           </p>
         )}
-        <label htmlFor={`${id}-email`}>Email</label>
-        <input
+        <TextField
           id={`${id}-email`}
+          label="Email"
           type="email"
           autoComplete="email"
           required
           value={email}
-          onChange={(e) => setEmail(e.target.value)}
+          onChange={setEmail}
           data-testid="email-input"
         />
-        <label htmlFor={`${id}-password`}>Password</label>
-        <input
+        <TextField
           id={`${id}-password`}
+          label="Password"
           type="password"
           autoComplete={signUp ? 'new-password' : 'current-password'}
           required
           value={password}
-          onChange={(e) => setPassword(e.target.value)}
+          onChange={setPassword}
           data-testid="password-input"
         />
         {error && <ErrorMessage message={error} />}

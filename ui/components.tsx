@@ -1,4 +1,4 @@
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useState, type InputHTMLAttributes, type ReactNode } from 'react';
 
 /** Small building blocks shared by web/ and admin/. */
 
@@ -12,6 +12,23 @@ export function ErrorMessage({ message, onRetry }: { message: string; onRetry?: 
         </button>
       )}
     </div>
+  );
+}
+
+interface TextFieldProps extends Omit<InputHTMLAttributes<HTMLInputElement>, 'id' | 'value' | 'onChange'> {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+}
+
+/** A labelled text input; other attributes (type, autoComplete, data-testid …) go to the input. */
+export function TextField({ id, label, value, onChange, ...input }: TextFieldProps) {
+  return (
+    <>
+      <label htmlFor={id}>{label}</label>
+      <input id={id} value={value} onChange={(e) => onChange(e.target.value)} {...input} />
+    </>
   );
 }
 

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState, type DependencyList } from 'react';
-import { isAbort } from './api';
+import { describeError, isAbort } from './api';
 
 /** `value`, but only after it stopped changing for `delayMs`. */
 export function useDebounced<T>(value: T, delayMs: number): T {
@@ -90,4 +90,31 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: Depe
   const reload = useCallback(() => setTick((t) => t + 1), []);
   const setData = useCallback((update: (previous: T | undefined) => T | undefined) => setDataState(update), []);
   return { data, error, loading, reload, setData };
+}
+
+export interface ActionState {
+  busy: boolean;
+  /** What went wrong, in one sentence for the person who pressed the button. */
+  error: string | null;
+  setError: (error: string | null) => void;
+  /** Runs `action`; a failure becomes `error`, never a rejection. */
+  run: (action: () => Promise<unknown>) => Promise<void>;
+}
+
+/** The state of a button or form that calls the API: busy while it runs, then its error if any. */
+export function useAction(): ActionState {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const run = useCallback(async (action: () => Promise<unknown>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { busy, error, setError, run };
 }

@@ -1,11 +1,23 @@
 import { useState } from 'react';
-import { Empty, ErrorMessage, Loading, StatusBadge } from '../../ui/components';
+import { ErrorMessage, StatusBadge, TextField } from '../../ui/components';
 import { describeError } from '../../ui/api';
 import { countryName, formatDateTime } from '../../ui/format';
 import { useDebounced, useLoad } from '../../ui/hooks';
+import { LoadedList, Table } from '../../ui/lists';
 import { formatUsd } from '../../ui/money';
 import { ACTIVATION_STATUSES, isLive, type Activation } from '../../ui/types';
 import { api } from './client';
+
+const ACTIVATION_COLUMNS = [
+  { label: 'Created' },
+  { label: 'User' },
+  { label: 'Service · country' },
+  { label: 'Phone' },
+  { label: 'Provider' },
+  { label: 'Status' },
+  { label: 'Price', numeric: true },
+  { label: 'Actions', hidden: true },
+];
 
 /** All activations, filterable by status and user (#/activations/<userId>); admins may cancel any still running. */
 export function Activations({ userId = '' }: { userId?: string }) {
@@ -65,75 +77,51 @@ export function Activations({ userId = '' }: { userId?: string }) {
           </select>
         </div>
         <div>
-          <label htmlFor="user-filter">User id</label>
-          <input
+          <TextField
             id="user-filter"
+            label="User id"
             autoComplete="off"
             value={userInput}
-            onChange={(e) => setUserInput(e.target.value)}
+            onChange={setUserInput}
             placeholder="Any user"
             data-testid="user-filter"
           />
         </div>
       </div>
       {error && <ErrorMessage message={error} />}
-      {list.error ? (
-        <ErrorMessage message={describeError(list.error)} onRetry={list.reload} />
-      ) : !list.data ? (
-        <Loading />
-      ) : list.data.length === 0 ? (
-        <Empty>No activations match these filters.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table data-testid="activations">
-            <thead>
-              <tr>
-                <th scope="col">Created</th>
-                <th scope="col">User</th>
-                <th scope="col">Service · country</th>
-                <th scope="col">Phone</th>
-                <th scope="col">Provider</th>
-                <th scope="col">Status</th>
-                <th scope="col" className="num">
-                  Price
-                </th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
+      <LoadedList list={list} empty="No activations match these filters.">
+        {(rows) => (
+          <Table testId="activations" columns={ACTIVATION_COLUMNS}>
+            {rows.map((a) => (
+              <tr key={a.id} data-testid="activation-row" data-id={a.id} data-status={a.status}>
+                <td>{formatDateTime(a.createdAt)}</td>
+                <td>{a.userEmail ?? a.userId ?? '—'}</td>
+                <td>
+                  {a.serviceCode} · <span title={countryName(a.countryIso)}>{a.countryIso}</span>
+                </td>
+                <td>{a.phone ?? '—'}</td>
+                <td>{a.providerId ?? '—'}</td>
+                <td>
+                  <StatusBadge status={a.status} />
+                  {a.failureReason && <div className="muted small-text">{a.failureReason}</div>}
+                </td>
+                <td className="num">{formatUsd(a.priceMicros ?? a.heldMicros)}</td>
+                <td>
+                  <button
+                    type="button"
+                    className="small danger"
+                    disabled={!isLive(a) || busy != null}
+                    onClick={() => cancel(a)}
+                    data-testid="admin-cancel"
+                  >
+                    {busy === a.id ? 'Cancelling…' : 'Cancel'}
+                  </button>
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {list.data.map((a) => (
-                <tr key={a.id} data-testid="activation-row" data-id={a.id} data-status={a.status}>
-                  <td>{formatDateTime(a.createdAt)}</td>
-                  <td>{a.userEmail ?? a.userId ?? '—'}</td>
-                  <td>
-                    {a.serviceCode} · <span title={countryName(a.countryIso)}>{a.countryIso}</span>
-                  </td>
-                  <td>{a.phone ?? '—'}</td>
-                  <td>{a.providerId ?? '—'}</td>
-                  <td>
-                    <StatusBadge status={a.status} />
-                    {a.failureReason && <div className="muted small-text">{a.failureReason}</div>}
-                  </td>
-                  <td className="num">{formatUsd(a.priceMicros ?? a.heldMicros)}</td>
-                  <td>
-                    <button
-                      type="button"
-                      className="small danger"
-                      disabled={!isLive(a) || busy != null}
-                      onClick={() => cancel(a)}
-                      data-testid="admin-cancel"
-                    >
-                      {busy === a.id ? 'Cancelling…' : 'Cancel'}
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+            ))}
+          </Table>
+        )}
+      </LoadedList>
     </section>
   );
 }

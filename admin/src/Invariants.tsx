@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { ErrorMessage } from '../../ui/components';
-import { describeError } from '../../ui/api';
+import { useAction } from '../../ui/hooks';
 import { api } from './client';
 
 type Violation = Record<string, unknown> | string;
@@ -9,22 +9,14 @@ type Violation = Record<string, unknown> | string;
 export function Invariants() {
   const [violations, setViolations] = useState<Violation[] | null>(null);
   const [checkedAt, setCheckedAt] = useState<Date | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useAction();
 
-  async function run() {
-    setBusy(true);
-    setError(null);
-    try {
+  const check = () =>
+    run(async () => {
       const r = await api.get<{ violations: Violation[] }>('/admin/invariants');
       setViolations(r.violations);
       setCheckedAt(new Date());
-    } catch (err) {
-      setError(describeError(err));
-    } finally {
-      setBusy(false);
-    }
-  }
+    });
 
   return (
     <section className="card stack" aria-labelledby="invariants-title">
@@ -34,7 +26,7 @@ export function Invariants() {
         both; every finished activation left no hold behind.
       </p>
       <div>
-        <button type="button" className="primary" onClick={run} disabled={busy} data-testid="invariants-run">
+        <button type="button" className="primary" onClick={check} disabled={busy} data-testid="invariants-run">
           {busy ? 'Checking…' : 'Run check'}
         </button>
       </div>

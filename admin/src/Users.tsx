@@ -1,8 +1,9 @@
 import { Fragment, useRef, useState, type FormEvent } from 'react';
-import { Empty, ErrorMessage, Loading } from '../../ui/components';
+import { ErrorMessage, TextField } from '../../ui/components';
 import { describeError, isOutcomeUnknown, newIdempotencyKey } from '../../ui/api';
 import { formatDateTime } from '../../ui/format';
 import { useDebounced, useLoad } from '../../ui/hooks';
+import { LoadedList, Table } from '../../ui/lists';
 import { formatUsd, parseDollars } from '../../ui/money';
 import type { LedgerEntry, Micros, Wallet } from '../../ui/types';
 import { api } from './client';
@@ -15,6 +16,15 @@ interface AdminUser {
   heldMicros: Micros;
   createdAt: string;
 }
+
+const USER_COLUMNS = [
+  { label: 'Email' },
+  { label: 'Role' },
+  { label: 'Balance', numeric: true },
+  { label: 'Held', numeric: true },
+  { label: 'Joined' },
+  { label: 'Actions', hidden: true },
+];
 
 /** Users with their balances; credit a wallet inline. */
 export function Users() {
@@ -40,13 +50,13 @@ export function Users() {
       <h1 id="users-title">Users</h1>
       <div className="filters">
         <div>
-          <label htmlFor="user-search">Search by email</label>
-          <input
+          <TextField
             id="user-search"
+            label="Search by email"
             type="search"
             autoComplete="off"
             value={query}
-            onChange={(e) => setQuery(e.target.value)}
+            onChange={setQuery}
             data-testid="user-search"
           />
         </div>
@@ -56,78 +66,54 @@ export function Users() {
           {notice}
         </p>
       )}
-      {users.error ? (
-        <ErrorMessage message={describeError(users.error)} onRetry={users.reload} />
-      ) : !users.data ? (
-        <Loading />
-      ) : users.data.length === 0 ? (
-        <Empty>No users match “{q}”.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table data-testid="users">
-            <thead>
-              <tr>
-                <th scope="col">Email</th>
-                <th scope="col">Role</th>
-                <th scope="col" className="num">
-                  Balance
-                </th>
-                <th scope="col" className="num">
-                  Held
-                </th>
-                <th scope="col">Joined</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {users.data.map((u) => (
-                <Fragment key={u.id}>
-                  <tr data-testid="user-row" data-email={u.email}>
-                    <td>
-                      <a href={`#/activations/${encodeURIComponent(u.id)}`} title="Show this user's activations">
-                        {u.email}
-                      </a>
-                    </td>
-                    <td>{u.role}</td>
-                    <td className="num" data-testid="user-balance">
-                      {formatUsd(u.availableMicros)}
-                    </td>
-                    <td className="num">{formatUsd(u.heldMicros)}</td>
-                    <td>{formatDateTime(u.createdAt)}</td>
-                    <td>
-                      <button
-                        type="button"
-                        className="small"
-                        aria-expanded={crediting === u.id}
-                        onClick={() => {
-                          setNotice(null);
-                          setCrediting(crediting === u.id ? null : u.id);
-                        }}
-                        data-testid="credit-open"
-                      >
-                        Credit
-                      </button>
+      <LoadedList list={users} empty={<>No users match “{q}”.</>}>
+        {(rows) => (
+          <Table testId="users" columns={USER_COLUMNS}>
+            {rows.map((u) => (
+              <Fragment key={u.id}>
+                <tr data-testid="user-row" data-email={u.email}>
+                  <td>
+                    <a href={`#/activations/${encodeURIComponent(u.id)}`} title="Show this user's activations">
+                      {u.email}
+                    </a>
+                  </td>
+                  <td>{u.role}</td>
+                  <td className="num" data-testid="user-balance">
+                    {formatUsd(u.availableMicros)}
+                  </td>
+                  <td className="num">{formatUsd(u.heldMicros)}</td>
+                  <td>{formatDateTime(u.createdAt)}</td>
+                  <td>
+                    <button
+                      type="button"
+                      className="small"
+                      aria-expanded={crediting === u.id}
+                      onClick={() => {
+                        setNotice(null);
+                        setCrediting(crediting === u.id ? null : u.id);
+                      }}
+                      data-testid="credit-open"
+                    >
+                      Credit
+                    </button>
+                  </td>
+                </tr>
+                {crediting === u.id && (
+                  <tr>
+                    <td colSpan={USER_COLUMNS.length}>
+                      <CreditForm
+                        user={u}
+                        onCredited={(wallet, amount) => credited(u, wallet, amount)}
+                        onClose={() => setCrediting(null)}
+                      />
                     </td>
                   </tr>
-                  {crediting === u.id && (
-                    <tr>
-                      <td colSpan={6}>
-                        <CreditForm
-                          user={u}
-                          onCredited={(wallet, amount) => credited(u, wallet, amount)}
-                          onClose={() => setCrediting(null)}
-                        />
-                      </td>
-                    </tr>
-                  )}
-                </Fragment>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+                )}
+              </Fragment>
+            ))}
+          </Table>
+        )}
+      </LoadedList>
     </section>
   );
 }
@@ -198,27 +184,27 @@ function CreditForm({
   return (
     <form className="inline-form" onSubmit={submit} aria-label={`Credit ${user.email}`} data-testid="credit-form">
       <div className="stack">
-        <label htmlFor={`amount-${user.id}`}>Amount in dollars</label>
-        <input
+        <TextField
           id={`amount-${user.id}`}
+          label="Amount in dollars"
           inputMode="decimal"
           autoComplete="off"
           placeholder="10.00"
           required
           value={amount}
-          onChange={(e) => setAmount(e.target.value)}
+          onChange={setAmount}
           aria-describedby={`amount-hint-${user.id}`}
           data-testid="credit-amount"
         />
       </div>
       <div className="stack">
-        <label htmlFor={`memo-${user.id}`}>Memo (shown in the customer’s history)</label>
-        <input
+        <TextField
           id={`memo-${user.id}`}
+          label="Memo (shown in the customer’s history)"
           required
           maxLength={200}
           value={memo}
-          onChange={(e) => setMemo(e.target.value)}
+          onChange={setMemo}
           placeholder="Bank transfer #1234"
           data-testid="credit-memo"
         />

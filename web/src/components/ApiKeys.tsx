@@ -1,15 +1,17 @@
 import { useId, useState, type FormEvent } from 'react';
-import { describeError } from '../../../ui/api';
 import { formatDateTime } from '../../../ui/format';
-import { useLoad } from '../../../ui/hooks';
+import { useAction, useLoad } from '../../../ui/hooks';
+import { LoadedList, Table } from '../../../ui/lists';
 import type { ApiKey, CreatedApiKey } from '../../../ui/types';
-import { CopyButton, Empty, ErrorMessage, Loading } from '../../../ui/components';
+import { CopyButton, ErrorMessage, TextField } from '../../../ui/components';
 import { api } from '../client';
 
 const SCOPES = [
   { scope: 'read', label: 'Read', help: 'catalog, balance and your numbers' },
   { scope: 'purchase', label: 'Purchase', help: 'buy, cancel and finish numbers (includes read)' },
 ] as const;
+
+const KEY_COLUMNS = [{ label: 'Name' }, { label: 'Key' }, { label: 'Scopes' }, { label: 'Last used' }, { label: 'Actions', hidden: true }];
 
 /**
  * Partner API keys (`/api/keys`, docs/auth.md): create one with a name and scopes — the key and
@@ -30,34 +32,15 @@ export function ApiKeys() {
       {created && <NewKey created={created} onDone={() => setCreated(null)} />}
       <section className="card stack" aria-labelledby="keys-title" aria-busy={keys.loading}>
         <h2 id="keys-title">Your keys</h2>
-        {keys.error && !keys.data ? (
-          <ErrorMessage message={describeError(keys.error)} onRetry={keys.reload} />
-        ) : !keys.data ? (
-          <Loading />
-        ) : keys.data.length === 0 ? (
-          <Empty>No API keys yet.</Empty>
-        ) : (
-          <div className="table-wrap">
-            <table data-testid="api-keys">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Key</th>
-                  <th scope="col">Scopes</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {keys.data.map((key) => (
-                  <KeyRow key={key.id} apiKey={key} onRevoked={(updated) => keys.setData((list) => list?.map((k) => (k.id === updated.id ? updated : k)))} />
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <LoadedList list={keys} empty="No API keys yet." keepRowsOnError>
+          {(rows) => (
+            <Table testId="api-keys" columns={KEY_COLUMNS}>
+              {rows.map((key) => (
+                <KeyRow key={key.id} apiKey={key} onRevoked={(updated) => keys.setData((list) => list?.map((k) => (k.id === updated.id ? updated : k)))} />
+              ))}
+            </Table>
+          )}
+        </LoadedList>
       </section>
     </div>
   );
@@ -67,8 +50,7 @@ function CreateKey({ onCreated }: { onCreated: (created: CreatedApiKey) => void 
   const id = useId();
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<string[]>(['read']);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -77,16 +59,10 @@ function CreateKey({ onCreated }: { onCreated: (created: CreatedApiKey) => void 
       setError('Pick at least one scope.');
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       onCreated(await api.post<CreatedApiKey>('/keys', { name: name.trim(), scopes }));
       setName('');
-    } catch (err) {
-      setError(describeError(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -97,13 +73,13 @@ function CreateKey({ onCreated }: { onCreated: (created: CreatedApiKey) => void 
         with the key&apos;s signing secret.
       </p>
       <form className="stack" onSubmit={submit} data-testid="create-key-form">
-        <label htmlFor={`${id}-name`}>Key name</label>
-        <input
+        <TextField
           id={`${id}-name`}
+          label="Key name"
           required
           maxLength={100}
           value={name}
-          onChange={(e) => setName(e.target.value)}
+          onChange={setName}
           placeholder="e.g. my-bot"
           data-testid="key-name"
         />
@@ -158,20 +134,11 @@ function NewKey({ created, onDone }: { created: CreatedApiKey; onDone: () => voi
 
 function KeyRow({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked: (key: ApiKey) => void }) {
   const [confirming, setConfirming] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useAction();
 
   async function revoke() {
-    setBusy(true);
-    setError(null);
-    try {
-      onRevoked((await api.delete<{ apiKey: ApiKey }>(`/keys/${encodeURIComponent(apiKey.id)}`)).apiKey);
-    } catch (err) {
-      setError(describeError(err));
-    } finally {
-      setBusy(false);
-      setConfirming(false);
-    }
+    await run(async () => onRevoked((await api.delete<{ apiKey: ApiKey }>(`/keys/${encodeURIComponent(apiKey.id)}`)).apiKey));
+    setConfirming(false);
   }
 
   return (

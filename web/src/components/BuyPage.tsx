@@ -4,7 +4,7 @@ import { countryName } from '../../../ui/format';
 import { navigate, useDebounced, useLoad } from '../../../ui/hooks';
 import { formatUsd } from '../../../ui/money';
 import type { Activation, CountryHit, Offer, ServiceHit } from '../../../ui/types';
-import { Empty, ErrorMessage, Loading } from '../../../ui/components';
+import { Empty, ErrorMessage, Loading, TextField } from '../../../ui/components';
 import { api, balance } from '../client';
 import { cheapestFirst, offerOf, pinFavourites, stockLabel } from '../lib/catalog';
 import { toggle, useFavourites } from '../lib/favourites';
@@ -36,17 +36,17 @@ export function BuyPage({ service }: { service?: string }) {
     <div className="stack">
       <section className="card stack" aria-labelledby={`${id}-title`} role="search">
         <h1 id={`${id}-title`}>Buy a number</h1>
-        <label htmlFor={`${id}-q`}>Search services and countries</label>
-        <input
+        <TextField
           id={`${id}-q`}
+          label="Search services and countries"
           type="search"
           placeholder="Telegram, WhatsApp, England, +44…"
           autoComplete="off"
           spellCheck={false}
           aria-describedby={`${id}-hint`}
           value={query}
-          onChange={(e) => {
-            setQuery(e.target.value);
+          onChange={(value) => {
+            setQuery(value);
             if (service) navigate('/buy');
           }}
           data-testid="service-search"

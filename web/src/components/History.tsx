@@ -1,10 +1,10 @@
 import { useEffect } from 'react';
-import { describeError } from '../../../ui/api';
 import { countryName, formatDateTime } from '../../../ui/format';
 import { useLoad } from '../../../ui/hooks';
+import { LoadedList } from '../../../ui/lists';
 import { formatUsd } from '../../../ui/money';
 import type { Activation } from '../../../ui/types';
-import { Empty, ErrorMessage, Loading, StatusBadge } from '../../../ui/components';
+import { StatusBadge } from '../../../ui/components';
 import { api, feed } from '../client';
 import { codesOf, isLiveStatus, priceShown, refundMicros, statusLabel } from '../lib/activation-view';
 import { serviceName } from '../lib/service-names';
@@ -49,53 +49,55 @@ export function History() {
   return (
     <section className="card stack" aria-labelledby="history-title" aria-busy={list.loading}>
       <h1 id="history-title">My numbers</h1>
-      {list.error && !list.data ? (
-        <ErrorMessage message={describeError(list.error)} onRetry={reload} />
-      ) : !list.data ? (
-        <Loading />
-      ) : list.data.length === 0 ? (
-        <Empty>
-          You have not bought a number yet. <a href="#/buy">Buy your first number</a>.
-        </Empty>
-      ) : (
-        <ul className="rows" data-testid="history">
-          {list.data.map((a) => {
-            const codes = codesOf(a);
-            const refund = refundMicros(a);
-            return (
-              <li key={a.id}>
-                <a className="row-button" href={`#/numbers/${encodeURIComponent(a.id)}`} data-testid="history-row" data-id={a.id} data-status={a.status}>
-                  <span className="grow">
-                    <strong>{serviceName(a.serviceCode)}</strong> <span className="muted">{countryName(a.countryIso)}</span>
-                    <br />
-                    <span className="muted small-text">
-                      {a.phone ?? 'no number'} · {formatDateTime(a.createdAt)}
-                    </span>
-                    {codes.length > 0 && (
-                      <>
-                        <br />
-                        <span className="small-text" data-testid="history-codes">
-                          {codes.length === 1 ? 'Code ' : 'Codes '}
-                          <strong className="code-inline">{codes.join(', ')}</strong>
-                        </span>
-                      </>
-                    )}
-                  </span>
-                  <span className="history-money">
-                    <span className="price">{priceShown(a)}</span>
-                    {refund != null && (
-                      <span className="refund small-text" data-testid="history-refund">
-                        refunded {formatUsd(refund)}
+      <LoadedList
+        list={list}
+        empty={
+          <>
+            You have not bought a number yet. <a href="#/buy">Buy your first number</a>.
+          </>
+        }
+        keepRowsOnError
+      >
+        {(rows) => (
+          <ul className="rows" data-testid="history">
+            {rows.map((a) => {
+              const codes = codesOf(a);
+              const refund = refundMicros(a);
+              return (
+                <li key={a.id}>
+                  <a className="row-button" href={`#/numbers/${encodeURIComponent(a.id)}`} data-testid="history-row" data-id={a.id} data-status={a.status}>
+                    <span className="grow">
+                      <strong>{serviceName(a.serviceCode)}</strong> <span className="muted">{countryName(a.countryIso)}</span>
+                      <br />
+                      <span className="muted small-text">
+                        {a.phone ?? 'no number'} · {formatDateTime(a.createdAt)}
                       </span>
-                    )}
-                  </span>
-                  <StatusBadge status={a.status} label={statusLabel(a)} />
-                </a>
-              </li>
-            );
-          })}
-        </ul>
-      )}
+                      {codes.length > 0 && (
+                        <>
+                          <br />
+                          <span className="small-text" data-testid="history-codes">
+                            {codes.length === 1 ? 'Code ' : 'Codes '}
+                            <strong className="code-inline">{codes.join(', ')}</strong>
+                          </span>
+                        </>
+                      )}
+                    </span>
+                    <span className="history-money">
+                      <span className="price">{priceShown(a)}</span>
+                      {refund != null && (
+                        <span className="refund small-text" data-testid="history-refund">
+                          refunded {formatUsd(refund)}
+                        </span>
+                      )}
+                    </span>
+                    <StatusBadge status={a.status} label={statusLabel(a)} />
+                  </a>
+                </li>
+              );
+            })}
+          </ul>
+        )}
+      </LoadedList>
     </section>
   );
 }

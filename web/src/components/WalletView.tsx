@@ -3,6 +3,7 @@ import { describeError } from '../../../ui/api';
 import { formatDateTime } from '../../../ui/format';
 import { useLoad } from '../../../ui/hooks';
 import { formatDelta, formatUsd } from '../../../ui/money';
+import { Table } from '../../../ui/lists';
 import type { LedgerEntry, Wallet } from '../../../ui/types';
 import { Empty, ErrorMessage, Loading } from '../../../ui/components';
 import { api, balance, feed } from '../client';
@@ -13,6 +14,8 @@ const KIND_LABELS: Record<LedgerEntry['kind'], string> = {
   CAPTURE: 'Paid',
   RELEASE: 'Refund',
 };
+
+const LEDGER_COLUMNS = [{ label: 'Date' }, { label: 'What' }, { label: 'Balance', numeric: true }, { label: 'Held', numeric: true }];
 
 /** Balance, money held for numbers waiting for SMS, and the ledger behind both. */
 export function WalletView() {
@@ -64,35 +67,19 @@ export function WalletView() {
         {ledger.length === 0 ? (
           <Empty>No movements yet.</Empty>
         ) : (
-          <div className="table-wrap">
-            <table data-testid="ledger">
-              <thead>
-                <tr>
-                  <th scope="col">Date</th>
-                  <th scope="col">What</th>
-                  <th scope="col" className="num">
-                    Balance
-                  </th>
-                  <th scope="col" className="num">
-                    Held
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {ledger.map((entry) => (
-                  <tr key={entry.id} data-testid="ledger-row" data-kind={entry.kind}>
-                    <td>{formatDateTime(entry.createdAt)}</td>
-                    <td>
-                      {KIND_LABELS[entry.kind] ?? entry.kind}
-                      {entry.memo && <div className="muted small-text">{entry.memo}</div>}
-                    </td>
-                    <td className="num">{formatDelta(entry.availableDelta)}</td>
-                    <td className="num">{formatDelta(entry.heldDelta)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table testId="ledger" columns={LEDGER_COLUMNS}>
+            {ledger.map((entry) => (
+              <tr key={entry.id} data-testid="ledger-row" data-kind={entry.kind}>
+                <td>{formatDateTime(entry.createdAt)}</td>
+                <td>
+                  {KIND_LABELS[entry.kind] ?? entry.kind}
+                  {entry.memo && <div className="muted small-text">{entry.memo}</div>}
+                </td>
+                <td className="num">{formatDelta(entry.availableDelta)}</td>
+                <td className="num">{formatDelta(entry.heldDelta)}</td>
+              </tr>
+            ))}
+          </Table>
         )}
       </section>
     </div>
