@@ -1,6 +1,4 @@
 import { createHmac } from 'node:crypto';
-import type { SearchConfig } from '../catalog/search';
-import type { HealthSettings } from '../providers/health';
 import { loadProviders, type ProviderConfig } from './providers.config';
 import { ConfigError, parseEnv, type Env } from './env.schema';
 
@@ -41,6 +39,33 @@ export interface SecurityConfig {
     lockoutSeconds: number;
     maxLockoutSeconds: number;
   };
+}
+
+/** Catalog search engine (src/catalog/search). */
+export interface SearchConfig {
+  engine: Env['SEARCH_ENGINE'];
+  meili?: { url: string; apiKey?: string; indexPrefix?: string };
+}
+
+/** Provider health windows and circuit breaker (src/providers/health.ts). */
+export interface HealthSettings {
+  /** Prefix of every key (tests use a unique one per run). */
+  keyPrefix: string;
+  callWindowMinutes: number;
+  routeWindowHours: number;
+  /** The breaker ignores the error rate below this many calls in the window. */
+  minCalls: number;
+  /** 0..1: the breaker opens when the window's error rate exceeds it. */
+  errorRateThreshold: number;
+  /** Health failures in a row that open the breaker whatever the rate. */
+  consecutiveFailures: number;
+  cooldownMs: number;
+  /** Safety TTL of the half-open probe slot (Redis clock): at least the provider's request timeout. */
+  probeTimeoutMs: number;
+  /** 0..1: assumed success rate of a route nobody has bought on. */
+  successPrior: number;
+  /** How many purchases the prior weighs. */
+  priorWeight: number;
 }
 
 export interface AppConfig {

@@ -1,7 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import type Redis from 'ioredis';
+import type { HealthSettings } from '../config/app.config';
 import type { Logger } from '../lib/logger';
 import { ProviderError, type ProviderAdapter, type ProviderErrorKind } from './types';
+
+export type { HealthSettings };
 
 /**
  * Provider health in Redis, shared by the API and every worker (DESIGN.md "Providers"):
@@ -22,26 +25,6 @@ import { ProviderError, type ProviderAdapter, type ProviderErrorKind } from './t
  * injected `now` (tests pass a controllable clock); only the probe slot's safety TTL, which
  * frees a slot whose holder died, runs on Redis's own clock.
  */
-
-export interface HealthSettings {
-  /** Prefix of every key (tests use a unique one per run). */
-  keyPrefix: string;
-  callWindowMinutes: number;
-  routeWindowHours: number;
-  /** The breaker ignores the error rate below this many calls in the window. */
-  minCalls: number;
-  /** 0..1: the breaker opens when the window's error rate exceeds it. */
-  errorRateThreshold: number;
-  /** Health failures in a row that open the breaker whatever the rate. */
-  consecutiveFailures: number;
-  cooldownMs: number;
-  /** Safety TTL of the half-open probe slot (Redis clock): at least the provider's request timeout. */
-  probeTimeoutMs: number;
-  /** 0..1: assumed success rate of a route nobody has bought on. */
-  successPrior: number;
-  /** How many purchases the prior weighs. */
-  priorWeight: number;
-}
 
 export const DEFAULT_HEALTH_SETTINGS: Readonly<HealthSettings> = Object.freeze({
   keyPrefix: 'simgate:health:',

@@ -1,4 +1,4 @@
-import { referenceCountries, referenceServices, type ReferenceCountry } from '../catalog/reference-data';
+import { providerCountries, providerServices, type ProviderCountry } from './reference';
 import { createRandom } from './random';
 
 /**
@@ -62,9 +62,6 @@ const ALWAYS_SOLD: ReadonlyArray<[service: string, smsActivateCountry: number]> 
 /** Share of (service, country) pairs a tenant does not sell at all, and of sold ones that are out of stock. */
 const NOT_SOLD_RATE = 0.35;
 const OUT_OF_STOCK_RATE = 0.08;
-
-/** Reference rows carry more fields than reference-data.ts types; these are the ones used here. */
-type CountryRow = ReferenceCountry & { smsActivateName?: string | null; smsActivateNameRu?: string | null };
 
 export const offerKey = (service: string, country: string, operator?: string) =>
   operator === undefined ? `${service}:${country}` : `${service}:${country}:${operator}`;
@@ -167,7 +164,7 @@ function fivesimCatalog(base: Catalog, seed: number): Catalog {
   const catalog = new Catalog('fivesim');
   const products = new Map<string, string>();
   for (const code of base.services.keys()) {
-    const product = referenceServices.find((service) => service.smsActivateCode === code)?.fiveSimProduct;
+    const product = providerServices.find((service) => service.smsActivateCode === code)?.fiveSimProduct;
     if (!product) continue;
     products.set(code, product);
     catalog.services.set(product, lookupService(product, 'fivesim'));
@@ -176,7 +173,7 @@ function fivesimCatalog(base: Catalog, seed: number): Catalog {
   for (const country of base.countries.values()) {
     // "USA (virtual)" is an SMS-Activate alias of the US, which 5sim lists once.
     if (country.id === String(USA_VIRTUAL)) continue;
-    const row = countryRows.find((candidate) => String(candidate.smsActivateId) === country.id);
+    const row = providerCountries.find((candidate) => String(candidate.smsActivateId) === country.id);
     if (!row?.fiveSimSlug) continue;
     slugs.set(country.id, row.fiveSimSlug);
     catalog.countries.set(row.fiveSimSlug, toFivesimCountry(row));
@@ -199,39 +196,35 @@ function fivesimCatalog(base: Catalog, seed: number): Catalog {
 }
 
 function lookupService(code: string, scheme: CountryScheme): SimService {
-  const row = referenceServices.find((service) => (scheme === 'fivesim' ? service.fiveSimProduct : service.smsActivateCode) === code);
+  const row = providerServices.find((service) => (scheme === 'fivesim' ? service.fiveSimProduct : service.smsActivateCode) === code);
   return { code, name: row?.name ?? code };
 }
 
-type FivesimCountryRow = CountryRow & { fiveSimName?: string | null };
-
-function toFivesimCountry(row: FivesimCountryRow): SimCountry {
+function toFivesimCountry(row: ProviderCountry): SimCountry {
   return { id: row.fiveSimSlug!, iso2: row.iso2, name: row.fiveSimName ?? row.name, nameRu: row.smsActivateNameRu ?? '', dial: row.dial, visible: true };
 }
-
-const countryRows = referenceCountries as CountryRow[];
 
 function countryBySmsActivateId(smsActivateId: number, scheme: NumericScheme): SimCountry | undefined {
   if (smsActivateId === USA_VIRTUAL) {
     if (scheme === 'herosms') return undefined;
-    const usa = countryRows.find((row) => row.altSmsActivateIds?.includes(USA_VIRTUAL));
+    const usa = providerCountries.find((row) => row.altSmsActivateIds?.includes(USA_VIRTUAL));
     return usa && { id: String(USA_VIRTUAL), iso2: usa.iso2, name: 'USA (virtual)', nameRu: 'США (виртуальные)', dial: usa.dial, visible: true };
   }
-  const row = countryRows.find((country) => country.smsActivateId === smsActivateId);
+  const row = providerCountries.find((country) => country.smsActivateId === smsActivateId);
   return row && toSimCountry(row, scheme);
 }
 
 /** A country added at runtime (control API): the reference row when the id is known, else a placeholder. */
 function countryByProviderId(id: string, scheme: CountryScheme): SimCountry {
   if (scheme === 'fivesim') {
-    const row = countryRows.find((country) => country.fiveSimSlug === id);
+    const row = providerCountries.find((country) => country.fiveSimSlug === id);
     return row ? toFivesimCountry(row) : { id, iso2: '', name: id, nameRu: '', dial: '999', visible: true };
   }
-  const row = countryRows.find((country) => String(scheme === 'herosms' ? country.heroSmsId : country.smsActivateId) === id);
+  const row = providerCountries.find((country) => String(scheme === 'herosms' ? country.heroSmsId : country.smsActivateId) === id);
   return (row && toSimCountry(row, scheme)) ?? { id, iso2: '', name: `Country ${id}`, nameRu: '', dial: '999', visible: true };
 }
 
-function toSimCountry(row: CountryRow, scheme: NumericScheme): SimCountry | undefined {
+function toSimCountry(row: ProviderCountry, scheme: NumericScheme): SimCountry | undefined {
   const id = scheme === 'herosms' ? row.heroSmsId : row.smsActivateId;
   if (id == null) return undefined;
   return {

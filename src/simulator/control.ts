@@ -1,13 +1,12 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
 import { z } from 'zod';
-import { AppError, badRequest, conflict, notFound } from '../lib/errors';
-import type { Logger } from '../lib/logger';
-import { decimalToMicros } from '../lib/money';
+import { amountToMicros, formatAmount } from './amount';
 import type { Offer } from './catalog';
 import type { SimClock } from './clock';
 import { FivesimTenant } from './fivesim/tenant';
 import { scenarioSchema } from './scenarios';
-import { formatAmount, type SimOrder } from './tenant-base';
+import type { SimOrder } from './tenant-base';
 import type { AnyTenant } from './tenants';
 
 /**
@@ -25,9 +24,26 @@ export interface ControlContext {
   logger: Logger;
 }
 
+/** A refused control request, rendered as `{"error": {"code", "message", "details"?}}` with its status. */
+class ControlError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'ControlError';
+  }
+}
+
+const badRequest = (code: string, message: string, details?: Record<string, unknown>) => new ControlError(400, code, message, details);
+const notFound = (code: string, message: string) => new ControlError(404, code, message);
+const conflict = (code: string, message: string, details?: Record<string, unknown>) => new ControlError(409, code, message, details);
+
 const amount = z
   .union([z.string().regex(/^\d+(\.\d+)?$/, 'a non-negative decimal such as "0.35"'), z.number().nonnegative().finite()])
-  .transform((value) => decimalToMicros(value));
+  .transform((value) => amountToMicros(value));
 
 const autoSmsSchema = z
   .strictObject({
@@ -237,7 +253,7 @@ export function controlRouter(context: ControlContext): Router {
   });
 
   router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (error instanceof AppError) {
+    if (error instanceof ControlError) {
       res.status(error.status).json({ error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } });
       return;
     }

@@ -1,9 +1,10 @@
 import { Router, type Request, type Response } from 'express';
-import type { Logger } from '../lib/logger';
+import type { Logger } from 'pino';
+import { amountNumber, formatAmount } from './amount';
 import { formatProviderTime } from './clock';
 import type { FaultReply } from './faults';
 import type { Offer } from './catalog';
-import { amountNumber, formatAmount, OPERATORS, ProtocolError, SimTenant, type SimActivation } from './tenant';
+import { OPERATORS, ProtocolError, SimTenant, type SimActivation } from './tenant';
 import type { TimerSet } from './timers';
 
 /**

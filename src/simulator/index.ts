@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express, { type Express } from 'express';
-import { createLogger, type Logger } from '../lib/logger';
+import pino, { type Logger } from 'pino';
 import { createClock, type SimClock } from './clock';
 import { controlRouter } from './control';
 import { fivesimRouter } from './fivesim/router';
@@ -58,7 +58,7 @@ const FIRST_ACTIVATION_ID = 3_400_000_001;
  * `/control` scripts them all. See DESIGN.md "Providers".
  */
 export function createSimulator(options: SimulatorOptions): Simulator {
-  const logger = options.logger ?? createLogger(process.env.LOG_LEVEL ?? 'info', 'simulator');
+  const logger = options.logger ?? pino({ name: 'simulator', level: process.env.LOG_LEVEL ?? 'info' });
   const clock = createClock(options.now);
   const timers = new TimerSet();
   let nextId = options.firstActivationId ?? FIRST_ACTIVATION_ID;

@@ -1,5 +1,4 @@
-import type { Logger } from '../lib/logger';
-import { formatUsd } from '../lib/money';
+import type { Logger } from 'pino';
 import { seedCatalog, type Catalog, type CountryScheme, type Offer, type SimCountry } from './catalog';
 import { formatProviderTime, type SimClock } from './clock';
 import { FaultQueue } from './faults';
@@ -114,12 +113,6 @@ export interface ProtocolProfile {
 }
 
 export const DEFAULT_BALANCE_MICROS = 1_000_000_000n;
-
-/** Formats provider-currency micros exactly ("0.35", "0.014", "1000.00"); the helper is named for USD but is currency-blind. */
-export const formatAmount = (micros: bigint) => formatUsd(micros);
-
-/** JSON wants prices as numbers; the exact decimal string's number is the shortest faithful one (0.35, not 0.35000000000000003). */
-export const amountNumber = (micros: bigint) => Number(formatAmount(micros));
 
 export type ScenarioResult = { ok: true } | { ok: false; code: 'UNKNOWN_ACTIVATION'; message: string };
 

@@ -1,10 +1,10 @@
-import { decimalToMicros } from '../lib/money';
+import { amountNumber, amountToMicros, formatAmount } from './amount';
 import type { Offer } from './catalog';
 import { decideExpiry, decideSetStatus, decideSms, isTerminal, statusToken, type ActivationState } from './state';
-import { amountNumber, formatAmount, TenantBase, type ErrorStyle, type SimOrder, type TenantConfig, type TenantDeps } from './tenant-base';
+import { TenantBase, type ErrorStyle, type SimOrder, type TenantConfig, type TenantDeps } from './tenant-base';
 
 export type { AutoSmsConfig, ErrorStyle, Protocol, SimSms, TenantConfig, TenantDeps, TenantSettings } from './tenant-base';
-export { amountNumber, DEFAULT_BALANCE_MICROS, formatAmount } from './tenant-base';
+export { DEFAULT_BALANCE_MICROS } from './tenant-base';
 
 /** A handler_api activation; `state` is the spec 5.2 state (state.ts). */
 export type SimActivation = SimOrder<ActivationState>;
@@ -151,7 +151,7 @@ export function lastCode(activation: SimActivation): string | null {
 /** A decimal from the wire ("0.35"); anything unparseable counts as below every price (→ WRONG_MAX_PRICE). */
 function parseAmount(text: string): bigint {
   try {
-    return decimalToMicros(text);
+    return amountToMicros(text);
   } catch {
     return -1n;
   }

@@ -1,4 +1,4 @@
-import type { Logger } from '../lib/logger';
+import type { Logger } from 'pino';
 
 /** The SMS-Activate activation webhook body (spec 2.7). */
 export interface ActivationWebhook {

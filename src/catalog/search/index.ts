@@ -1,14 +1,10 @@
+import type { SearchConfig } from '../../config/app.config';
 import type { Db } from '../../db/client';
 import { PostgresSearchEngine } from './postgres.engine';
-import type { CatalogSearchEngine, SearchEngineName } from './search-engine';
+import type { CatalogSearchEngine } from './search-engine';
 
 export * from './search-engine';
 export { PostgresSearchEngine } from './postgres.engine';
-
-export interface SearchConfig {
-  engine: SearchEngineName;
-  meili?: { url: string; apiKey?: string; indexPrefix?: string };
-}
 
 /**
  * The configured engine (SEARCH_ENGINE). The Meilisearch client is an ES module: it is loaded

@@ -1,8 +1,8 @@
 import { Router, type Request, type Response } from 'express';
-import type { Logger } from '../../lib/logger';
+import { amountNumber } from '../amount';
+import type { Logger } from 'pino';
 import type { Offer } from '../catalog';
 import type { TimerSet } from '../timers';
-import { amountNumber } from '../tenant-base';
 import { FivesimError, FivesimTenant, type FivesimOrder } from './tenant';
 import { FIVESIM_STATUSES } from './state';
 import { countriesJson, inboxJson, orderJson, priceJson, profileJson } from './wire';

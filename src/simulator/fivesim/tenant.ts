@@ -1,7 +1,7 @@
-import { referenceCountries } from '../../catalog/reference-data';
-import { decimalToMicros } from '../../lib/money';
+import { amountToMicros } from '../amount';
 import type { Offer } from '../catalog';
 import { seedFromText } from '../random';
+import { providerCountries } from '../reference';
 import { TenantBase, type SimOrder, type TenantConfig, type TenantDeps } from '../tenant-base';
 import { decideAction, decideAllocation, decideExpiry, isFivesimTerminal, isLive, type FivesimAction, type FivesimStatus } from './state';
 
@@ -44,7 +44,7 @@ export interface FivesimBuyRequest {
 export const FIVESIM_LIFETIME_MS = 15 * 60_000;
 export const FIVESIM_CANCEL_LOCK_MS = 0;
 
-const smsActivateIdBySlug = new Map(referenceCountries.flatMap((row) => (row.fiveSimSlug && row.smsActivateId != null ? [[row.fiveSimSlug, row.smsActivateId] as const] : [])));
+const smsActivateIdBySlug = new Map(providerCountries.flatMap((row) => (row.fiveSimSlug && row.smsActivateId != null ? [[row.fiveSimSlug, row.smsActivateId] as const] : [])));
 
 /**
  * One simulated 5sim account: the spec 5.1 order state machine over the shared tenant core.
@@ -175,7 +175,7 @@ function cheapest(offers: Offer[]): Offer | undefined {
 function parseCeiling(text: string | undefined): bigint | undefined {
   if (text === undefined || text === '') return undefined;
   try {
-    return decimalToMicros(text);
+    return amountToMicros(text);
   } catch {
     return undefined;
   }

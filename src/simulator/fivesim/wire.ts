@@ -1,5 +1,5 @@
 import type { Catalog, Offer } from '../catalog';
-import { amountNumber, formatAmount } from '../tenant-base';
+import { amountNumber, formatAmount } from '../amount';
 import type { FivesimOrder, FivesimTenant } from './tenant';
 
 /**
