@@ -36,7 +36,16 @@ module.exports = {
         'not know the HTTP edge, Temporal, the activation orchestration (src/activations), activities or workflows.',
       severity: 'error',
       from: { path: '^src/(wallet|catalog|providers|auth|notify|lib|db)/' },
-      to: { path: ['^src/(http|temporal|activations)/', '^activities/', '^workflows/', '^node_modules/@temporalio/'] },
+      to: { path: ['^src/(http|temporal|activations)/', '^activities/', '^workflows/(?!contracts\\.ts$)', '^node_modules/@temporalio/'] },
+    },
+    {
+      name: 'domain-failure-codes-as-types',
+      comment:
+        'The one failure vocabulary lives in workflows/contracts.ts; domain services name its codes (AppError) but ' +
+        'import it with `import type` only, so no Temporal code is loaded with them.',
+      severity: 'error',
+      from: { path: '^src/(wallet|catalog|providers|auth|notify|lib|db)/' },
+      to: { path: '^workflows/contracts\\.ts$', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'config-owns-shapes',

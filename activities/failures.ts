@@ -1,9 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { FailureType } from '../workflows/contracts';
+import { failures, FailureType, type FailureCode } from '../workflows/contracts';
 import { AppError } from '../src/lib/errors';
 import { ProviderError, type ProviderErrorKind } from '../src/providers/types';
 
-const providerFailureType: Record<ProviderErrorKind, string> = {
+const providerFailureCode: Record<ProviderErrorKind, FailureCode> = {
   NO_NUMBERS: FailureType.ProviderNoNumbers,
   REJECTED: FailureType.ProviderRejected,
   EARLY_CANCEL: FailureType.ProviderEarlyCancel,
@@ -14,16 +14,17 @@ const providerFailureType: Record<ProviderErrorKind, string> = {
 };
 
 /**
- * Turns domain errors into Temporal failures with stable type names: refusals are
- * non-retryable (retrying cannot change the answer), everything else is retried by the
- * activity's retry policy. Unknown errors pass through and are retried.
+ * Turns domain errors into Temporal failures whose `type` is their failure code, retried or not
+ * as workflows/contracts.ts says of that code. Unknown errors (a database outage, a bug) pass
+ * through and are retried by the activity's policy.
  */
 export function toFailure(error: unknown): unknown {
   if (error instanceof ProviderError) {
+    const code = providerFailureCode[error.kind];
     return ApplicationFailure.create({
-      type: providerFailureType[error.kind],
+      type: code,
       message: `${error.message} (${error.token})`,
-      nonRetryable: !error.retryable,
+      nonRetryable: !failures[code].retryable,
       details: [{ token: error.token, retryAfterMs: error.retryAfterMs ?? null }],
       cause: error,
     });
@@ -32,7 +33,7 @@ export function toFailure(error: unknown): unknown {
     return ApplicationFailure.create({
       type: error.code,
       message: error.message,
-      nonRetryable: error.status < 500,
+      nonRetryable: !failures[error.code].retryable,
       details: error.details ? [error.details] : undefined,
     });
   }

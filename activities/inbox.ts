@@ -1,16 +1,16 @@
 import { log } from '@temporalio/activity';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { MatchedActivation, SmsIntake } from '../src/activations/sms-intake';
 import type { Db } from '../src/db/client';
 import type { Logger } from '../src/lib/logger';
 import type { ProviderRegistry } from '../src/providers/registry';
-import { smsReceivedSignal, type InboxSignalled } from '../workflows/contracts';
+import type { InboxSignalled } from '../workflows/contracts';
 import { isUnknownProvider } from './catalog';
 
 export interface InboxActivityDeps {
   db: Db;
   providers: ProviderRegistry;
-  /** Signals the activation workflows; the worker's process-wide client (container.temporal.client). */
-  temporal?: Client;
+  /** Hands each SMS to its activation (src/activations/sms-intake.ts); needs the worker's Temporal client. */
+  intake?: SmsIntake;
   logger?: Logger;
   now?: () => number;
 }
@@ -31,9 +31,9 @@ const MAX_TRACKED = 5000;
 
 /**
  * The provider inbox poller's step (workflows/provider-inbox.ts): one getActiveActivations call
- * for the whole provider instead of one getStatus per activation, and a signal to every ACTIVE
- * activation whose newest code it has not delivered yet. Records nothing: the activation
- * workflow de-duplicates, stores and charges.
+ * for the whole provider instead of one getStatus per activation, and each code it has not
+ * delivered yet handed to the SMS intake — the same path a webhook takes. Records nothing
+ * itself: the activation workflow de-duplicates, stores and charges.
  */
 export function createInboxActivities(deps: InboxActivityDeps) {
   const now = deps.now ?? Date.now;
@@ -45,8 +45,8 @@ export function createInboxActivities(deps: InboxActivityDeps) {
   return {
     async pollProviderInbox(input: { providerId: string; lastSignalled?: InboxSignalled }): Promise<InboxPollResult> {
       const { db } = deps;
-      const temporal = deps.temporal;
-      if (!temporal) throw new Error('pollProviderInbox needs a Temporal client (ActivityDeps.temporal)');
+      const intake = deps.intake;
+      if (!intake) throw new Error('pollProviderInbox needs the SMS intake (ActivityDeps.intake)');
       const previous = input.lastSignalled ?? {};
 
       let registered;
@@ -67,47 +67,37 @@ export function createInboxActivities(deps: InboxActivityDeps) {
       const withCodes = listed.filter((a) => a.codes.length > 0);
       if (withCodes.length === 0) return { lastSignalled: {}, signalled: [], active: listed.length, stop: false };
 
-      const rows = await db.activation.findMany({
-        where: { providerId: input.providerId, upstreamId: { in: withCodes.map((a) => a.upstreamId) }, status: 'ACTIVE' },
-        select: { id: true, upstreamId: true, messages: { select: { code: true } } },
-      });
-      const byUpstream = new Map(rows.map((r) => [r.upstreamId!, r]));
-
+      const ours = await intake.match(input.providerId, withCodes.map((a) => a.upstreamId));
       const next: InboxSignalled = {};
-      const toSignal: { activationId: string; code: string; mark: string }[] = [];
-      for (const activation of withCodes) {
-        const row = byUpstream.get(activation.upstreamId);
-        if (!row) continue; // not ours, or no longer waiting
-        const code = activation.codes[activation.codes.length - 1];
-        const mark = `${activation.codes.length}:${code}`;
-        if (previous[row.id] === mark || row.messages.some((m) => m.code === code)) {
-          // Signalled by an earlier poll, or already stored by the workflow (webhook, its own poll).
-          next[row.id] = mark;
+      const toDeliver: { activation: MatchedActivation; code: string; mark: string }[] = [];
+      for (const listedActivation of withCodes) {
+        const activation = ours.get(listedActivation.upstreamId);
+        if (!activation) continue; // another client's number on the same provider account
+        const code = listedActivation.codes[listedActivation.codes.length - 1];
+        const mark = `${listedActivation.codes.length}:${code}`;
+        if (previous[activation.id] === mark || activation.messages.some((m) => m.code === code)) {
+          // Delivered by an earlier poll, or already stored by the workflow (webhook, its own poll).
+          next[activation.id] = mark;
           continue;
         }
-        toSignal.push({ activationId: row.id, code, mark });
+        toDeliver.push({ activation, code, mark });
       }
 
       const receivedAt = new Date(now()).toISOString();
-      const outcomes = await Promise.allSettled(
-        toSignal.map(({ activationId, code }) =>
-          // An inbox lists codes, not texts: the code stands in for the text, as with a status poll.
-          temporal.workflow.getHandle(activationId).signal(smsReceivedSignal, { code, text: code, receivedAt, source: 'inbox' }),
-        ),
+      const outcomes = await Promise.all(
+        // An inbox lists codes, not texts: the code stands in for the text, as with a status poll.
+        toDeliver.map(({ activation, code }) => intake.deliver(input.providerId, activation.upstreamId, { code, text: code, receivedAt, source: 'inbox' }, activation)),
       );
       const signalled: string[] = [];
       outcomes.forEach((outcome, i) => {
-        const { activationId, mark } = toSignal[i];
-        if (outcome.status === 'fulfilled') {
-          signalled.push(activationId);
-          next[activationId] = mark;
-        } else if (outcome.reason instanceof WorkflowNotFoundError) {
-          // Already closed: nothing to deliver to; do not try again.
-          next[activationId] = mark;
-        } else {
+        const { activation, mark } = toDeliver[i];
+        if (outcome.kind === 'failed') {
           // Not marked: the next poll tries again.
-          warn({ providerId: input.providerId, activationId, err: outcome.reason }, 'inbox signal failed');
+          warn({ providerId: input.providerId, activationId: activation.id, err: outcome.error }, 'inbox signal failed');
+          return;
         }
+        if (outcome.kind === 'signalled') signalled.push(activation.id);
+        next[activation.id] = mark;
       });
 
       const keys = Object.keys(next);

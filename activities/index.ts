@@ -1,9 +1,9 @@
-import type { Client } from '@temporalio/client';
+import type { SmsIntake } from '../src/activations/sms-intake';
 import type { CatalogService } from '../src/catalog/catalog.service';
 import type { CatalogSearchEngine } from '../src/catalog/search/search-engine';
 import type { Db } from '../src/db/client';
 import type { Logger } from '../src/lib/logger';
-import type { ActivationEventPublisher } from '../src/notify/activation-events';
+import type { ActivationEventPublisher } from '../src/activations/live-events';
 import type { ProviderHealth } from '../src/providers/health';
 import type { ProviderRegistry } from '../src/providers/registry';
 import type { WalletService } from '../src/wallet';
@@ -25,8 +25,8 @@ export interface ActivityDeps {
   now?: () => number;
   /** The catalog search engine to refresh after a sync; default `catalog.search`. */
   search?: CatalogSearchEngine;
-  /** The process-wide Temporal client: the provider inbox signals activation workflows with it. */
-  temporal?: Client;
+  /** Where the provider inbox hands the SMS it finds (signals over the worker's Temporal client). */
+  intake?: SmsIntake;
   logger?: Logger;
 }
 

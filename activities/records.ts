@@ -1,7 +1,7 @@
 import type { Db } from '../src/db/client';
-import type { ActivationEventPublisher } from '../src/notify/activation-events';
+import type { ActivationEventPublisher } from '../src/activations/live-events';
 import type { ProviderHealth } from '../src/providers/health';
-import type { ActivationStatus, IncomingSms } from '../workflows/contracts';
+import type { ActivationStatus, ActivationView, IncomingSms } from '../workflows/contracts';
 import type { UpstreamPurchase } from './upstream';
 
 /**
@@ -13,11 +13,11 @@ export function createRecordActivities(deps: { db: Db; events: ActivationEventPu
   const { db } = deps;
 
   /**
-   * After a write: tells the user's open pages to refresh (pub/sub) and, for a purchase or a first
-   * SMS, feeds routing's delivery rate. One read of the row serves both.
+   * After a write: pushes the workflow's view to the user's open pages (pub/sub) and, for a
+   * purchase or a first SMS, feeds routing's delivery rate. One read of the row serves both.
    */
-  async function afterWrite(activationId: string, delivery?: 'purchase' | 'sms'): Promise<void> {
-    const row = await db.activation.findUnique({ where: { id: activationId }, select: { userId: true, providerId: true, serviceCode: true, countryIso: true } });
+  async function afterWrite(activationId: string, view: ActivationView | undefined, delivery?: 'purchase' | 'sms'): Promise<void> {
+    const row = await db.activation.findUnique({ where: { id: activationId }, select: { userId: true, providerId: true, serviceCode: true, countryIso: true, createdAt: true } });
     if (!row) return;
     if (delivery && deps.health && row.providerId) {
       const record = delivery === 'purchase' ? deps.health.recordPurchase : deps.health.recordSmsReceived;
@@ -25,12 +25,15 @@ export function createRecordActivities(deps: { db: Db; events: ActivationEventPu
       // (a Redis outage only makes routing less informed).
       await record.call(deps.health, row.providerId, row.serviceCode, row.countryIso, { dedupeKey: activationId }).catch(() => undefined);
     }
-    // Pub/sub is a hint to refresh; a lost message only delays the UI until its next poll.
-    await deps.events.publish({ userId: row.userId, activationId }).catch(() => undefined);
+    // A lost message only delays the UI until its next poll: never a reason to fail the step.
+    // (A task scheduled by a workflow from before views travelled with records has none to push.)
+    if (!view) return;
+    const activation = { ...view, userId: row.userId, createdAt: row.createdAt.toISOString() };
+    await deps.events.publish({ userId: row.userId, activationId, activation }).catch(() => undefined);
   }
 
   return {
-    async recordPurchase(input: { activationId: string; purchase: UpstreamPurchase; priceMicros: string; costMicros: string }): Promise<void> {
+    async recordPurchase(input: { activationId: string; purchase: UpstreamPurchase; priceMicros: string; costMicros: string; view?: ActivationView }): Promise<void> {
       const { purchase } = input;
       await db.$executeRaw`
         UPDATE activations SET status = 'ACTIVE', provider_id = ${purchase.providerId}, upstream_id = ${purchase.upstreamId},
@@ -38,24 +41,24 @@ export function createRecordActivities(deps: { db: Db; events: ActivationEventPu
           activated_at = ${new Date(purchase.boughtAt)}, expires_at = ${new Date(purchase.expiresAt)},
           cancel_allowed_at = ${new Date(purchase.cancelAllowedAt)}
         WHERE id = ${input.activationId} AND status = 'RESERVED'`;
-      await afterWrite(input.activationId, 'purchase');
+      await afterWrite(input.activationId, input.view, 'purchase');
     },
 
-    async recordSms(input: { activationId: string; seq: number; sms: IncomingSms }): Promise<void> {
+    async recordSms(input: { activationId: string; seq: number; sms: IncomingSms; view?: ActivationView }): Promise<void> {
       await db.$executeRaw`
         INSERT INTO sms_messages (activation_id, seq, code, text, received_at)
         VALUES (${input.activationId}, ${input.seq}, ${input.sms.code}, ${input.sms.text}, ${new Date(input.sms.receivedAt)})
         ON CONFLICT (activation_id, seq) DO NOTHING`;
-      await afterWrite(input.activationId, input.seq === 1 ? 'sms' : undefined);
+      await afterWrite(input.activationId, input.view, input.seq === 1 ? 'sms' : undefined);
     },
 
-    async recordOutcome(input: { activationId: string; status: ActivationStatus; reason: string | null }): Promise<void> {
+    async recordOutcome(input: { activationId: string; status: ActivationStatus; reason: string | null; view?: ActivationView }): Promise<void> {
       await db.$executeRaw`
         UPDATE activations SET status = ${input.status}::"ActivationStatus", failure_reason = ${input.reason}, ended_at = now(),
           -- Cancelled or expired only once the provider confirmed: its cost came back to us.
           cost_recovered_micros = CASE WHEN ${input.status} IN ('CANCELLED', 'EXPIRED') AND upstream_id IS NOT NULL THEN cost_micros END
         WHERE id = ${input.activationId} AND status IN ('RESERVED', 'ACTIVE')`;
-      await afterWrite(input.activationId);
+      await afterWrite(input.activationId, input.view);
     },
   };
 }

@@ -1,8 +1,12 @@
 import Redis from 'ioredis';
 import { ActivationService } from './activations/activation.service';
+import { redisActivationEvents, type ActivationEventPublisher } from './activations/live-events';
+import { ActivationReadModel } from './activations/read-model';
+import { SmsIntake } from './activations/sms-intake';
 import { ApiKeyService } from './auth/api-keys.service';
 import { AuthService } from './auth/auth.service';
 import { PartnerWebhookService } from './auth/partner-webhooks.service';
+import { UserAdminService } from './auth/user-admin.service';
 import { CatalogService } from './catalog/catalog.service';
 import { createSearchEngine, type CatalogSearchEngine } from './catalog/search';
 import type { AppConfig } from './config/app.config';
@@ -10,9 +14,10 @@ import { createDb, type Db } from './db/client';
 import { AuditLog } from './lib/audit';
 import { createLogger, type Logger } from './lib/logger';
 import { developmentKeyring, parseKeyring, SecretBox } from './lib/secrets';
-import { redisActivationEvents, type ActivationEventPublisher } from './notify/activation-events';
 import { OutboxMailer, type Mailer } from './notify/mail';
 import { ProviderHealth, withHealth } from './providers/health';
+import { IncidentService } from './providers/incidents.service';
+import { ProviderAdminService } from './providers/provider-admin.service';
 import { DatabaseProviderRegistry, syncProviderRows, type ProviderRegistry } from './providers/registry';
 import { connectTemporal, type TemporalConnection } from './temporal/client';
 import { WalletService } from './wallet';
@@ -42,7 +47,12 @@ export interface Container {
   apiKeys: ApiKeyService;
   partnerWebhooks: PartnerWebhookService;
   activations: ActivationService;
+  /** The one path a provider's SMS takes in (webhooks in the API, inbox pollers in the worker). */
+  intake: SmsIntake;
   events: ActivationEventPublisher;
+  incidents: IncidentService;
+  providerAdmin: ProviderAdminService;
+  userAdmin: UserAdminService;
   close(): Promise<void>;
 }
 
@@ -79,9 +89,11 @@ export async function createContainer(config: Readonly<AppConfig>, options: { lo
   });
   const apiKeys = new ApiKeyService({ db, secrets, audit });
   const partnerWebhooks = new PartnerWebhookService({ db, secrets, audit, production: env.NODE_ENV === 'production' });
+  const incidents = new IncidentService({ db, audit });
   const activations = new ActivationService({
-    db,
+    readModel: new ActivationReadModel({ db }),
     temporal: temporal.client,
+    audit,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     catalog,
     wallet,
@@ -106,7 +118,11 @@ export async function createContainer(config: Readonly<AppConfig>, options: { lo
     apiKeys,
     partnerWebhooks,
     activations,
+    intake: new SmsIntake({ db, temporal: temporal.client, incidents, logger }),
     events: redisActivationEvents(redis),
+    incidents,
+    providerAdmin: new ProviderAdminService({ db, secrets, audit, catalog, providers, health }),
+    userAdmin: new UserAdminService({ db, wallet, audit }),
     async close() {
       await temporal.close().catch(() => undefined);
       redis.disconnect();

@@ -7,7 +7,7 @@ import type { WorkflowBundleOption } from '@temporalio/worker';
 import type { Express } from 'express';
 import type { Container } from './container';
 import { createApp } from './http/app';
-import { ActivationEventHub } from './http/routes/events';
+import { ActivationEventHub } from './activations/live-events';
 import { ensureCatalogSyncSchedule, ensureProviderInbox } from './temporal/schedules';
 import { startWorker, type WorkerHandle } from './temporal/worker';
 
@@ -25,15 +25,15 @@ export interface RunningApi {
 export async function startApi(container: Container, options: { port: number; host: string; serveUi?: boolean }): Promise<RunningApi> {
   const subscriber = new Redis(container.config.env.REDIS_URL, { lazyConnect: true });
   await subscriber.connect();
-  const events = new ActivationEventHub({ subscriber, activations: container.activations, logger: container.logger });
+  const events = new ActivationEventHub({ subscriber, logger: container.logger });
   await events.start();
   const app = createApp({
     db: container.db,
-    temporal: container.temporal.client,
     auth: container.auth,
     wallet: container.wallet,
     catalog: container.catalog,
     activations: container.activations,
+    intake: container.intake,
     events,
     logger: container.logger,
     webhookSecret: container.config.env.PROVIDER_WEBHOOK_SECRET,
@@ -42,9 +42,9 @@ export async function startApi(container: Container, options: { port: number; ho
     apiKeys: container.apiKeys,
     partnerWebhooks: container.partnerWebhooks,
     security: container.config.security,
-    providers: container.providers,
-    health: container.health,
-    secrets: container.secrets,
+    providerAdmin: container.providerAdmin,
+    incidents: container.incidents,
+    userAdmin: container.userAdmin,
     jsonBodyLimit: container.config.limits.jsonBodyBytes,
     serveUi: options.serveUi,
   });
@@ -72,7 +72,7 @@ export async function startActivationWorker(container: Container, options: { wor
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     workflowBundle: options.workflowBundle,
-    deps: { db: container.db, wallet: container.wallet, catalog: container.catalog, providers: container.providers, events: container.events, health: container.health, search: container.search, temporal: container.temporal.client, logger: container.logger },
+    deps: { db: container.db, wallet: container.wallet, catalog: container.catalog, providers: container.providers, events: container.events, health: container.health, search: container.search, intake: container.intake, logger: container.logger },
   });
 }
 

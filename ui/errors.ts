@@ -36,6 +36,7 @@ export const MESSAGES: Record<string, string> = {
   LOGIN_LOCKED: 'Too many failed sign-ins. Wait a few minutes and try again.',
   TOTP_REQUIRED: 'Enter the 6-digit code from your authenticator app.',
   TOTP_INVALID: 'That code is wrong or was already used. Try the next one.',
+  TOTP_CONFIRMATION_INVALID: 'That code is not valid; check the device clock and try the next code.',
   FORBIDDEN: 'You are not allowed to do that.',
   ADMIN_REQUIRED: 'Admin access required. Sign in with an admin account.',
   NOT_FOUND: 'We could not find that. It may have been removed.',

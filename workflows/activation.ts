@@ -26,8 +26,10 @@ import {
   type ActivationStatus,
   type ActivationView,
   type IncomingSms,
+  type FailureCode,
   type SmsView,
   FailureType,
+  NON_RETRYABLE_FAILURES,
   awaitNumberUpdate,
   cancelActivationUpdate,
   finishActivationUpdate,
@@ -37,42 +39,28 @@ import {
   smsReceivedSignal,
 } from './contracts';
 
-const NON_RETRYABLE = [
-  FailureType.InsufficientFunds,
-  FailureType.NoOffers,
-  FailureType.HoldSettled,
-  FailureType.ProviderNoNumbers,
-  FailureType.ProviderRejected,
-  FailureType.ProviderEarlyCancel,
-  FailureType.ProviderHasSms,
-  'MAX_PRICE_TOO_LOW',
-  'WALLET_NOT_FOUND',
-  'HOLD_NOT_FOUND',
-  'INVALID_AMOUNT',
-];
-
 /** Database and wallet steps: retried until they succeed (money must not be left half-moved). */
 const local = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES] },
 });
 
 /** A purchase attempt: a few quick retries of transient faults, then the next provider. */
 const buying = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES] },
 });
 
 /** Status polls: bounded, because the next poll is the retry. */
 const polling = proxyActivities<Activities>({
   startToCloseTimeout: '20 seconds',
-  retry: { initialInterval: '1 second', maximumAttempts: 2, nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: { initialInterval: '1 second', maximumAttempts: 2, nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES] },
 });
 
 /** Cancel / finish / another SMS at the provider: retried until the provider answers. */
 const upstream = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES] },
 });
 
 /** Workflow versioning markers (patched()): each names a behaviour change that running histories predate. */
@@ -102,7 +90,8 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
 
   const isTerminal = () => status !== 'RESERVED' && status !== 'ACTIVE';
   const msUntilCancelAllowed = () => (purchase ? Date.parse(purchase.cancelAllowedAt) - Date.now() : 0);
-  const view = (): ActivationView => ({
+  /** The workflow's view in a given status: the query's answer, and what record activities publish. */
+  const viewAs = (status: ActivationStatus): ActivationView => ({
     id: input.activationId,
     status,
     serviceCode: input.serviceCode,
@@ -121,6 +110,7 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
       finish: status === 'ACTIVE' && messages.length > 0 && action === null,
     },
   });
+  const view = () => viewAs(status);
 
   setHandler(getActivationQuery, view);
   setHandler(smsReceivedSignal, (sms) => {
@@ -132,7 +122,7 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
   });
 
   /** Customer actions are validated against the current state, then carried out by the main loop. */
-  const refuse = (type: string, message: string, details?: Record<string, unknown>) =>
+  const refuse = (type: FailureCode, message: string, details?: Record<string, unknown>) =>
     ApplicationFailure.create({ type, message, nonRetryable: true, details: details ? [details] : undefined });
 
   const requireActive = () => {
@@ -155,7 +145,7 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
     return view();
   };
   const refuseBusy = (kind: Action) => {
-    if (action && action.kind !== kind) throw refuse('ACTION_IN_PROGRESS', `Another action (${action.kind}) is in progress.`);
+    if (action && action.kind !== kind) throw refuse(FailureType.ActionInProgress, `Another action (${action.kind}) is in progress.`);
   };
 
   setHandler(cancelActivationUpdate, () => perform('cancel'), {
@@ -195,7 +185,7 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
 
   const end = async (next: ActivationStatus, reason: string | null = null): Promise<ActivationView> => {
     failureReason = reason;
-    await local.recordOutcome({ activationId: input.activationId, status: next, reason });
+    await local.recordOutcome({ activationId: input.activationId, status: next, reason, view: viewAs(next) });
     setStatus(next);
     return view();
   };
@@ -225,7 +215,7 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
     // stored and paid for even if the workflow is cancelled meanwhile (the cancellation path
     // only finishes the number; it would leave the hold open and the code unpaid).
     await CancellationScope.nonCancellable(async () => {
-      await local.recordSms({ activationId: input.activationId, seq: message.seq, sms });
+      await local.recordSms({ activationId: input.activationId, seq: message.seq, sms, view: view() });
       await settle('capture');
     });
   };
@@ -365,7 +355,7 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
       // Non-cancellable like the purchase: the read model must name the number bought (provider,
       // upstream id, phone) even when a cancel arriving meanwhile gives it straight back.
       await CancellationScope.nonCancellable(() =>
-        local.recordPurchase({ activationId: input.activationId, purchase: sold.bought, priceMicros: sold.candidate.sellMicros, costMicros: sold.candidate.costMicros }),
+        local.recordPurchase({ activationId: input.activationId, purchase: sold.bought, priceMicros: sold.candidate.sellMicros, costMicros: sold.candidate.costMicros, view: viewAs('ACTIVE') }),
       );
       setStatus('ACTIVE');
 
@@ -458,7 +448,7 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
       return await finishAfterSms(ref);
     } catch (error) {
       if (isCancellation(error)) throw error;
-      pending.failure = refuse('PROVIDER_ERROR', 'The provider refused the request; please try again.', { type: failureType(error) });
+      pending.failure = refuse(FailureType.ProviderError, 'The provider refused the request; please try again.', { type: failureType(error) });
       return null;
     } finally {
       pending.done = true;

@@ -75,9 +75,110 @@ export const searchAttributes = {
 } as const;
 
 /**
- * ApplicationFailure types. Update validators and activities throw these; the API maps each to a
- * stable HTTP error code, and retry policies list the non-retryable ones.
+ * Every failure SimGate names, in one place: the code is what an API client sees and what a
+ * Temporal ApplicationFailure's `type` carries; `retryable` decides whether an activity that
+ * failed with it is tried again. Retryability belongs to the failure, never to an HTTP status:
+ * the HTTP meaning of each code is one table at the edge (src/http/middleware/errors.ts), and the
+ * compiler makes both tables list every code.
  */
+export const failures = {
+  // request shape (the HTTP edge)
+  VALIDATION_ERROR: { retryable: false },
+  MALFORMED_JSON: { retryable: false },
+  PAYLOAD_TOO_LARGE: { retryable: false },
+  BAD_REQUEST: { retryable: false },
+  ROUTE_NOT_FOUND: { retryable: false },
+  INVALID_AMOUNT: { retryable: false },
+  INVALID_LIMIT: { retryable: false },
+  INVALID_IDEMPOTENCY_KEY: { retryable: false },
+  INVALID_ACTOR_ID: { retryable: false },
+  IDEMPOTENCY_KEY_REUSED: { retryable: false },
+  INTERNAL: { retryable: true },
+
+  // accounts and request security
+  UNAUTHORIZED: { retryable: false },
+  FORBIDDEN: { retryable: false },
+  INVALID_CREDENTIALS: { retryable: false },
+  EMAIL_TAKEN: { retryable: false },
+  LOGIN_LOCKED: { retryable: false },
+  RATE_LIMITED: { retryable: false },
+  REFRESH_INVALID: { retryable: false },
+  REFRESH_REUSED: { retryable: false },
+  CSRF_INVALID: { retryable: false },
+  TOKEN_INVALID: { retryable: false },
+  TOTP_REQUIRED: { retryable: false },
+  TOTP_INVALID: { retryable: false },
+  TOTP_CONFIRMATION_INVALID: { retryable: false },
+  TOTP_ALREADY_ENABLED: { retryable: false },
+  TOTP_NOT_ENROLLED: { retryable: false },
+  TOTP_NOT_ENABLED: { retryable: false },
+  API_KEY_REQUIRED: { retryable: false },
+  API_KEY_INVALID: { retryable: false },
+  API_KEY_NOT_FOUND: { retryable: false },
+  INSUFFICIENT_SCOPE: { retryable: false },
+  TOO_MANY_API_KEYS: { retryable: false },
+  SIGNATURE_INVALID: { retryable: false },
+  SIGNATURE_EXPIRED: { retryable: false },
+  NONCE_REUSED: { retryable: false },
+  WEBHOOK_UNAUTHORIZED: { retryable: false },
+  WEBHOOK_URL_INVALID: { retryable: false },
+
+  // catalog
+  UNKNOWN_SERVICE: { retryable: false },
+  UNKNOWN_COUNTRY: { retryable: false },
+  NO_OFFERS: { retryable: false },
+  MAX_PRICE_TOO_LOW: { retryable: false },
+  /** Every provider's breaker is open: a moment later one may be half-open again. */
+  PROVIDERS_UNAVAILABLE: { retryable: true },
+
+  // wallet
+  USER_NOT_FOUND: { retryable: false },
+  WALLET_NOT_FOUND: { retryable: false },
+  INSUFFICIENT_FUNDS: { retryable: false },
+  HOLD_NOT_FOUND: { retryable: false },
+  HOLD_ALREADY_SETTLED: { retryable: false },
+  /** Another transaction holds the row lock: the next attempt gets it. */
+  HOLD_BUSY: { retryable: true },
+  /** A wallet disagrees with its ledger: retried so money is never left half-moved while ops look. */
+  LEDGER_INCONSISTENT: { retryable: true },
+
+  // activations: the purchase and the customer's actions (update validators)
+  NOT_FOUND: { retryable: false },
+  NO_NUMBERS: { retryable: false },
+  PURCHASE_FAILED: { retryable: false },
+  CANCEL_TOO_EARLY: { retryable: false },
+  SMS_ALREADY_RECEIVED: { retryable: false },
+  NO_SMS_YET: { retryable: false },
+  ALREADY_AWAITING_SMS: { retryable: false },
+  ACTIVATION_CLOSED: { retryable: false },
+  ACTIVATION_NOT_READY: { retryable: false },
+  ACTION_IN_PROGRESS: { retryable: false },
+  /** The provider refused a customer's action after its own retries. */
+  PROVIDER_ERROR: { retryable: false },
+
+  // upstream providers (activities; one per ProviderError kind)
+  PROVIDER_NO_NUMBERS: { retryable: false },
+  PROVIDER_REJECTED: { retryable: false },
+  PROVIDER_EARLY_CANCEL: { retryable: false },
+  PROVIDER_HAS_SMS: { retryable: false },
+  PROVIDER_TRANSIENT: { retryable: true },
+
+  // providers and incidents (admin)
+  PROVIDER_NOT_FOUND: { retryable: false },
+  PROVIDER_EXISTS: { retryable: false },
+  INCIDENT_NOT_FOUND: { retryable: false },
+} as const satisfies Record<string, { retryable: boolean }>;
+
+export type FailureCode = keyof typeof failures;
+
+export function isFailureCode(value: unknown): value is FailureCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(failures, value);
+}
+
+/** What activity retry policies list as `nonRetryableErrorTypes`. */
+export const NON_RETRYABLE_FAILURES: readonly FailureCode[] = (Object.keys(failures) as FailureCode[]).filter((code) => !failures[code].retryable);
+
+/** Names for the codes the workflows and activities use most. */
 export const FailureType = {
   // refused customer actions (update validators)
   CancelTooEarly: 'CANCEL_TOO_EARLY',
@@ -86,6 +187,8 @@ export const FailureType = {
   AlreadyAwaitingSms: 'ALREADY_AWAITING_SMS',
   ActivationClosed: 'ACTIVATION_CLOSED',
   NotReady: 'ACTIVATION_NOT_READY',
+  ActionInProgress: 'ACTION_IN_PROGRESS',
+  ProviderError: 'PROVIDER_ERROR',
   // activities
   InsufficientFunds: 'INSUFFICIENT_FUNDS',
   NoOffers: 'NO_OFFERS',
@@ -95,7 +198,7 @@ export const FailureType = {
   ProviderEarlyCancel: 'PROVIDER_EARLY_CANCEL',
   ProviderHasSms: 'PROVIDER_HAS_SMS',
   ProviderTransient: 'PROVIDER_TRANSIENT',
-} as const;
+} as const satisfies Record<string, FailureCode>;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
 // ─── Periodic work: catalog sync (a Schedule) and provider inboxes (long-running) ──────────────

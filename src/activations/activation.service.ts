@@ -8,13 +8,13 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, TypedSearchAttributes } from '@temporalio/common';
 import type { CatalogService } from '../catalog/catalog.service';
-import type { Db } from '../db/client';
-import { AppError, notFound } from '../lib/errors';
+import type { Actor, AuditLog } from '../lib/audit';
+import { AppError } from '../lib/errors';
 import type { WalletService } from '../wallet';
 import {
   ACTIVATION_WORKFLOW_TYPE,
-  FailureType,
   TERMINAL_STATUSES,
+  isFailureCode,
   awaitNumberUpdate,
   cancelActivationUpdate,
   finishActivationUpdate,
@@ -22,14 +22,12 @@ import {
   requestAnotherSmsUpdate,
   searchAttributes,
   type ActivationInput,
-  type ActivationStatus,
   type ActivationView,
+  type FailureCode,
 } from '../../workflows/contracts';
+import type { ActivationDto, ActivationListFilter, ActivationReadModel } from './read-model';
 
-export interface ActivationDto extends ActivationView {
-  userId: string;
-  createdAt: string;
-}
+export type { ActivationDto } from './read-model';
 
 export interface PurchaseRequest {
   userId: string;
@@ -39,24 +37,12 @@ export interface PurchaseRequest {
   idempotencyKey: string | null;
 }
 
-/** HTTP meaning of each refusal a workflow update validator can raise (workflows/contracts.ts). */
-const refusalStatus: Record<string, number> = {
-  [FailureType.CancelTooEarly]: 409,
-  [FailureType.SmsAlreadyReceived]: 409,
-  [FailureType.NoSmsYet]: 409,
-  [FailureType.AlreadyAwaitingSms]: 409,
-  [FailureType.ActivationClosed]: 409,
-  [FailureType.NotReady]: 409,
-  ACTION_IN_PROGRESS: 409,
-  PROVIDER_ERROR: 502,
-};
-
-/** Why a purchase ended FAILED → what the buyer is told. */
-const purchaseFailure: Record<string, [number, string]> = {
-  INSUFFICIENT_FUNDS: [402, 'Your balance is too low for this number.'],
-  NO_OFFERS: [409, 'No numbers are available for this service and country right now.'],
-  NO_NUMBERS: [409, 'No provider has a number for this service and country right now.'],
-  MAX_PRICE_TOO_LOW: [409, 'Your maximum price is below the cheapest offer.'],
+/** Why a purchase ended FAILED → what the buyer is told; any other reason is PURCHASE_FAILED. */
+const purchaseFailure: Partial<Record<FailureCode, string>> = {
+  INSUFFICIENT_FUNDS: 'Your balance is too low for this number.',
+  NO_OFFERS: 'No numbers are available for this service and country right now.',
+  NO_NUMBERS: 'No provider has a number for this service and country right now.',
+  MAX_PRICE_TOO_LOW: 'Your maximum price is below the cheapest offer.',
 };
 
 /**
@@ -66,8 +52,9 @@ const purchaseFailure: Record<string, [number, string]> = {
 export class ActivationService {
   constructor(
     private readonly deps: {
-      db: Db;
+      readModel: ActivationReadModel;
       temporal: Client;
+      audit: AuditLog;
       taskQueue: string;
       catalog: CatalogService;
       wallet: WalletService;
@@ -82,7 +69,7 @@ export class ActivationService {
   }
 
   async purchase(request: PurchaseRequest): Promise<{ activation: ActivationDto; created: boolean }> {
-    const { db, catalog, wallet, temporal } = this.deps;
+    const { catalog, wallet, temporal } = this.deps;
     const activationId = ActivationService.activationIdFor(request.userId, request.idempotencyKey);
     const existing = await this.fromDatabase(activationId);
     if (existing) return { activation: this.failedPurchaseOrView(existing), created: false };
@@ -91,9 +78,14 @@ export class ActivationService {
     await catalog.requireService(request.serviceCode);
     await catalog.requireCountry(request.countryIso);
     const quote = await catalog.quote({ serviceCode: request.serviceCode, countryIso: request.countryIso, maxPriceMicros: request.maxPriceMicros });
-    const balance = await wallet.getWallet(request.userId).catch(() => null);
+    // A customer without a wallet has nothing to spend; any other failure (the database is down)
+    // is what it is, never "insufficient funds".
+    const balance = await wallet.getWallet(request.userId).catch((error: unknown) => {
+      if (error instanceof AppError && error.code === 'WALLET_NOT_FOUND') return null;
+      throw error;
+    });
     if (!balance || balance.availableMicros < quote.holdMicros) {
-      throw new AppError('INSUFFICIENT_FUNDS', 402, 'Your balance is too low for this number.', { requiredMicros: quote.holdMicros.toString() });
+      throw new AppError('INSUFFICIENT_FUNDS', 'Your balance is too low for this number.', { requiredMicros: quote.holdMicros.toString() });
     }
 
     const input: ActivationInput = {
@@ -127,14 +119,14 @@ export class ActivationService {
       if (!finished) throw error;
       return { activation: this.failedPurchaseOrView(finished), created: false };
     }
-    const activation = await this.toDto(view, request.userId);
+    const activation: ActivationDto = { ...view, userId: request.userId, createdAt: await this.deps.readModel.createdAt(activationId) };
     return { activation: this.failedPurchaseOrView(activation), created: true };
   }
 
   /** A user's own activation: the live workflow view while it runs, the database once it ended. */
   async get(activationId: string, userId: string | null): Promise<ActivationDto> {
     const row = await this.fromDatabase(activationId);
-    if (!row || (userId !== null && row.userId !== userId)) throw notFound('NOT_FOUND', 'No such activation.');
+    if (!row || (userId !== null && row.userId !== userId)) throw new AppError('NOT_FOUND', 'No such activation.');
     if (TERMINAL_STATUSES.includes(row.status)) return row;
     try {
       const view = await this.deps.temporal.workflow.getHandle(activationId).query(getActivationQuery);
@@ -146,14 +138,8 @@ export class ActivationService {
     }
   }
 
-  async list(filter: { userId?: string; status?: ActivationStatus; limit: number }): Promise<ActivationDto[]> {
-    const rows = await this.deps.db.activation.findMany({
-      where: { userId: filter.userId, status: filter.status },
-      orderBy: { createdAt: 'desc' },
-      take: filter.limit,
-      include: { messages: { orderBy: { seq: 'asc' } } },
-    });
-    return rows.map((row) => rowToDto(row));
+  list(filter: ActivationListFilter): Promise<ActivationDto[]> {
+    return this.deps.readModel.list(filter);
   }
 
   cancel(activationId: string, userId: string | null) {
@@ -169,20 +155,23 @@ export class ActivationService {
   }
 
   /** Admins may stop any purchase: Temporal cancellation, whose compensation refunds when no SMS came. */
-  async adminCancel(activationId: string): Promise<ActivationDto> {
+  async adminCancel(activationId: string, actor: Actor): Promise<ActivationDto> {
     const row = await this.fromDatabase(activationId);
-    if (!row) throw notFound('NOT_FOUND', 'No such activation.');
-    if (TERMINAL_STATUSES.includes(row.status)) throw new AppError('ACTIVATION_CLOSED', 409, `The activation is already ${row.status.toLowerCase()}.`);
+    if (!row) throw new AppError('NOT_FOUND', 'No such activation.');
+    if (TERMINAL_STATUSES.includes(row.status)) throw new AppError('ACTIVATION_CLOSED', `The activation is already ${row.status.toLowerCase()}.`);
     const handle = this.deps.temporal.workflow.getHandle(activationId);
     await handle.cancel();
+    // Whatever the workflow ended as is read back below; its failure is not this request's.
     await handle.result().catch(() => undefined);
-    return this.get(activationId, null);
+    const activation = await this.get(activationId, null);
+    await this.deps.audit.record({ action: 'admin.activation.cancel', actorId: actor.id, targetType: 'activation', targetId: activationId, ip: actor.ip, details: { userId: activation.userId, status: activation.status } });
+    return activation;
   }
 
   private async act(activationId: string, userId: string | null, update: typeof cancelActivationUpdate): Promise<ActivationDto> {
     const row = await this.fromDatabase(activationId);
-    if (!row || (userId !== null && row.userId !== userId)) throw notFound('NOT_FOUND', 'No such activation.');
-    if (TERMINAL_STATUSES.includes(row.status)) throw new AppError('ACTIVATION_CLOSED', 409, `The activation is already ${row.status.toLowerCase()}.`);
+    if (!row || (userId !== null && row.userId !== userId)) throw new AppError('NOT_FOUND', 'No such activation.');
+    if (TERMINAL_STATUSES.includes(row.status)) throw new AppError('ACTIVATION_CLOSED', `The activation is already ${row.status.toLowerCase()}.`);
     try {
       const view = await this.deps.temporal.workflow.getHandle(activationId).executeUpdate(update);
       return { ...view, userId: row.userId, createdAt: row.createdAt };
@@ -194,54 +183,22 @@ export class ActivationService {
   private failedPurchaseOrView(activation: ActivationDto): ActivationDto {
     if (activation.status !== 'FAILED') return activation;
     const reason = activation.failureReason ?? 'FAILED';
-    const [status, message] = purchaseFailure[reason] ?? [502, 'No provider could sell this number; nothing was charged.'];
-    throw new AppError(purchaseFailure[reason] ? reason : 'PURCHASE_FAILED', status, message, { activationId: activation.id, reason });
+    const known = isFailureCode(reason) ? purchaseFailure[reason] : undefined;
+    if (known) throw new AppError(reason as FailureCode, known, { activationId: activation.id, reason });
+    throw new AppError('PURCHASE_FAILED', 'No provider could sell this number; nothing was charged.', { activationId: activation.id, reason });
   }
 
-  private async toDto(view: ActivationView, userId: string): Promise<ActivationDto> {
-    const row = await this.deps.db.activation.findUnique({ where: { id: view.id }, select: { createdAt: true } });
-    return { ...view, userId, createdAt: (row?.createdAt ?? new Date()).toISOString() };
+  private fromDatabase(activationId: string): Promise<ActivationDto | null> {
+    return this.deps.readModel.find(activationId);
   }
-
-  private async fromDatabase(activationId: string): Promise<ActivationDto | null> {
-    const row = await this.deps.db.activation.findUnique({ where: { id: activationId }, include: { messages: { orderBy: { seq: 'asc' } } } });
-    return row ? rowToDto(row) : null;
-  }
-}
-
-type ActivationRow = NonNullable<Awaited<ReturnType<Db['activation']['findUnique']>>> & {
-  messages: { seq: number; code: string | null; text: string; receivedAt: Date }[];
-};
-
-function rowToDto(row: ActivationRow): ActivationDto {
-  const live = row.status === 'ACTIVE';
-  const cancelAllowed = !row.cancelAllowedAt || row.cancelAllowedAt.getTime() <= Date.now();
-  return {
-    id: row.id,
-    userId: row.userId,
-    status: row.status,
-    serviceCode: row.serviceCode,
-    countryIso: row.countryIso,
-    providerId: row.providerId,
-    phone: row.phone,
-    heldMicros: row.heldMicros.toString(),
-    priceMicros: row.priceMicros?.toString() ?? null,
-    expiresAt: row.expiresAt?.toISOString() ?? null,
-    cancelAllowedAt: row.cancelAllowedAt?.toISOString() ?? null,
-    failureReason: row.failureReason,
-    messages: row.messages.map((m) => ({ seq: m.seq, code: m.code, text: m.text, receivedAt: m.receivedAt.toISOString() })),
-    // Without the workflow's answer we offer only what is certainly allowed.
-    actions: { cancel: live && row.messages.length === 0 && cancelAllowed, retry: false, finish: live && row.messages.length > 0 },
-    createdAt: row.createdAt.toISOString(),
-  };
 }
 
 /** An update refused by the workflow's validator (or failed by its handler) → the stable API error. */
-export function toAppError(error: unknown): unknown {
+function toAppError(error: unknown): unknown {
   const failure = error instanceof WorkflowUpdateFailedError ? error.cause : error;
-  if (failure instanceof ApplicationFailure && failure.type) {
+  if (failure instanceof ApplicationFailure && isFailureCode(failure.type)) {
     const details = (failure.details?.[0] ?? undefined) as Record<string, unknown> | undefined;
-    return new AppError(failure.type, refusalStatus[failure.type] ?? 409, failure.message, details);
+    return new AppError(failure.type, failure.message, details);
   }
   return error;
 }

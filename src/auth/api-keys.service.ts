@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../db/client';
 import type { AuditLog } from '../lib/audit';
-import { AppError, notFound } from '../lib/errors';
+import { AppError } from '../lib/errors';
 import type { SecretBox } from '../lib/secrets';
 import type { AuthUser } from './auth.service';
 import { randomToken, safeEqual, sha256Hex } from './tokens';
@@ -58,7 +58,7 @@ export class ApiKeyService {
 
   async create(userId: string, input: { name: string; scopes: ApiKeyScope[] }, ctx: { ip: string }): Promise<{ apiKey: ApiKeyView; key: string; signingSecret: string }> {
     const active = await this.deps.db.apiKey.count({ where: { userId, revokedAt: null } });
-    if (active >= MAX_API_KEYS_PER_USER) throw new AppError('TOO_MANY_API_KEYS', 409, `At most ${MAX_API_KEYS_PER_USER} active keys; revoke one first.`);
+    if (active >= MAX_API_KEYS_PER_USER) throw new AppError('TOO_MANY_API_KEYS', `At most ${MAX_API_KEYS_PER_USER} active keys; revoke one first.`);
     const prefix = randomBytes(6).toString('hex');
     const key = `sg_${prefix}_${randomToken(32)}`;
     const signingSecret = `sgs_${randomToken(32)}`;
@@ -78,7 +78,7 @@ export class ApiKeyService {
   /** Someone else's key answers exactly like a missing one. Revoking twice is harmless. */
   async revoke(userId: string, keyId: string, ctx: { ip: string }): Promise<ApiKeyView> {
     const row = await this.deps.db.apiKey.findFirst({ where: { id: keyId, userId } });
-    if (!row) throw notFound('API_KEY_NOT_FOUND', 'No such API key.');
+    if (!row) throw new AppError('API_KEY_NOT_FOUND', 'No such API key.');
     if (row.revokedAt) return toView(row);
     const revoked = await this.deps.db.apiKey.update({ where: { id: row.id }, data: { revokedAt: this.now() } });
     await this.deps.audit.record({ action: 'apikey.revoke', actorId: userId, targetType: 'api_key', targetId: row.id, ip: ctx.ip, details: { prefix: row.prefix } });

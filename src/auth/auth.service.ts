@@ -6,6 +6,7 @@ import type { Db } from '../db/client';
 import { Prisma } from '../db/client';
 import type { AuditLog } from '../lib/audit';
 import { AppError } from '../lib/errors';
+import type { FailureCode } from '../../workflows/contracts';
 import type { SecretBox } from '../lib/secrets';
 import type { Mailer } from '../notify/mail';
 import type { WalletService } from '../wallet';
@@ -100,7 +101,7 @@ export class AuthService {
     const user = await this.deps.db.user.findUnique({ where: { email } });
     const passwordOk = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_HASH);
 
-    let failure: { code: string; message: string; reason: string } | null = null;
+    let failure: { code: FailureCode; message: string; reason: string } | null = null;
     if (!user || !passwordOk) {
       failure = { code: 'INVALID_CREDENTIALS', message: 'Wrong e-mail or password.', reason: user ? 'bad_password' : 'unknown_email' };
     } else if (this.twoFactor.isEnabled(user)) {
@@ -118,7 +119,7 @@ export class AuthService {
       if (retryAfterSeconds !== null) {
         await audit.record({ action: 'auth.lockout', actorId: null, targetType: 'user', targetId: user?.id ?? null, ip: ctx.ip, details: { email, seconds: retryAfterSeconds } });
       }
-      throw new AppError(failure.code, 401, failure.message, failure.code === 'TOTP_REQUIRED' ? { secondFactor: ['totp', 'recoveryCode'] } : undefined);
+      throw new AppError(failure.code, failure.message, failure.code === 'TOTP_REQUIRED' ? { secondFactor: ['totp', 'recoveryCode'] } : undefined);
     }
     await this.throttle.recordSuccess(email, ctx.ip);
     await audit.record({ action: 'auth.login.success', actorId: user!.id, targetType: 'user', targetId: user!.id, ip: ctx.ip });
@@ -127,13 +128,13 @@ export class AuthService {
 
   /** One use of the refresh cookie: a new access token and a rotated refresh token. */
   async refresh(token: string | undefined, ctx: RequestContext): Promise<Session> {
-    const invalid = new AppError('REFRESH_INVALID', 401, 'The session has ended; sign in again.');
+    const invalid = new AppError('REFRESH_INVALID', 'The session has ended; sign in again.');
     if (!token) throw invalid;
     const result = await this.refreshTokens.rotate(token);
     if (result.kind === 'invalid') throw invalid;
     if (result.kind === 'reused') {
       await this.deps.audit.record({ action: 'auth.refresh.reuse', actorId: result.userId, targetType: 'refresh_family', targetId: result.familyId, ip: ctx.ip });
-      throw new AppError('REFRESH_REUSED', 401, 'This session was signed out for safety (a refresh token was used twice); sign in again.');
+      throw new AppError('REFRESH_REUSED', 'This session was signed out for safety (a refresh token was used twice); sign in again.');
     }
     const user = await this.deps.db.user.findUnique({ where: { id: result.userId } });
     if (!user) throw invalid;
@@ -151,7 +152,7 @@ export class AuthService {
 
   async profile(userId: string): Promise<Profile> {
     const user = await this.deps.db.user.findUnique({ where: { id: userId } });
-    if (!user) throw new AppError('UNAUTHORIZED', 401, 'Sign in first.');
+    if (!user) throw new AppError('UNAUTHORIZED', 'Sign in first.');
     return { ...toAuthUser(user), emailVerified: user.emailVerifiedAt !== null, twoFactorEnabled: this.twoFactor.isEnabled(user) };
   }
 
@@ -226,9 +227,9 @@ export class AuthService {
   /** Turning 2FA off needs the password and a second factor: a stolen access token alone cannot. */
   async disableTotp(userId: string, input: { password: string } & SecondFactor, ctx: RequestContext): Promise<void> {
     const user = await this.deps.db.user.findUniqueOrThrow({ where: { id: userId } });
-    if (!this.twoFactor.isEnabled(user)) throw new AppError('TOTP_NOT_ENABLED', 409, 'Two-factor sign-in is not on.');
-    if (!(await verifyPassword(input.password, user.passwordHash))) throw new AppError('INVALID_CREDENTIALS', 401, 'Wrong password.');
-    if (!(await this.twoFactor.verify(user, input))) throw new AppError('TOTP_INVALID', 401, 'That code is not valid.');
+    if (!this.twoFactor.isEnabled(user)) throw new AppError('TOTP_NOT_ENABLED', 'Two-factor sign-in is not on.');
+    if (!(await verifyPassword(input.password, user.passwordHash))) throw new AppError('INVALID_CREDENTIALS', 'Wrong password.');
+    if (!(await this.twoFactor.verify(user, input))) throw new AppError('TOTP_INVALID', 'That code is not valid.');
     await this.twoFactor.disable(userId);
     await this.deps.audit.record({ action: 'auth.2fa.disable', actorId: userId, targetType: 'user', targetId: userId, ip: ctx.ip });
   }
@@ -289,7 +290,7 @@ export class AuthService {
       user = await this.deps.db.user.create({ data: { email, passwordHash, role: input.role ?? 'CUSTOMER', emailVerifiedAt: input.verified ? new Date() : null } });
     } catch (error) {
       if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
-        throw new AppError('EMAIL_TAKEN', 409, 'An account with this e-mail already exists.');
+        throw new AppError('EMAIL_TAKEN', 'An account with this e-mail already exists.');
       }
       throw error;
     }
@@ -309,7 +310,7 @@ function toAuthUser(user: { id: string; email: string; role: Role }): AuthUser {
 }
 
 function invalidToken(): AppError {
-  return new AppError('TOKEN_INVALID', 400, 'This link is invalid, already used or expired; ask for a new one.');
+  return new AppError('TOKEN_INVALID', 'This link is invalid, already used or expired; ask for a new one.');
 }
 
 function humanDuration(seconds: number): string {

@@ -64,5 +64,5 @@ function lockedFor(res: RateLimiterRes | null, limit: number): number | null {
 }
 
 export function lockedError(retryAfterSeconds: number): AppError {
-  return new AppError('LOGIN_LOCKED', 429, `Too many failed sign-ins. Try again in ${retryAfterSeconds} s or reset your password.`, { retryAfterSeconds });
+  return new AppError('LOGIN_LOCKED', `Too many failed sign-ins. Try again in ${retryAfterSeconds} s or reset your password.`, { retryAfterSeconds });
 }

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { Db } from '../db/client';
 import type { AuditLog } from '../lib/audit';
-import { badRequest } from '../lib/errors';
+import { AppError } from '../lib/errors';
 import type { SecretBox } from '../lib/secrets';
 import { randomToken } from './tokens';
 
@@ -54,12 +54,12 @@ export class PartnerWebhookService {
   /** https only in production, and never to loopback or private addresses written as IP literals. */
   private assertDeliverable(raw: string): void {
     const url = new URL(raw);
-    if (url.username || url.password) throw badRequest('WEBHOOK_URL_INVALID', 'The webhook URL must not contain credentials.');
+    if (url.username || url.password) throw new AppError('WEBHOOK_URL_INVALID', 'The webhook URL must not contain credentials.');
     if (!this.deps.production) return;
-    if (url.protocol !== 'https:') throw badRequest('WEBHOOK_URL_INVALID', 'The webhook URL must use https.');
+    if (url.protocol !== 'https:') throw new AppError('WEBHOOK_URL_INVALID', 'The webhook URL must use https.');
     const host = url.hostname.replace(/^\[|\]$/g, '');
     if (host === 'localhost' || host.endsWith('.localhost') || (isIP(host) && isPrivateAddress(host))) {
-      throw badRequest('WEBHOOK_URL_INVALID', 'The webhook URL must point to a public host.');
+      throw new AppError('WEBHOOK_URL_INVALID', 'The webhook URL must point to a public host.');
     }
   }
 }

@@ -22,7 +22,7 @@ export class TwoFactorService {
 
   async enroll(userId: string): Promise<{ secret: string; otpauthUrl: string }> {
     const user = await this.deps.db.user.findUniqueOrThrow({ where: { id: userId } });
-    if (user.totpEnabledAt) throw new AppError('TOTP_ALREADY_ENABLED', 409, 'Two-factor sign-in is already on; turn it off first to enroll a new device.');
+    if (user.totpEnabledAt) throw new AppError('TOTP_ALREADY_ENABLED', 'Two-factor sign-in is already on; turn it off first to enroll a new device.');
     const secret = generateTotpSecret();
     await this.deps.db.user.update({ where: { id: userId }, data: { totpSecret: this.deps.secrets.encrypt(secret, TOTP_SECRET_PURPOSE) } });
     return { secret, otpauthUrl: totpUri(secret, user.email) };
@@ -31,9 +31,9 @@ export class TwoFactorService {
   /** The first good code turns 2FA on; the recovery codes are returned here and never again. */
   async confirm(userId: string, code: string): Promise<{ recoveryCodes: string[] }> {
     const user = await this.deps.db.user.findUniqueOrThrow({ where: { id: userId } });
-    if (user.totpEnabledAt) throw new AppError('TOTP_ALREADY_ENABLED', 409, 'Two-factor sign-in is already on.');
-    if (!user.totpSecret) throw new AppError('TOTP_NOT_ENROLLED', 409, 'Start enrollment first (POST /api/auth/2fa/enroll).');
-    if (!(await this.checkTotp(userId, user.totpSecret, code))) throw new AppError('TOTP_INVALID', 400, 'That code is not valid; check the device clock and try the next code.');
+    if (user.totpEnabledAt) throw new AppError('TOTP_ALREADY_ENABLED', 'Two-factor sign-in is already on.');
+    if (!user.totpSecret) throw new AppError('TOTP_NOT_ENROLLED', 'Start enrollment first (POST /api/auth/2fa/enroll).');
+    if (!(await this.checkTotp(userId, user.totpSecret, code))) throw new AppError('TOTP_CONFIRMATION_INVALID', 'That code is not valid; check the device clock and try the next code.');
     const recoveryCodes = generateRecoveryCodes();
     await this.deps.db.$transaction([
       this.deps.db.recoveryCode.deleteMany({ where: { userId } }),

@@ -1,7 +1,7 @@
 import type { ProviderConfig } from '../config/providers.config';
 import type { Db } from '../db/client';
 import { Prisma } from '../db/client';
-import { AppError, notFound } from '../lib/errors';
+import { AppError } from '../lib/errors';
 import { convertMicros, sellPrice } from '../lib/money';
 import type { ProviderHealth } from '../providers/health';
 import { routeCandidates } from '../providers/routing';
@@ -120,13 +120,13 @@ export class CatalogService {
 
   async requireService(code: string) {
     const service = await this.deps.db.service.findUnique({ where: { code } });
-    if (!service) throw notFound('UNKNOWN_SERVICE', `No service with code "${code}".`);
+    if (!service) throw new AppError('UNKNOWN_SERVICE', `No service with code "${code}".`);
     return service;
   }
 
   async requireCountry(iso2: string) {
     const country = await this.deps.db.country.findUnique({ where: { iso2: iso2.toUpperCase() } });
-    if (!country) throw notFound('UNKNOWN_COUNTRY', `No country with code "${iso2}".`);
+    if (!country) throw new AppError('UNKNOWN_COUNTRY', `No country with code "${iso2}".`);
     return country;
   }
 
@@ -145,7 +145,7 @@ export class CatalogService {
       },
       orderBy: [{ sellMicros: 'asc' }, { providerId: 'asc' }],
     });
-    if (offers.length === 0) throw new AppError('NO_OFFERS', 409, 'No numbers are available for this service and country right now.');
+    if (offers.length === 0) throw new AppError('NO_OFFERS', 'No numbers are available for this service and country right now.');
     const candidates: PurchaseCandidate[] = offers.map((offer) => ({
       offerId: offer.id.toString(),
       providerId: offer.providerId,
@@ -157,7 +157,7 @@ export class CatalogService {
     const health = this.deps.health ? await this.deps.health.routeHealth(candidates.map((c) => c.providerId), input.serviceCode, input.countryIso) : new Map();
     const reachable = routeCandidates(candidates, health).ranked;
     if (reachable.length === 0) {
-      throw new AppError('PROVIDERS_UNAVAILABLE', 503, 'The providers for this service and country are failing right now; please retry in a minute.');
+      throw new AppError('PROVIDERS_UNAVAILABLE', 'The providers for this service and country are failing right now; please retry in a minute.');
     }
     // Without a ceiling the customer pays at most the cheapest price we can actually deliver.
     const cheapest = reachable.reduce((min, c) => (BigInt(c.sellMicros) < min ? BigInt(c.sellMicros) : min), BigInt(reachable[0].sellMicros));
@@ -165,7 +165,7 @@ export class CatalogService {
     // Ranking is independent of the ceiling: keep the order, drop what costs more than the hold.
     const ranked = reachable.filter((c) => BigInt(c.sellMicros) <= holdMicros);
     if (ranked.length === 0) {
-      throw new AppError('MAX_PRICE_TOO_LOW', 409, 'Your maximum price is below the cheapest offer.', { minPriceMicros: cheapest.toString() });
+      throw new AppError('MAX_PRICE_TOO_LOW', 'Your maximum price is below the cheapest offer.', { minPriceMicros: cheapest.toString() });
     }
     return { holdMicros, candidates: ranked };
   }

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
 import express, { Router, type Express, type RequestHandler } from 'express';
 import type Redis from 'ioredis';
 import helmet from 'helmet';
@@ -8,6 +7,9 @@ import passport from 'passport';
 import { pinoHttp } from 'pino-http';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { ActivationService } from '../activations/activation.service';
+import type { ActivationEventHub } from '../activations/live-events';
+import type { SmsIntake } from '../activations/sms-intake';
+import type { UserAdminService } from '../auth/user-admin.service';
 import type { ApiKeyService } from '../auth/api-keys.service';
 import type { AuthService } from '../auth/auth.service';
 import type { PartnerWebhookService } from '../auth/partner-webhooks.service';
@@ -15,9 +17,8 @@ import type { CatalogService } from '../catalog/catalog.service';
 import type { SecurityConfig } from '../config/app.config';
 import type { Db } from '../db/client';
 import type { AuditLog } from '../lib/audit';
-import type { SecretBox } from '../lib/secrets';
-import type { ProviderHealth } from '../providers/health';
-import type { ProviderRegistry } from '../providers/registry';
+import type { IncidentService } from '../providers/incidents.service';
+import type { ProviderAdminService } from '../providers/provider-admin.service';
 import type { Logger } from '../lib/logger';
 import type { WalletService } from '../wallet';
 import { requireAdmin, requireUser } from './middleware/auth';
@@ -32,7 +33,7 @@ import { apiKeyRoutes } from './routes/api-keys';
 import { auditRoutes } from './routes/audit';
 import { authRoutes, refreshFamilyOf } from './routes/auth';
 import { catalogRoutes } from './routes/catalog';
-import type { ActivationEventHub } from './routes/events';
+import { eventsRoute } from './routes/events';
 import { numbersRoutes } from './routes/numbers';
 import { v1Routes } from './routes/v1';
 import { walletRoutes } from './routes/wallet';
@@ -40,11 +41,12 @@ import { webhookRoutes } from './routes/webhooks';
 
 export interface AppDeps {
   db: Db;
-  temporal: Client;
   auth: AuthService;
   wallet: WalletService;
   catalog: CatalogService;
+  /** Everything about activations: purchase, actions, reads, SMS intake, live events. */
   activations: ActivationService;
+  intake: SmsIntake;
   events: ActivationEventHub;
   logger: Logger;
   webhookSecret: string;
@@ -54,10 +56,10 @@ export interface AppDeps {
   apiKeys: ApiKeyService;
   partnerWebhooks: PartnerWebhookService;
   security: SecurityConfig;
-  /** Provider registry, health and the secrets box behind /api/admin/providers. */
-  providers: ProviderRegistry;
-  health: ProviderHealth;
-  secrets: SecretBox;
+  /** The services behind /api/admin. */
+  providerAdmin: ProviderAdminService;
+  incidents: IncidentService;
+  userAdmin: UserAdminService;
   jsonBodyLimit?: string;
   /** Serve the built web app at / and the admin panel at /admin/ when their dist folders exist. */
   serveUi?: boolean;
@@ -123,11 +125,11 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/catalog', catalogRoutes(deps));
   app.use('/api/numbers', requireUser, rateLimits.user, purchaseLimit, numbersRoutes(deps));
   app.use('/api/wallet', requireUser, rateLimits.user, walletRoutes(deps));
-  app.get('/api/events', requireUser, rateLimits.user, deps.events.handler);
+  app.get('/api/events', requireUser, rateLimits.user, eventsRoute(deps.events));
   app.use('/api/keys', requireUser, rateLimits.user, apiKeyRoutes(deps));
   app.use('/api/v1', v1Routes({ ...deps, rateLimits }));
   app.use('/api/admin', requireUser, rateLimits.user, requireAdmin, admin);
-  app.use('/webhooks', webhookRoutes({ db: deps.db, temporal: deps.temporal, secret: deps.webhookSecret, logger: deps.logger }));
+  app.use('/webhooks', webhookRoutes({ intake: deps.intake, secret: deps.webhookSecret, logger: deps.logger }));
   app.use('/api', notFoundHandler);
 
   if (deps.serveUi) {

@@ -29,6 +29,12 @@ export const AUDIT_ACTIONS = [
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
+/** Who does an audited action: the signed-in user and where the request came from. */
+export interface Actor {
+  id: string;
+  ip: string | null;
+}
+
 export interface AuditEntryInput {
   action: AuditAction;
   actorId?: string | null;

@@ -1,11 +1,14 @@
+import type { FailureCode } from '../../workflows/contracts';
+
 /**
- * The one error type that crosses layers. `code` is stable and documented (README "Error codes");
- * `message` is safe to show a customer. Services throw it; src/http/middleware/errors.ts renders it.
+ * The one error type that crosses layers. `code` is one of the failure codes in
+ * workflows/contracts.ts (stable and documented: README "Error codes"), which also says whether
+ * it is worth retrying; `message` is safe to show a customer. Services throw it; the HTTP status
+ * is decided at the edge, by src/http/middleware/errors.ts, never here.
  */
 export class AppError extends Error {
   constructor(
-    readonly code: string,
-    readonly status: number,
+    readonly code: FailureCode,
     message: string,
     readonly details?: Record<string, unknown>,
     options?: { cause?: unknown },
@@ -14,9 +17,3 @@ export class AppError extends Error {
     this.name = 'AppError';
   }
 }
-
-export const badRequest = (code: string, message: string, details?: Record<string, unknown>) =>
-  new AppError(code, 400, message, details);
-export const notFound = (code: string, message: string) => new AppError(code, 404, message);
-export const conflict = (code: string, message: string, details?: Record<string, unknown>) =>
-  new AppError(code, 409, message, details);

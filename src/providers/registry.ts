@@ -100,13 +100,18 @@ export function rowToConfig(row: ProviderRow, secrets: SecretBox): ProviderConfi
   };
 }
 
+/** The one place a provider's API key is encrypted for storage. */
+export function sealProviderKey(apiKey: string, secrets: SecretBox): string {
+  return secrets.encrypt(apiKey, PROVIDER_KEY_PURPOSE);
+}
+
 /** The columns a ProviderConfig sets, with the key encrypted. */
 export function configToRow(config: ProviderConfig, secrets: SecretBox) {
   return {
     displayName: config.displayName,
     protocol: config.protocol,
     baseUrl: config.baseUrl,
-    apiKey: secrets.encrypt(config.apiKey, PROVIDER_KEY_PURPOSE),
+    apiKey: sealProviderKey(config.apiKey, secrets),
     usdRate: config.usdRate,
     markupBps: config.markupBps,
     lifetimeSeconds: config.lifetimeSeconds,

@@ -30,7 +30,7 @@
  */
 import { Prisma, type Db } from '../db/client';
 import type { Hold, HoldStatus, LedgerEntry, LedgerKind } from '../generated/prisma/client';
-import { AppError, badRequest, conflict, notFound } from '../lib/errors';
+import { AppError } from '../lib/errors';
 
 type Tx = Prisma.TransactionClient;
 
@@ -152,13 +152,13 @@ export class WalletService {
 
   /** Creates the user's wallet when missing (safe to call concurrently) and returns it. */
   async ensureWallet(userId: string): Promise<WalletSnapshot> {
-    if (!isUuid(userId)) throw notFound('USER_NOT_FOUND', 'User not found');
+    if (!isUuid(userId)) throw new AppError('USER_NOT_FOUND', 'User not found');
     await this.db.$executeRaw`
       INSERT INTO wallets (id, user_id)
       SELECT gen_random_uuid(), u.id FROM users u WHERE u.id = ${userId}::uuid
       ON CONFLICT (user_id) DO NOTHING`;
     const wallet = await this.db.wallet.findUnique({ where: { userId } });
-    if (!wallet) throw notFound('USER_NOT_FOUND', 'User not found');
+    if (!wallet) throw new AppError('USER_NOT_FOUND', 'User not found');
     return toSnapshot(wallet);
   }
 
@@ -172,7 +172,7 @@ export class WalletService {
     assertPositiveAmount(amount);
     assertKey(key);
     const actorId = input.actorId ?? null;
-    if (actorId !== null && !isUuid(actorId)) throw badRequest('INVALID_ACTOR_ID', 'actorId must be a UUID');
+    if (actorId !== null && !isUuid(actorId)) throw new AppError('INVALID_ACTOR_ID', 'actorId must be a UUID');
 
     return this.transaction(async (tx) => {
       const wallet = await findWalletOrThrow(tx, userId);
@@ -187,7 +187,7 @@ export class WalletService {
       if (!entry) {
         const existing = await tx.ledgerEntry.findUniqueOrThrow({ where: { idempotencyKey: key } });
         if (existing.kind !== 'CREDIT' || existing.walletId !== wallet.id || existing.availableDelta !== amount) {
-          throw conflict('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was already used for a different operation', {
+          throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was already used for a different operation', {
             idempotencyKey: key,
           });
         }
@@ -225,7 +225,7 @@ export class WalletService {
       if (!hold) {
         const existing = await tx.hold.findUniqueOrThrow({ where: { key } });
         if (existing.walletId !== wallet.id || existing.amount !== amount) {
-          throw conflict('IDEMPOTENCY_KEY_REUSED', 'This hold key was already used with a different wallet or amount', {
+          throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This hold key was already used with a different wallet or amount', {
             key,
           });
         }
@@ -237,7 +237,7 @@ export class WalletService {
         UPDATE wallets SET available = available - ${amount}, held = held + ${amount}, updated_at = now()
         WHERE id = ${wallet.id}::uuid AND available >= ${amount}`;
       if (moved === 0) {
-        throw new AppError('INSUFFICIENT_FUNDS', 402, 'Insufficient funds', { requiredMicros: amount.toString() });
+        throw new AppError('INSUFFICIENT_FUNDS', 'Insufficient funds', { requiredMicros: amount.toString() });
       }
 
       // 3. Record it.
@@ -273,7 +273,7 @@ export class WalletService {
   /** Newest first; page with `beforeId` = the last id of the previous page. */
   async listLedger(userId: string, { limit, beforeId }: ListLedgerOptions): Promise<LedgerEntryView[]> {
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LEDGER_PAGE) {
-      throw badRequest('INVALID_LIMIT', `limit must be an integer from 1 to ${MAX_LEDGER_PAGE}`);
+      throw new AppError('INVALID_LIMIT', `limit must be an integer from 1 to ${MAX_LEDGER_PAGE}`);
     }
     const wallet = await findWalletOrThrow(this.db, userId);
     const entries = await this.db.ledgerEntry.findMany({
@@ -312,10 +312,10 @@ export class WalletService {
       if (hold) return this.applySettlement(tx, hold, outcome);
 
       const current = await tx.hold.findUnique({ where: { key } });
-      if (!current) throw notFound('HOLD_NOT_FOUND', 'Hold not found');
+      if (!current) throw new AppError('HOLD_NOT_FOUND', 'Hold not found');
       if (current.status !== 'OPEN') return replayOrRefuse(current, outcome);
       if (outcome.status === 'CAPTURED' && outcome.capturedMicros > current.amount) {
-        throw badRequest('INVALID_AMOUNT', 'Capture amount exceeds the held amount', {
+        throw new AppError('INVALID_AMOUNT', 'Capture amount exceeds the held amount', {
           heldMicros: current.amount.toString(),
         });
       }
@@ -324,7 +324,7 @@ export class WalletService {
       // at most once in practice: a committed OPEN hold changes only by being settled, and then
       // the next read sees it settled.
     }
-    throw new AppError('HOLD_BUSY', 503, 'The hold is being changed; retry', { key });
+    throw new AppError('HOLD_BUSY', 'The hold is being changed; retry', { key });
   }
 
   private claimSettlement(tx: Tx, key: string, outcome: Settlement): Promise<Hold[]> {
@@ -388,7 +388,7 @@ async function recordHoldStep(tx: Tx, data: Prisma.LedgerEntryUncheckedCreateInp
     await tx.ledgerEntry.create({ data });
   } catch (error) {
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
-      throw new AppError('IDEMPOTENCY_KEY_REUSED', 409, 'This ledger key is already used by another entry', {
+      throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This ledger key is already used by another entry', {
         idempotencyKey: data.idempotencyKey,
       }, { cause: error });
     }
@@ -402,7 +402,7 @@ function replayOrRefuse(hold: Hold, outcome: Settlement): HoldView {
     hold.status === outcome.status &&
     (outcome.status === 'RELEASED' || hold.capturedAmount === outcome.capturedMicros);
   if (sameSettlement) return toHoldView(hold);
-  throw conflict('HOLD_ALREADY_SETTLED', `Hold is already ${hold.status.toLowerCase()}`, {
+  throw new AppError('HOLD_ALREADY_SETTLED', `Hold is already ${hold.status.toLowerCase()}`, {
     status: hold.status,
     capturedMicros: hold.capturedAmount?.toString() ?? null,
   });
@@ -410,24 +410,24 @@ function replayOrRefuse(hold: Hold, outcome: Settlement): HoldView {
 
 async function findWalletOrThrow(db: Db | Tx, userId: string) {
   const wallet = isUuid(userId) ? await db.wallet.findUnique({ where: { userId } }) : null;
-  if (!wallet) throw notFound('WALLET_NOT_FOUND', 'Wallet not found');
+  if (!wallet) throw new AppError('WALLET_NOT_FOUND', 'Wallet not found');
   return wallet;
 }
 
 function assertPositiveAmount(amount: unknown): asserts amount is bigint {
   if (typeof amount !== 'bigint' || amount <= 0n) {
-    throw badRequest('INVALID_AMOUNT', 'Amount must be a positive whole number of micro-dollars');
+    throw new AppError('INVALID_AMOUNT', 'Amount must be a positive whole number of micro-dollars');
   }
 }
 
 function assertKey(key: unknown): asserts key is string {
   if (typeof key !== 'string' || key.trim() === '') {
-    throw badRequest('INVALID_IDEMPOTENCY_KEY', 'A non-empty key is required');
+    throw new AppError('INVALID_IDEMPOTENCY_KEY', 'A non-empty key is required');
   }
 }
 
 function assertOneRow(count: number, what: string): void {
-  if (count !== 1) throw new AppError('LEDGER_INCONSISTENT', 500, 'Internal error', { what });
+  if (count !== 1) throw new AppError('LEDGER_INCONSISTENT', 'Internal error', { what });
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createDb, type Db } from '../../src/db/client';
+import { httpStatus } from '../../src/http/middleware/errors';
 import { AppError } from '../../src/lib/errors';
 import { WalletService, type HoldView, type InvariantViolation, type LedgerEntryView } from '../../src/wallet';
 
@@ -46,7 +47,7 @@ async function expectRefusal(promise: Promise<unknown>, code: string, status: nu
     (e: unknown) => e,
   );
   expect(error).toBeInstanceOf(AppError);
-  expect(error).toMatchObject({ code, status });
+  expect({ code: (error as AppError).code, status: httpStatus[(error as AppError).code] }).toEqual({ code, status });
 }
 
 async function expectBalances(userId: string, availableMicros: bigint, heldMicros: bigint): Promise<void> {

@@ -3,6 +3,7 @@
  * fails the test on any use.
  */
 import type { Db } from '../../src/db/client';
+import { httpStatus } from '../../src/http/middleware/errors';
 import { AppError } from '../../src/lib/errors';
 import { WalletService } from '../../src/wallet';
 
@@ -20,8 +21,8 @@ async function refusal(call: () => Promise<unknown>): Promise<{ code: string; st
     (e: unknown) => e,
   );
   expect(error).toBeInstanceOf(AppError);
-  const { code, status } = error as AppError;
-  return { code, status };
+  const { code } = error as AppError;
+  return { code, status: httpStatus[code] };
 }
 
 describe('wallet input validation', () => {

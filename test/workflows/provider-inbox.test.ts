@@ -11,6 +11,10 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
+import { SmsIntake } from '../../src/activations/sms-intake';
+import { AuditLog } from '../../src/lib/audit';
+import { createLogger } from '../../src/lib/logger';
+import { IncidentService } from '../../src/providers/incidents.service';
 import { ensureProviderInbox } from '../../src/temporal/schedules';
 import { activationWorkflow } from '../../workflows/activation';
 import {
@@ -79,7 +83,7 @@ function inboxWorker(s: Scenario, taskQueue: string): Promise<Worker> {
       catalog: infra.catalog,
       providers: s.registry,
       events: infra.events,
-      temporal: dev.client,
+      intake: new SmsIntake({ db: infra.db, temporal: dev.client, incidents: new IncidentService({ db: infra.db, audit: new AuditLog({ db: infra.db }) }), logger: createLogger('silent') }),
     }),
   });
 }

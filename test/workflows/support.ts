@@ -23,7 +23,7 @@ import { providerConfigSchema, type ProviderConfig } from '../../src/config/prov
 import { createDb, type Db } from '../../src/db/client';
 import { createLogger } from '../../src/lib/logger';
 import { developmentKeyring, SecretBox } from '../../src/lib/secrets';
-import { redisActivationEvents, type ActivationEventPublisher } from '../../src/notify/activation-events';
+import { redisActivationEvents, type ActivationEventPublisher } from '../../src/activations/live-events';
 import { createProviderRegistry, syncProviderRows, type ProviderRegistry } from '../../src/providers/registry';
 import { createSimulator, type Simulator, type TenantConfig } from '../../src/simulator';
 import { temporalTestServerPath } from '../../src/temporal/binaries';

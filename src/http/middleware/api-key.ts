@@ -15,9 +15,9 @@ function presentedKey(req: Request): string | null {
 export function requireApiKey(apiKeys: ApiKeyService): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const raw = presentedKey(req);
-    if (!raw) return next(new AppError('API_KEY_REQUIRED', 401, 'Send your API key in X-Api-Key or as Authorization: Bearer sg_….'));
+    if (!raw) return next(new AppError('API_KEY_REQUIRED', 'Send your API key in X-Api-Key or as Authorization: Bearer sg_….'));
     apiKeys.authenticate(raw).then((principal) => {
-      if (!principal) return next(new AppError('API_KEY_INVALID', 401, 'This API key is unknown or revoked.'));
+      if (!principal) return next(new AppError('API_KEY_INVALID', 'This API key is unknown or revoked.'));
       res.locals.apiKey = principal;
       req.user = principal.user;
       next();
@@ -28,7 +28,7 @@ export function requireApiKey(apiKeys: ApiKeyService): RequestHandler {
 export function requireScope(scope: ApiKeyScope): RequestHandler {
   return (_req: Request, res: Response, next: NextFunction) => {
     if (!hasScope(currentApiKey(res).scopes, scope)) {
-      return next(new AppError('INSUFFICIENT_SCOPE', 403, `This API key lacks the '${scope}' scope.`, { requiredScope: scope }));
+      return next(new AppError('INSUFFICIENT_SCOPE', `This API key lacks the '${scope}' scope.`, { requiredScope: scope }));
     }
     next();
   };
@@ -36,6 +36,6 @@ export function requireScope(scope: ApiKeyScope): RequestHandler {
 
 export function currentApiKey(res: Response): ApiKeyPrincipal {
   const principal = res.locals.apiKey as ApiKeyPrincipal | undefined;
-  if (!principal) throw new AppError('API_KEY_REQUIRED', 401, 'An API key is required.');
+  if (!principal) throw new AppError('API_KEY_REQUIRED', 'An API key is required.');
   return principal;
 }

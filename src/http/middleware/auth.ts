@@ -1,26 +1,33 @@
 import type { NextFunction, Request, Response } from 'express';
 import passport from 'passport';
 import type { AuthUser } from '../../auth/auth.service';
+import type { Actor } from '../../lib/audit';
 import { AppError } from '../../lib/errors';
+import { clientIp } from './rate-limit';
 
 /** Bearer JWT via passport-jwt; sets req.user or answers 401 UNAUTHORIZED. */
 export function requireUser(req: Request, res: Response, next: NextFunction) {
   passport.authenticate('jwt', { session: false }, (error: unknown, user: AuthUser | false) => {
     if (error) return next(error);
-    if (!user) return next(new AppError('UNAUTHORIZED', 401, 'Sign in first: the access token is missing, expired or invalid.'));
+    if (!user) return next(new AppError('UNAUTHORIZED', 'Sign in first: the access token is missing, expired or invalid.'));
     req.user = user;
     next();
   })(req, res, next);
 }
 
 export function requireAdmin(req: Request, _res: Response, next: NextFunction) {
-  if (currentUser(req).role !== 'ADMIN') return next(new AppError('FORBIDDEN', 403, 'Admin access required.'));
+  if (currentUser(req).role !== 'ADMIN') return next(new AppError('FORBIDDEN', 'Admin access required.'));
   next();
 }
 
 export function currentUser(req: Request): AuthUser {
-  if (!req.user) throw new AppError('UNAUTHORIZED', 401, 'Sign in first.');
+  if (!req.user) throw new AppError('UNAUTHORIZED', 'Sign in first.');
   return req.user as AuthUser;
+}
+
+/** The signed-in user and their address, as audited actions record them. */
+export function actorOf(req: Request): Actor {
+  return { id: currentUser(req).id, ip: clientIp(req) };
 }
 
 declare global {

@@ -35,7 +35,7 @@ export function createCsrf(options: { secret: string; secure: boolean; sessionOf
     cookies: cookieParser(),
     protect: (req: Request, res: Response, next: NextFunction) => {
       doubleCsrfProtection(req, res, (error?: unknown) => {
-        if (error) return next(new AppError('CSRF_INVALID', 403, 'Missing or invalid CSRF token: fetch one from GET /api/auth/csrf and send it in X-CSRF-Token.'));
+        if (error) return next(new AppError('CSRF_INVALID', 'Missing or invalid CSRF token: fetch one from GET /api/auth/csrf and send it in X-CSRF-Token.'));
         next();
       });
     },

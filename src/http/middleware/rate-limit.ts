@@ -57,7 +57,7 @@ function limit(limiter: RateLimiterRedis, rule: RateLimitRule, keyOf: KeyOf): Re
         const retryAfterSeconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
         setHeaders(res, rule, rejection, true);
         res.setHeader('Retry-After', String(retryAfterSeconds));
-        next(new AppError('RATE_LIMITED', 429, `Too many requests; retry in ${retryAfterSeconds} s.`, { retryAfterSeconds }));
+        next(new AppError('RATE_LIMITED', `Too many requests; retry in ${retryAfterSeconds} s.`, { retryAfterSeconds }));
       },
     );
   };

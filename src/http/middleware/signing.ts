@@ -27,18 +27,18 @@ export function requireSignature(deps: { apiKeys: ApiKeyService; redis: Redis; t
     const nonce = req.get(SIGNATURE_NONCE_HEADER) ?? '';
     const signature = req.get(SIGNATURE_HEADER) ?? '';
     if (!timestamp || !nonce || !signature || !NONCE_PATTERN.test(nonce)) {
-      return next(new AppError('SIGNATURE_INVALID', 401, 'This action must be signed: send X-Signature-Timestamp, X-Signature-Nonce (16–128 of A–Z a–z 0–9 _ -) and X-Signature.'));
+      return next(new AppError('SIGNATURE_INVALID', 'This action must be signed: send X-Signature-Timestamp, X-Signature-Nonce (16–128 of A–Z a–z 0–9 _ -) and X-Signature.'));
     }
     const parts = { method: req.method, path: req.originalUrl, timestamp, nonce, body: rawBodyOf(req) };
     if (!verifyRequestSignature(deps.apiKeys.signingSecret(principal), parts, signature)) {
-      return next(new AppError('SIGNATURE_INVALID', 401, 'The request signature does not match (see docs/partners.md for the string to sign).'));
+      return next(new AppError('SIGNATURE_INVALID', 'The request signature does not match (see docs/partners.md for the string to sign).'));
     }
     const nowSeconds = Math.floor((deps.now?.() ?? Date.now()) / 1000);
     if (checkTimestamp(timestamp, nowSeconds, deps.toleranceSeconds) !== 'ok') {
-      return next(new AppError('SIGNATURE_EXPIRED', 401, `X-Signature-Timestamp must be unix seconds within ${deps.toleranceSeconds} s of the server clock.`, { serverTime: nowSeconds }));
+      return next(new AppError('SIGNATURE_EXPIRED', `X-Signature-Timestamp must be unix seconds within ${deps.toleranceSeconds} s of the server clock.`, { serverTime: nowSeconds }));
     }
     deps.redis.set(`${deps.prefix}:sig-nonce:${principal.keyId}:${nonce}`, '1', 'EX', deps.toleranceSeconds * 2 + 60, 'NX').then((stored) => {
-      if (stored !== 'OK') return next(new AppError('NONCE_REUSED', 401, 'This nonce was already used; every signed request needs a new one.'));
+      if (stored !== 'OK') return next(new AppError('NONCE_REUSED', 'This nonce was already used; every signed request needs a new one.'));
       next();
     }, next);
   };

@@ -1,12 +1,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { ActivationService } from '../../activations/activation.service';
-import type { Db } from '../../db/client';
-import type { AuditLog } from '../../lib/audit';
-import { notFound } from '../../lib/errors';
+import type { UserAdminService } from '../../auth/user-admin.service';
 import type { WalletService } from '../../wallet';
-import { currentUser } from '../middleware/auth';
-import { clientIp } from '../middleware/rate-limit';
+import { actorOf } from '../middleware/auth';
 import { valid, validate } from '../middleware/validate';
 import { activationIdParams, idempotencyKey, positiveMicros } from '../schemas';
 import { serializeLedgerEntry, serializeWallet } from '../serializers';
@@ -26,60 +23,24 @@ const activationsQuery = {
 const byId = { params: activationIdParams };
 
 /** /api/admin: mounted behind requireUser + requireAdmin. */
-export function adminRoutes(deps: { db: Db; wallet: WalletService; activations: ActivationService; audit: AuditLog }): Router {
+export function adminRoutes(deps: { wallet: WalletService; activations: ActivationService; userAdmin: UserAdminService }): Router {
   const router = Router();
 
   router.get('/users', validate(usersQuery), async (_req, res) => {
-    const { query } = valid(res, usersQuery);
-    const users = await deps.db.user.findMany({
-      where: query.q ? { email: { contains: query.q, mode: 'insensitive' } } : undefined,
-      include: { wallet: true },
-      orderBy: { createdAt: 'desc' },
-      take: query.limit,
-    });
-    res.json({
-      users: users.map((u) => ({
-        id: u.id,
-        email: u.email,
-        role: u.role,
-        availableMicros: (u.wallet?.available ?? 0n).toString(),
-        heldMicros: (u.wallet?.held ?? 0n).toString(),
-        createdAt: u.createdAt.toISOString(),
-      })),
-    });
+    res.json({ users: await deps.userAdmin.search(valid(res, usersQuery).query) });
   });
 
-  /** The only way money enters a wallet until payments exist: an admin, with an idempotency key. */
   router.post('/wallets/:userId/credit', validate(credit), async (req, res) => {
     const { params, body } = valid(res, credit);
     const key = idempotencyKey.parse(req.get('Idempotency-Key'));
-    const user = await deps.db.user.findUnique({ where: { id: params.userId } });
-    if (!user) throw notFound('USER_NOT_FOUND', 'No such user.');
-    await deps.wallet.ensureWallet(user.id);
-    const entry = await deps.wallet.credit({
-      userId: user.id,
-      amountMicros: body.amountMicros,
-      idempotencyKey: `admin-credit:${key}`,
-      memo: body.memo,
-      actorId: currentUser(req).id,
-    });
-    await deps.audit.record({
-      action: 'admin.wallet.credit',
-      actorId: currentUser(req).id,
-      targetType: 'user',
-      targetId: user.id,
-      ip: clientIp(req),
-      details: { amountMicros: body.amountMicros.toString(), ledgerEntryId: entry.id.toString(), idempotencyKey: key },
-    });
-    res.json({ entry: serializeLedgerEntry(entry), wallet: serializeWallet(await deps.wallet.getWallet(user.id)) });
+    const { entry, wallet } = await deps.userAdmin.credit({ userId: params.userId, amountMicros: body.amountMicros, memo: body.memo, idempotencyKey: key }, actorOf(req));
+    res.json({ entry: serializeLedgerEntry(entry), wallet: serializeWallet(wallet) });
   });
 
   router.get('/activations', validate(activationsQuery), async (_req, res) => {
     const { query } = valid(res, activationsQuery);
     const activations = await deps.activations.list({ userId: query.userId, status: query.status, limit: query.limit });
-    const emails = new Map(
-      (await deps.db.user.findMany({ where: { id: { in: [...new Set(activations.map((a) => a.userId))] } }, select: { id: true, email: true } })).map((u) => [u.id, u.email]),
-    );
+    const emails = await deps.userAdmin.emailsOf(activations.map((a) => a.userId));
     res.json({ activations: activations.map((a) => ({ ...a, userEmail: emails.get(a.userId) ?? null })) });
   });
 
@@ -90,9 +51,7 @@ export function adminRoutes(deps: { db: Db; wallet: WalletService; activations: 
 
   router.post('/activations/:id/cancel', validate(byId), async (req, res) => {
     const { params } = valid(res, byId);
-    const activation = await deps.activations.adminCancel(params.id);
-    await deps.audit.record({ action: 'admin.activation.cancel', actorId: currentUser(req).id, targetType: 'activation', targetId: params.id, ip: clientIp(req), details: { userId: activation.userId, status: activation.status } });
-    res.json({ activation });
+    res.json({ activation: await deps.activations.adminCancel(params.id, actorOf(req)) });
   });
 
   router.get('/invariants', async (_req, res) => {

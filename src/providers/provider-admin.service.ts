@@ -1,0 +1,115 @@
+import type { CatalogService } from '../catalog/catalog.service';
+import type { ProviderConfig } from '../config/providers.config';
+import type { Db } from '../db/client';
+import type { Actor, AuditAction, AuditLog } from '../lib/audit';
+import { AppError } from '../lib/errors';
+import type { SecretBox } from '../lib/secrets';
+import type { ProviderHealth } from './health';
+import { configToRow, PROVIDER_KEY_PURPOSE, sealProviderKey, type ProviderRegistry } from './registry';
+
+type ProviderRow = Awaited<ReturnType<Db['provider']['findUniqueOrThrow']>>;
+
+export type ProviderPatch = Partial<Omit<ProviderConfig, 'id'>> & { enabled?: boolean };
+
+export interface MarkupOverrideInput {
+  serviceCode: string;
+  countryIso: string;
+  /** null removes the override. */
+  markupBps: number | null;
+}
+
+/**
+ * Providers are data: added, re-keyed, enabled and priced by admins, never in code. API keys are
+ * write-only (stored encrypted by the registry's sealProviderKey, never returned). Every change
+ * is audited with its actor.
+ */
+export class ProviderAdminService {
+  constructor(
+    private readonly deps: { db: Db; secrets: SecretBox; audit: AuditLog; catalog: CatalogService; providers: ProviderRegistry; health: ProviderHealth },
+  ) {}
+
+  async list() {
+    const rows = await this.deps.db.provider.findMany({ orderBy: { id: 'asc' } });
+    return Promise.all(rows.map((row) => this.view(row)));
+  }
+
+  async create(config: ProviderConfig, actor: Actor) {
+    if (await this.deps.db.provider.findUnique({ where: { id: config.id } })) throw new AppError('PROVIDER_EXISTS', `Provider "${config.id}" already exists.`);
+    const row = await this.deps.db.provider.create({ data: { id: config.id, ...configToRow(config, this.deps.secrets) } });
+    await this.audit(actor, 'admin.provider.create', row.id, { protocol: row.protocol, baseUrl: row.baseUrl });
+    return this.view(row);
+  }
+
+  async update(id: string, patch: ProviderPatch, actor: Actor) {
+    await this.require(id);
+    const { apiKey, enabled, ...rest } = patch;
+    const row = await this.deps.db.provider.update({
+      where: { id },
+      data: { ...rest, ...(enabled === undefined ? {} : { enabled }), ...(apiKey ? { apiKey: sealProviderKey(apiKey, this.deps.secrets) } : {}) },
+    });
+    await this.audit(actor, 'admin.provider.update', row.id, { fields: Object.keys(patch).map((k) => (k === 'apiKey' ? 'apiKey(redacted)' : k)) });
+    return this.view(row);
+  }
+
+  /** Sets (or with markupBps null removes) a markup override; applied at the next catalog sync. */
+  async setMarkup(id: string, input: MarkupOverrideInput, actor: Actor) {
+    await this.require(id);
+    const where = { providerId: id, serviceCode: input.serviceCode, countryIso: input.countryIso };
+    if (input.markupBps === null) await this.deps.db.markupOverride.deleteMany({ where });
+    else await this.deps.db.markupOverride.upsert({ where: { providerId_serviceCode_countryIso: where }, create: { ...where, markupBps: input.markupBps }, update: { markupBps: input.markupBps } });
+    await this.audit(actor, 'admin.provider.markup', id, { ...input });
+    return this.view(await this.deps.db.provider.findUniqueOrThrow({ where: { id } }));
+  }
+
+  /** Pulls this provider's prices now (the schedule does it every few minutes anyway). */
+  async sync(id: string, actor: Actor) {
+    const { config, adapter } = await this.deps.providers.get(id).catch(() => {
+      throw new AppError('PROVIDER_NOT_FOUND', 'No such provider with credentials.');
+    });
+    const result = await this.deps.catalog.syncProviderOffers(config, adapter);
+    await this.deps.catalog.search.indexCatalog();
+    await this.audit(actor, 'admin.provider.sync', id, result);
+    return result;
+  }
+
+  /** Re-encrypts every provider key under the newest SECRETS_KEYS version. */
+  async rotateKeys(actor: Actor): Promise<{ rotated: number }> {
+    let rotated = 0;
+    for (const row of await this.deps.db.provider.findMany({ where: { apiKey: { not: '' } } })) {
+      if (!this.deps.secrets.needsRotation(row.apiKey)) continue;
+      await this.deps.db.provider.update({ where: { id: row.id }, data: { apiKey: this.deps.secrets.rotate(row.apiKey, PROVIDER_KEY_PURPOSE) } });
+      rotated += 1;
+    }
+    await this.audit(actor, 'admin.provider.rotate-keys', '*', { rotated });
+    return { rotated };
+  }
+
+  private async require(id: string): Promise<void> {
+    if (!(await this.deps.db.provider.findUnique({ where: { id }, select: { id: true } }))) throw new AppError('PROVIDER_NOT_FOUND', 'No such provider.');
+  }
+
+  private audit(actor: Actor, action: AuditAction, targetId: string, details: Record<string, unknown>) {
+    return this.deps.audit.record({ action, actorId: actor.id, targetType: 'provider', targetId, ip: actor.ip, details });
+  }
+
+  private async view(row: ProviderRow) {
+    const { secrets, health, db } = this.deps;
+    return {
+      id: row.id,
+      displayName: row.displayName,
+      protocol: row.protocol,
+      enabled: row.enabled,
+      baseUrl: row.baseUrl,
+      hasApiKey: row.apiKey !== '',
+      keyNeedsRotation: row.apiKey !== '' && secrets.needsRotation(row.apiKey),
+      usdRate: row.usdRate,
+      markupBps: row.markupBps,
+      lifetimeSeconds: row.lifetimeSeconds,
+      minCancelSeconds: row.minCancelSeconds,
+      countryIds: row.countryIds,
+      // The breaker lives in Redis: without it the provider is still listed, its breaker unknown.
+      breaker: await health.state(row.id).catch(() => null),
+      markupOverrides: (await db.markupOverride.findMany({ where: { providerId: row.id } })).map((o) => ({ serviceCode: o.serviceCode, countryIso: o.countryIso, markupBps: o.markupBps })),
+    };
+  }
+}
