@@ -17,11 +17,7 @@ const sim = useSimulator([fivesimTenant(), fivesimTenant({ id: 'loose', looseNum
 const { control } = sim;
 
 beforeEach(async () => {
-  for (const tenant of ['fivesim', 'loose']) {
-    await control('POST', `/${tenant}/reset`);
-    await control('PUT', `/${tenant}/offers/telegram/england`, { stock: 3, price: '0.35' });
-    await control('PUT', `/${tenant}/balance`, { balance: '10.00' });
-  }
+  for (const tenant of ['fivesim', 'loose']) await sim.reset(tenant, { offers: { 'telegram/england': { stock: 3, price: '0.35' } }, balance: '10.00' });
 });
 
 function adapterFor(overrides: { tenant?: string; apiKey?: string; timeoutMs?: number } = {}) {

@@ -1,9 +1,7 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { FIVESIM_SIM_TOKEN, fivesimTenant, FivesimTenant } from '../../src/simulator';
 import { formatProviderTime } from '../../src/simulator/clock';
 import { useSimulator } from '../support/simulator';
+import { startWebhookReceiver } from '../support/webhook-receiver';
 
 /**
  * The simulator's 5sim v1 face over real HTTP: auth, the spec 5.1 state machine with every
@@ -26,13 +24,11 @@ const { control } = sim;
 
 beforeEach(async () => {
   for (const tenant of ['fivesim', 'loose']) {
-    await control('POST', `/${tenant}/reset`);
-    // One operator, a known price and stock, whatever the seed drew.
-    await control('PUT', `/${tenant}/offers/telegram/england`, { stock: 3, price: '0.35', operator: 'virtual21', rate: 97.5 });
+    await sim.reset(tenant, { offers: { 'telegram/england': { stock: 3, price: '0.35', operator: 'virtual21', rate: 97.5 } }, balance: '10.00' });
+    // One operator only, whatever the seed drew.
     for (const offer of (await control('GET', `/${tenant}/offers?service=telegram&country=england`)).json.offers) {
       if (offer.operator !== 'virtual21') sim.tenants.get(tenant)!.catalog.deleteOffer(offer);
     }
-    await control('PUT', `/${tenant}/balance`, { balance: '10.00' });
   }
 });
 
@@ -478,7 +474,7 @@ describe('control API on a 5sim tenant', () => {
   });
 
   it('posts the SMS-Activate webhook for a 5sim order (country as SMS-Activate id)', async () => {
-    const receiver = await startReceiver();
+    const receiver = await startWebhookReceiver();
     try {
       await settings({ webhookUrl: receiver.url });
       const { id } = await buy();
@@ -506,36 +502,3 @@ describe('control API on a 5sim tenant', () => {
     expect(sim.tenants.get('fivesim')!.protocol).toBe('fivesim');
   });
 });
-
-interface Receiver {
-  url: string;
-  next(): Promise<unknown>;
-  close(): Promise<void>;
-}
-
-async function startReceiver(): Promise<Receiver> {
-  const received: unknown[] = [];
-  const waiting: Array<(body: unknown) => void> = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      res.end('ok');
-      const waiter = waiting.shift();
-      if (waiter) waiter(body);
-      else received.push(body);
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
-    next: () => (received.length > 0 ? Promise.resolve(received.shift()) : new Promise((resolve) => waiting.push(resolve))),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}

@@ -1,12 +1,10 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { FivesimAdapter } from '../../src/providers/fivesim.adapter';
 import { SmsActivateAdapter } from '../../src/providers/sms-activate.adapter';
 import type { ProviderAdapter } from '../../src/providers/types';
 import { FIVESIM_SIM_TOKEN, fivesimTenant } from '../../src/simulator';
 import { providerFailure } from '../support/rejections';
 import { useSimulator } from '../support/simulator';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 /**
  * The control API's scripted scenarios (src/simulator/scenarios.ts), each one for both wire
@@ -14,7 +12,7 @@ import { useSimulator } from '../support/simulator';
  */
 const sim = useSimulator([{ id: 'classic', apiKey: 'key-classic', minCancelMs: 0 }, fivesimTenant()]);
 const { control } = sim;
-let receiver: Receiver;
+let receiver: WebhookReceiver;
 
 interface Protocol {
   tenant: string;
@@ -50,7 +48,7 @@ const PROTOCOLS: Record<string, Protocol> = {
 };
 
 beforeAll(async () => {
-  receiver = await startReceiver();
+  receiver = await startWebhookReceiver();
 });
 
 afterAll(() => receiver.close());
@@ -63,10 +61,10 @@ describe.each(Object.entries(PROTOCOLS))('%s', (_name, p) => {
   const deliver = (id: string, code: string, text: string) => control('POST', `/${p.tenant}/activations/${id}/sms`, { code, text });
 
   beforeEach(async () => {
-    await control('POST', `/${p.tenant}/reset`);
-    await control('PUT', `/${p.tenant}/offers/${p.service}/${p.country}`, { stock: 5, price: '0.35' });
-    await control('PUT', `/${p.tenant}/offers/${p.other}/${p.country}`, { stock: 5, price: '0.20' });
-    await control('PUT', `/${p.tenant}/balance`, { balance: '10.00' });
+    await sim.reset(p.tenant, {
+      offers: { [`${p.service}/${p.country}`]: { stock: 5, price: '0.35' }, [`${p.other}/${p.country}`]: { stock: 5, price: '0.20' } },
+      balance: '10.00',
+    });
     await control('PATCH', `/${p.tenant}/settings`, { webhookUrl: receiver.url });
     receiver.clear();
     adapter = p.adapter();
@@ -240,49 +238,3 @@ describe.each(Object.entries(PROTOCOLS))('%s', (_name, p) => {
     });
   });
 });
-
-interface Receiver {
-  url: string;
-  /** The next webhook body for this activation (earlier tests' stragglers are skipped, never mistaken). */
-  next(activationId: string | number): Promise<Record<string, unknown>>;
-  clear(): void;
-  close(): Promise<void>;
-}
-
-async function startReceiver(): Promise<Receiver> {
-  let received: Record<string, unknown>[] = [];
-  let waiting: Array<{ id: number; resolve: (body: Record<string, unknown>) => void }> = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      res.end('ok');
-      const waiter = waiting.find((candidate) => candidate.id === body.activationId);
-      if (waiter) {
-        waiting = waiting.filter((candidate) => candidate !== waiter);
-        waiter.resolve(body);
-      } else received.push(body);
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
-    next(activationId) {
-      const id = Number(activationId);
-      const index = received.findIndex((body) => body.activationId === id);
-      if (index >= 0) return Promise.resolve(received.splice(index, 1)[0]);
-      return new Promise((resolve) => waiting.push({ id, resolve }));
-    },
-    clear: () => {
-      received = [];
-      waiting = [];
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}

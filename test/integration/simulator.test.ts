@@ -1,33 +1,21 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { createSimulator, defaultTenants } from '../../src/simulator';
 import { formatProviderTime } from '../../src/simulator/clock';
-import { useSimulator } from '../support/simulator';
+import { HANDLER_API_KEYS as KEYS, HANDLER_API_TENANTS, useSimulator } from '../support/simulator';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 /**
  * The simulator over real HTTP: every handler_api action, the spec 5.2 state machine with its
  * refusals, expiry through the control clock, stock and balance bookkeeping, both error styles,
  * webhooks and fault injection. The base clock is frozen; only the control offset moves it.
  */
-const KEYS = { classic: 'key-classic', hero: 'key-hero', clone: 'key-clone' } as const;
 type TenantId = keyof typeof KEYS;
 
-const sim = useSimulator([
-  { id: 'classic', apiKey: KEYS.classic, errorStyle: 'classic' },
-  { id: 'hero', apiKey: KEYS.hero, errorStyle: 'hero' },
-  { id: 'clone', apiKey: KEYS.clone, errorStyle: 'classic', cancelAlreadyReply: true },
-]);
+const sim = useSimulator(HANDLER_API_TENANTS);
 const { control } = sim;
 
 beforeEach(async () => {
-  for (const tenant of Object.keys(KEYS)) {
-    await control('POST', `/${tenant}/reset`);
-    // A known offer and balance, whatever the seed drew.
-    await control('PUT', `/${tenant}/offers/tg/6`, { stock: 3, price: '0.35' });
-    await control('PUT', `/${tenant}/balance`, { balance: '10.00' });
-  }
+  for (const tenant of Object.keys(KEYS)) await sim.reset(tenant, { offers: { 'tg/6': { stock: 3, price: '0.35' } }, balance: '10.00' });
 });
 
 interface RawReply {
@@ -430,9 +418,9 @@ describe('catalog and listing actions', () => {
 });
 
 describe('webhooks and autoSms', () => {
-  let receiver: Receiver;
+  let receiver: WebhookReceiver;
   beforeEach(async () => {
-    receiver = await startReceiver();
+    receiver = await startWebhookReceiver();
   });
   afterEach(() => receiver.close());
 
@@ -451,7 +439,7 @@ describe('webhooks and autoSms', () => {
   });
 
   it('survives a webhook receiver that is down', async () => {
-    const down = await startReceiver();
+    const down = await startWebhookReceiver();
     await down.close();
     await control('PATCH', '/classic/settings', { webhookUrl: down.url });
     const id = await buy();
@@ -580,47 +568,3 @@ describe('control API', () => {
     expect((await control('GET', '/nobody')).json.error.code).toBe('UNKNOWN_TENANT');
   });
 });
-
-interface Receiver {
-  url: string;
-  received: unknown[];
-  next(): Promise<unknown>;
-  close(): Promise<void>;
-}
-
-/** A local webhook endpoint on a free port; next() resolves with the next body it receives. */
-async function startReceiver(): Promise<Receiver> {
-  const received: unknown[] = [];
-  const waiting: Array<(body: unknown) => void> = [];
-  let read = 0;
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      received.push(body);
-      res.end('ok');
-      waiting.shift()?.(body);
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
-    received,
-    next() {
-      if (read < received.length) return Promise.resolve(received[read++]);
-      return new Promise((resolve) => {
-        waiting.push((body) => {
-          read++;
-          resolve(body);
-        });
-      });
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}

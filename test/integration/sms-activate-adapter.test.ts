@@ -3,7 +3,7 @@ import { SmsActivateAdapter } from '../../src/providers/sms-activate.adapter';
 import type { ProviderErrorKind } from '../../src/providers/types';
 import { createSimulator } from '../../src/simulator';
 import { expectKind } from '../support/rejections';
-import { useSimulator } from '../support/simulator';
+import { HANDLER_API_KEYS as KEYS, HANDLER_API_TENANTS, useSimulator } from '../support/simulator';
 
 /**
  * The SMS-Activate adapter against the simulator over real HTTP, in both error styles: classic
@@ -12,21 +12,12 @@ import { useSimulator } from '../support/simulator';
  */
 const STYLES = ['classic', 'hero'] as const;
 type Style = (typeof STYLES)[number];
-const KEYS: Record<Style | 'clone', string> = { classic: 'key-classic', hero: 'key-hero', clone: 'key-clone' };
 
-const sim = useSimulator([
-  { id: 'classic', apiKey: KEYS.classic, errorStyle: 'classic' },
-  { id: 'hero', apiKey: KEYS.hero, errorStyle: 'hero' },
-  { id: 'clone', apiKey: KEYS.clone, errorStyle: 'classic', cancelAlreadyReply: true },
-]);
+const sim = useSimulator(HANDLER_API_TENANTS);
 const { control } = sim;
 
 beforeEach(async () => {
-  for (const tenant of Object.keys(KEYS)) {
-    await control('POST', `/${tenant}/reset`);
-    await control('PUT', `/${tenant}/offers/tg/6`, { stock: 3, price: '0.35' });
-    await control('PUT', `/${tenant}/balance`, { balance: '10.00' });
-  }
+  for (const tenant of Object.keys(KEYS)) await sim.reset(tenant, { offers: { 'tg/6': { stock: 3, price: '0.35' } }, balance: '10.00' });
 });
 
 function adapterFor(tenant: Style | 'clone', overrides: { apiKey?: string; timeoutMs?: number; baseUrl?: string } = {}) {

@@ -7,6 +7,7 @@
 import { WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType, cancelActivationUpdate, finishActivationUpdate, getActivationQuery, requestAnotherSmsUpdate, searchAttributes, type ActivationInput, type ActivationView } from '../../workflows/contracts';
+import { rejectionOf } from '../support/rejections';
 import { useWorkflowTests } from './harness';
 import { SELL_MICROS, activityAttempts, expectCaptured, expectHeld, expectReleased, moneyOf, recordOf, untilActive, waitFor, waitForView, type Scenario, type ScenarioOptions } from './support';
 
@@ -34,14 +35,7 @@ async function run<T>(s: Scenario, label: string, body: (ctx: { handle: Workflow
 
 /** The ApplicationFailure an update was refused with. */
 async function refusal(update: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await update.then(
-    () => {
-      throw new Error('expected the update to be refused');
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
-  const cause = (error as WorkflowUpdateFailedError).cause;
+  const { cause } = await rejectionOf(update, WorkflowUpdateFailedError);
   expect(cause).toBeInstanceOf(ApplicationFailure);
   return cause as ApplicationFailure;
 }
