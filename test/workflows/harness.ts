@@ -33,7 +33,7 @@ import { searchAttributes, type ActivationInput } from '../../workflows/contract
 import { WORKFLOW_BUNDLE_FILE } from '../support/paths';
 import { activationInput, closeAll, newCustomer, openInfra, quietTemporalRuntime, startScenario, type Infra, type Scenario, type ScenarioOptions } from './support';
 
-export const uniqueTaskQueue = (label: string) => `wf-test-${label}-${randomUUID()}`;
+const uniqueTaskQueue = (label: string) => `wf-test-${label}-${randomUUID()}`;
 
 /** A Temporal server the tests talk to: its client, and workers on fresh task queues. */
 export interface TemporalServer {
@@ -104,7 +104,6 @@ function serverClock() {
 export interface PreparedActivation {
   userId: string;
   input: ActivationInput;
-  taskQueue: string;
   /** Starts the activation workflow and runs `body` on its handle while the worker serves it. */
   run<T>(body: (handle: WorkflowHandle<typeof activationWorkflow>) => Promise<T>): Promise<T>;
 }
@@ -124,7 +123,6 @@ export async function prepareActivation(temporal: TemporalServer, infra: Infra, 
   return {
     userId,
     input,
-    taskQueue,
     run: (body) =>
       worker.runUntil(async () => body(await temporal.client.workflow.start(activationWorkflow, { args: [input], workflowId: input.activationId, taskQueue }))),
   };
@@ -133,12 +131,12 @@ export async function prepareActivation(temporal: TemporalServer, infra: Infra, 
 export interface WorkflowTests {
   readonly infra: Infra;
   readonly client: Client;
-  /** A fresh scenario (simulator and providers, activities on this server's clock), closed after the test. */
+  /** A fresh scenario (simulator and providers), closed after the test; its activities have this server's client and, time-skipping, its clock. */
   scenario(options?: ScenarioOptions): Promise<Scenario>;
   worker(scenario: Scenario, label: string): Promise<{ worker: Worker; taskQueue: string }>;
   /** prepareActivation on this file's server; a workflow still running after the test is terminated, so that none outlives its worker. */
   activation(scenario: Scenario, label: string, options?: ActivationOptions): Promise<PreparedActivation>;
-  /** A clean-up step for the current test; steps run last-registered first, after the test. */
+  /** A clean-up step for the current test, run after it; last registered runs first, so a workflow ends before the simulator it talks to closes. */
   afterTest(step: () => Promise<unknown>): void;
 }
 
