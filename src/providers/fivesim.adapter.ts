@@ -1,9 +1,9 @@
-import type { z } from 'zod';
-import type { Logger } from '../lib/logger';
-import { decimalToMicros, formatUsd } from '../lib/money';
+import { formatUsd } from '../lib/money';
 import { parseReply } from './fivesim/reply';
 import { ordersSchema, orderSchema, pricesSchema, profileSchema, type FivesimOrder, type FivesimStatus } from './fivesim/schemas';
 import { codeOf } from './fivesim/sms';
+import { httpCall, type HttpTransport } from './http-call';
+import { ReplyValues } from './reply-values';
 import {
   ProviderError,
   type BuyRequest,
@@ -14,16 +14,11 @@ import {
   type UpstreamStatus,
 } from './types';
 
-export interface FivesimAdapterOptions {
-  id: string;
+export interface FivesimAdapterOptions extends HttpTransport {
   /** The v1 root, e.g. https://5sim.net/v1 or http://127.0.0.1:4010/fivesim/v1 (the simulator's `fivesim` tenant). */
   baseUrl: string;
   /** The account's API token (a JWT), sent as `Authorization: Bearer …`. */
   apiKey: string;
-  /** Whole-call budget: connect, headers and body. */
-  timeoutMs: number;
-  fetch?: typeof fetch;
-  logger?: Logger;
 }
 
 /** Live: the number works and SMS may arrive. RECEIVED does not mean an SMS came: sms[] says so. */
@@ -50,17 +45,15 @@ export class FivesimAdapter implements ProviderAdapter {
   readonly id: string;
   private readonly baseUrl: string;
   private readonly apiKey: string;
-  private readonly timeoutMs: number;
-  private readonly fetch: typeof fetch;
-  private readonly logger?: Logger;
+  private readonly transport: HttpTransport;
+  private readonly values: ReplyValues;
 
-  constructor(options: FivesimAdapterOptions) {
-    this.id = options.id;
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
-    this.apiKey = options.apiKey;
-    this.timeoutMs = options.timeoutMs;
-    this.fetch = options.fetch ?? globalThis.fetch;
-    this.logger = options.logger;
+  constructor({ baseUrl, apiKey, ...transport }: FivesimAdapterOptions) {
+    this.id = transport.id;
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.apiKey = apiKey;
+    this.transport = transport;
+    this.values = new ReplyValues(transport.id);
   }
 
   async buy(request: BuyRequest): Promise<PurchasedNumber> {
@@ -68,11 +61,11 @@ export class FivesimAdapter implements ProviderAdapter {
     // formatUsd prints micros exactly ("0.35", "0.014"), whatever the currency.
     if (request.maxPriceMicros !== undefined) query.maxPrice = formatUsd(request.maxPriceMicros);
     const path = `/user/buy/activation/${segment(request.country)}/any/${segment(request.service)}`;
-    const order = this.json(await this.call('buy', path, query), orderSchema, 'buy');
+    const order = this.values.shaped(await this.call('buy', path, query), orderSchema, 'buy');
     return {
       upstreamId: order.id,
-      phone: this.phone(order.phone, 'buy'),
-      costMicros: order.price == null ? null : this.micros(order.price, 'buy'),
+      phone: this.values.phone(order.phone, 'buy'),
+      costMicros: order.price == null ? null : this.values.micros(order.price, 'buy'),
     };
   }
 
@@ -120,14 +113,14 @@ export class FivesimAdapter implements ProviderAdapter {
     const value = await this.call('prices', '/guest/prices', query);
     // The literal `null`: the product is not sold in that country.
     if (value === null) return [];
-    const tree = this.json(value, pricesSchema, 'prices');
+    const tree = this.values.shaped(value, pricesSchema, 'prices');
     // `?product=` alone nests product → country; recognised by its single top-level key.
     const inverted = filter.service !== undefined && filter.country === undefined && Object.keys(tree).every((key) => key === filter.service);
     const flat: UpstreamPrice[] = [];
     for (const [outer, inner] of Object.entries(tree)) {
       for (const [key, operators] of Object.entries(inner)) {
         const [country, service] = inverted ? [key, outer] : [outer, key];
-        const offers = Object.values(operators).map((offer) => ({ costMicros: this.micros(offer.cost, 'prices'), stock: offer.count }));
+        const offers = Object.values(operators).map((offer) => ({ costMicros: this.values.micros(offer.cost, 'prices'), stock: offer.count }));
         if (offers.length === 0) continue;
         const inStock = offers.filter((offer) => offer.stock > 0);
         const costMicros = (inStock.length > 0 ? inStock : offers).reduce((low, offer) => (offer.costMicros < low ? offer.costMicros : low), offers[0].costMicros);
@@ -138,8 +131,8 @@ export class FivesimAdapter implements ProviderAdapter {
   }
 
   async getBalance(): Promise<bigint> {
-    const profile = this.json(await this.call('profile', '/user/profile'), profileSchema, 'profile');
-    return this.micros(profile.balance, 'profile');
+    const profile = this.values.shaped(await this.call('profile', '/user/profile'), profileSchema, 'profile');
+    return this.values.micros(profile.balance, 'profile');
   }
 
   /** `/user/orders?category=activation`, newest first, filtered to the live orders; returned oldest first. */
@@ -148,7 +141,7 @@ export class FivesimAdapter implements ProviderAdapter {
     let newest = -Infinity;
     for (let page = 0; page < MAX_ORDER_PAGES; page++) {
       const query = { category: 'activation', limit: String(ORDERS_PAGE), offset: String(page * ORDERS_PAGE), order: 'id', reverse: 'true' };
-      const { Data: orders, Total: total } = this.json(await this.call('orders', '/user/orders', query), ordersSchema, 'orders');
+      const { Data: orders, Total: total } = this.values.shaped(await this.call('orders', '/user/orders', query), ordersSchema, 'orders');
       for (const order of orders) if (LIVE.has(order.status)) live.push(this.activation(order));
       if (orders.length < ORDERS_PAGE || (total != null && (page + 1) * ORDERS_PAGE >= total)) break;
       const created = orders.map((order) => Date.parse(order.created_at ?? '')).filter(Number.isFinite);
@@ -177,13 +170,13 @@ export class FivesimAdapter implements ProviderAdapter {
       throw error;
     }
     if (!done.has(order.status)) {
-      throw new ProviderError('TRANSIENT', 'UNEXPECTED_REPLY', `${this.id} ${action} ${upstreamId}: the order is ${order.status} after ${action}`);
+      throw this.values.unexpected(`${action} ${upstreamId}`, `the order is ${order.status} after ${action}`);
     }
   }
 
   private async order(action: 'check' | 'finish' | 'cancel' | 'ban', upstreamId: string): Promise<FivesimOrder> {
     if (!/^\d+$/.test(upstreamId)) throw new ProviderError('NOT_FOUND', 'order not found', `${this.id} ${action}: not a 5sim order id: ${upstreamId}`);
-    return this.json(await this.call(action, `/user/${action}/${upstreamId}`), orderSchema, action);
+    return this.values.shaped(await this.call(action, `/user/${action}/${upstreamId}`), orderSchema, action);
   }
 
   private activation(order: FivesimOrder): UpstreamActivation {
@@ -191,7 +184,7 @@ export class FivesimAdapter implements ProviderAdapter {
     return {
       upstreamId: order.id,
       service: order.product ?? '',
-      phone: this.phone(order.phone, 'orders'),
+      phone: this.values.phone(order.phone, 'orders'),
       codes: order.sms.map(codeOf),
       text: texts.length > 0 ? texts.join('\n') : null,
     };
@@ -201,59 +194,11 @@ export class FivesimAdapter implements ProviderAdapter {
   private async call(action: string, path: string, query: Record<string, string> = {}): Promise<unknown> {
     const url = new URL(`${this.baseUrl}${path}`);
     for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
-    const context = `${this.id} ${action}`;
-
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
-    const started = Date.now();
-    try {
-      const response = await this.fetch(url, {
-        signal: controller.signal,
-        headers: { authorization: `Bearer ${this.apiKey}`, accept: 'application/json' },
-      });
-      const body = await response.text();
-      this.logger?.debug({ provider: this.id, action, status: response.status, ms: Date.now() - started }, 'provider call');
-      return parseReply(response.status, body, context);
-    } catch (error) {
-      if (error instanceof ProviderError) throw error;
-      if (controller.signal.aborted) throw new ProviderError('TRANSIENT', 'TIMEOUT', `${context}: no reply within ${this.timeoutMs} ms`, undefined, { cause: error });
-      throw new ProviderError('TRANSIENT', 'NETWORK', `${context}: ${describe(error)}`, undefined, { cause: error });
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  private json<T extends z.ZodType>(value: unknown, schema: T, action: string): z.infer<T> {
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) {
-      throw new ProviderError('TRANSIENT', 'UNEXPECTED_REPLY', `${this.id} ${action}: reply does not have the documented shape (${parsed.error.issues[0]?.message ?? 'invalid'})`);
-    }
-    return parsed.data;
-  }
-
-  private micros(value: string | number, action: string): bigint {
-    try {
-      return decimalToMicros(value);
-    } catch (error) {
-      throw new ProviderError('TRANSIENT', 'UNEXPECTED_REPLY', `${this.id} ${action}: not an amount: ${String(value)}`, undefined, { cause: error });
-    }
-  }
-
-  /** 5sim phones are E.164 with `+`; normalised anyway, since SimGate stores exactly that form. */
-  private phone(raw: string, action: string): string {
-    const digits = raw.replace(/\D/g, '');
-    if (digits.length < 6 || digits.length > 15) throw new ProviderError('TRANSIENT', 'UNEXPECTED_REPLY', `${this.id} ${action}: not a phone number: ${raw}`);
-    return `+${digits}`;
+    return httpCall(this.transport, { action, url, headers: { authorization: `Bearer ${this.apiKey}`, accept: 'application/json' } }, parseReply);
   }
 }
 
 /** A slug as one path segment; 5sim's are lower-case letters and digits, anything else is escaped rather than trusted. */
 function segment(value: string): string {
   return encodeURIComponent(value.trim().toLowerCase());
-}
-
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
-  return `${error.message}${cause}`;
 }

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
-import type { Logger } from '../lib/logger';
-import { decimalToMicros, formatUsd } from '../lib/money';
+import { formatUsd } from '../lib/money';
+import { httpCall, type HttpTransport } from './http-call';
+import { ReplyValues } from './reply-values';
 import { errorForToken } from './sms-activate/errors';
 import { parseReply, type Reply } from './sms-activate/reply';
 import {
@@ -27,15 +28,10 @@ import {
   type UpstreamTopCountry,
 } from './types';
 
-export interface SmsActivateAdapterOptions {
-  id: string;
+export interface SmsActivateAdapterOptions extends HttpTransport {
   /** The full handler_api URL, e.g. https://hero-sms.com/stubs/handler_api.php */
   baseUrl: string;
   apiKey: string;
-  /** Whole-call budget: connect, headers and body. */
-  timeoutMs: number;
-  fetch?: typeof fetch;
-  logger?: Logger;
 }
 
 /**
@@ -48,19 +44,17 @@ export class SmsActivateAdapter implements ProviderAdapter, SmsActivateExtras {
   readonly id: string;
   private readonly baseUrl: string;
   private readonly apiKey: string;
-  private readonly timeoutMs: number;
-  private readonly fetch: typeof fetch;
-  private readonly logger?: Logger;
+  private readonly transport: HttpTransport;
+  private readonly values: ReplyValues;
   /** Cleared the first time the provider answers getNumberV2 with BAD_ACTION: older clones only know getNumber. */
   private numberV2 = true;
 
-  constructor(options: SmsActivateAdapterOptions) {
-    this.id = options.id;
-    this.baseUrl = options.baseUrl;
-    this.apiKey = options.apiKey;
-    this.timeoutMs = options.timeoutMs;
-    this.fetch = options.fetch ?? globalThis.fetch;
-    this.logger = options.logger;
+  constructor({ baseUrl, apiKey, ...transport }: SmsActivateAdapterOptions) {
+    this.id = transport.id;
+    this.baseUrl = baseUrl;
+    this.apiKey = apiKey;
+    this.transport = transport;
+    this.values = new ReplyValues(transport.id);
   }
 
   async buy(request: BuyRequest): Promise<PurchasedNumber> {
@@ -72,7 +66,7 @@ export class SmsActivateAdapter implements ProviderAdapter, SmsActivateExtras {
       const reply = await this.call('getNumberV2', params);
       if (!(reply.type === 'token' && reply.name === 'BAD_ACTION')) return this.purchased(reply, 'getNumberV2');
       this.numberV2 = false;
-      this.logger?.info({ provider: this.id }, 'getNumberV2 unsupported, using getNumber');
+      this.transport.logger?.info({ provider: this.id }, 'getNumberV2 unsupported, using getNumber');
     }
     return this.purchased(await this.call('getNumber', params), 'getNumber');
   }
@@ -126,7 +120,7 @@ export class SmsActivateAdapter implements ProviderAdapter, SmsActivateExtras {
     const flat: UpstreamPrice[] = [];
     for (const [country, services] of Object.entries(prices)) {
       for (const [service, offer] of Object.entries(services)) {
-        flat.push({ service, country, costMicros: this.micros(offer.cost, 'getPrices'), stock: offer.count });
+        flat.push({ service, country, costMicros: this.values.micros(offer.cost, 'getPrices'), stock: offer.count });
       }
     }
     return flat;
@@ -134,7 +128,7 @@ export class SmsActivateAdapter implements ProviderAdapter, SmsActivateExtras {
 
   async getBalance(): Promise<bigint> {
     const reply = await this.call('getBalance');
-    if (reply.type === 'token' && reply.name === 'ACCESS_BALANCE' && reply.value !== null) return this.micros(reply.value, 'getBalance');
+    if (reply.type === 'token' && reply.name === 'ACCESS_BALANCE' && reply.value !== null) return this.values.micros(reply.value, 'getBalance');
     throw this.unexpected(reply, 'getBalance');
   }
 
@@ -145,7 +139,7 @@ export class SmsActivateAdapter implements ProviderAdapter, SmsActivateExtras {
     return activeActivations.map((activation) => ({
       upstreamId: activation.activationId,
       service: activation.serviceCode,
-      phone: this.phone(activation.phoneNumber, 'getActiveActivations'),
+      phone: this.values.phone(activation.phoneNumber, 'getActiveActivations'),
       codes: activation.smsCode == null ? [] : Array.isArray(activation.smsCode) ? activation.smsCode : [activation.smsCode],
       text: activation.smsText ?? null,
     }));
@@ -187,13 +181,13 @@ export class SmsActivateAdapter implements ProviderAdapter, SmsActivateExtras {
     return rows.map((row) => ({
       country: row.country,
       stock: row.count,
-      costMicros: this.micros(row.price, 'getTopCountriesByService'),
-      retailMicros: row.retail_price == null ? null : this.micros(row.retail_price, 'getTopCountriesByService'),
+      costMicros: this.values.micros(row.price, 'getTopCountriesByService'),
+      retailMicros: row.retail_price == null ? null : this.values.micros(row.retail_price, 'getTopCountriesByService'),
       freePrices:
         row.freePriceMap == null
           ? null
           : Object.entries(row.freePriceMap)
-              .map(([price, stock]) => ({ costMicros: this.micros(price, 'getTopCountriesByService'), stock }))
+              .map(([price, stock]) => ({ costMicros: this.values.micros(price, 'getTopCountriesByService'), stock }))
               .sort((a, b) => (a.costMicros < b.costMicros ? -1 : a.costMicros > b.costMicros ? 1 : 0)),
     }));
   }
@@ -222,15 +216,15 @@ export class SmsActivateAdapter implements ProviderAdapter, SmsActivateExtras {
       // getNumber's answer, which some providers also give to getNumberV2.
       const [upstreamId, phone] = reply.value?.split(':') ?? [];
       if (reply.name === 'ACCESS_NUMBER' && /^\d+$/.test(upstreamId ?? '') && phone) {
-        return { upstreamId, phone: this.phone(phone, action), costMicros: null };
+        return { upstreamId, phone: this.values.phone(phone, action), costMicros: null };
       }
       throw this.unexpected(reply, action);
     }
     const bought = this.json(reply, numberV2Schema, action);
     return {
       upstreamId: bought.activationId,
-      phone: this.phone(bought.phoneNumber, action),
-      costMicros: bought.activationCost == null ? null : this.micros(bought.activationCost, action),
+      phone: this.values.phone(bought.phoneNumber, action),
+      costMicros: bought.activationCost == null ? null : this.values.micros(bought.activationCost, action),
     };
   }
 
@@ -240,59 +234,17 @@ export class SmsActivateAdapter implements ProviderAdapter, SmsActivateExtras {
     url.searchParams.set('api_key', this.apiKey);
     url.searchParams.set('action', action);
     for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
-    const context = `${this.id} ${action}`;
-
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
-    const started = Date.now();
-    try {
-      const response = await this.fetch(url, { signal: controller.signal, headers: { accept: 'application/json, text/plain, */*' } });
-      const body = await response.text();
-      this.logger?.debug({ provider: this.id, action, status: response.status, ms: Date.now() - started }, 'provider call');
-      return parseReply(response.status, body, context);
-    } catch (error) {
-      if (error instanceof ProviderError) throw error;
-      // Never put the URL in the message: it carries the API key.
-      if (controller.signal.aborted) throw new ProviderError('TRANSIENT', 'TIMEOUT', `${context}: no reply within ${this.timeoutMs} ms`, undefined, { cause: error });
-      throw new ProviderError('TRANSIENT', 'NETWORK', `${context}: ${describe(error)}`, undefined, { cause: error });
-    } finally {
-      clearTimeout(timer);
-    }
+    return httpCall(this.transport, { action, url, headers: { accept: 'application/json, text/plain, */*' } }, parseReply);
   }
 
   /** A token the call did not expect: a documented refusal maps to its kind, anything else is TRANSIENT. */
   private unexpected(reply: Reply, action: string): ProviderError {
     if (reply.type === 'token') return errorForToken(reply, `${this.id} ${action}`);
-    return new ProviderError('TRANSIENT', 'UNEXPECTED_REPLY', `${this.id} ${action}: JSON where a token was expected`);
+    return this.values.unexpected(action, 'JSON where a token was expected');
   }
 
   private json<T extends z.ZodType>(reply: Reply, schema: T, action: string): z.infer<T> {
     if (reply.type === 'token') throw this.unexpected(reply, action);
-    const parsed = schema.safeParse(reply.value);
-    if (!parsed.success) {
-      throw new ProviderError('TRANSIENT', 'UNEXPECTED_REPLY', `${this.id} ${action}: reply does not have the documented shape (${parsed.error.issues[0]?.message ?? 'invalid'})`);
-    }
-    return parsed.data;
+    return this.values.shaped(reply.value, schema, action);
   }
-
-  private micros(value: string | number, action: string): bigint {
-    try {
-      return decimalToMicros(value);
-    } catch (error) {
-      throw new ProviderError('TRANSIENT', 'UNEXPECTED_REPLY', `${this.id} ${action}: not an amount: ${String(value)}`, undefined, { cause: error });
-    }
-  }
-
-  /** handler_api phones are digits with the country code and no `+`; SimGate stores E.164. */
-  private phone(raw: string, action: string): string {
-    const digits = raw.replace(/\D/g, '');
-    if (digits.length < 6 || digits.length > 15) throw new ProviderError('TRANSIENT', 'UNEXPECTED_REPLY', `${this.id} ${action}: not a phone number: ${raw}`);
-    return `+${digits}`;
-  }
-}
-
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
-  return `${error.message}${cause}`;
 }

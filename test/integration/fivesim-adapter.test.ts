@@ -3,76 +3,36 @@ import { providerConfigSchema } from '../../src/config/providers.config';
 import { FivesimAdapter } from '../../src/providers/fivesim.adapter';
 import { createProviderRegistry } from '../../src/providers/registry';
 import { SmsActivateAdapter } from '../../src/providers/sms-activate.adapter';
-import { ProviderError, type ProviderErrorKind } from '../../src/providers/types';
-import { createSimulator, FIVESIM_SIM_TOKEN, fivesimTenant, type Simulator } from '../../src/simulator';
+import type { ProviderErrorKind } from '../../src/providers/types';
+import { createSimulator, FIVESIM_SIM_TOKEN, fivesimTenant } from '../../src/simulator';
+import { expectKind } from '../support/rejections';
+import { useSimulator } from '../support/simulator';
 
 /**
  * The 5sim adapter against the simulator over real HTTP: buy / check / finish / cancel / ban,
  * prices, balance and active orders, and every documented phrase (injected with its HTTP status)
  * mapped to its ProviderError kind; garbage, 429, 5xx, hangs and dropped connections are TRANSIENT.
  */
-let sim: Simulator;
-let base: string;
-
-beforeAll(async () => {
-  sim = createSimulator({
-    now: () => Date.UTC(2026, 0, 5, 10, 0, 0),
-    logger: pino({ level: 'silent' }),
-    sweepIntervalMs: 0,
-    tenants: [fivesimTenant(), fivesimTenant({ id: 'loose', looseNumbers: true })],
-  });
-  ({ url: base } = await sim.listen(0));
-});
-
-afterAll(() => sim.close());
+const sim = useSimulator([fivesimTenant(), fivesimTenant({ id: 'loose', looseNumbers: true })]);
+const { control } = sim;
 
 beforeEach(async () => {
-  for (const tenant of ['fivesim', 'loose']) {
-    await control('POST', `/${tenant}/reset`);
-    await control('PUT', `/${tenant}/offers/telegram/england`, { stock: 3, price: '0.35' });
-    await control('PUT', `/${tenant}/balance`, { balance: '10.00' });
-  }
+  for (const tenant of ['fivesim', 'loose']) await sim.reset(tenant, { offers: { 'telegram/england': { stock: 3, price: '0.35' } }, balance: '10.00' });
 });
 
 function adapterFor(overrides: { tenant?: string; apiKey?: string; timeoutMs?: number } = {}) {
   return new FivesimAdapter({
     id: '5sim-sim',
-    baseUrl: `${base}/${overrides.tenant ?? 'fivesim'}/v1`,
+    baseUrl: `${sim.url}/${overrides.tenant ?? 'fivesim'}/v1`,
     apiKey: overrides.apiKey ?? FIVESIM_SIM_TOKEN,
     timeoutMs: overrides.timeoutMs ?? 2_000,
   });
-}
-
-async function control(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const response = await fetch(`${base}/control${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, json: await response.json() };
 }
 
 const fault = (body: { action?: string; times: number; reply: unknown }) => control('POST', '/fivesim/faults', body);
 const deliver = (id: string, code: string, text?: string) => control('POST', `/fivesim/activations/${id}/sms`, text === undefined ? { code } : { code, text });
 const advance = (ms: number) => control('POST', '/clock', { advanceMs: ms });
 const state = async (id: string) => (await control('GET', `/fivesim/activations/${id}`)).json.state;
-
-async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(
-    (value) => {
-      throw new Error(`expected a ProviderError, got ${JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ProviderError);
-  return error as ProviderError;
-}
-
-const expectKind = async (promise: Promise<unknown>, kind: ProviderErrorKind, token?: string) => {
-  const error = await failure(promise);
-  expect({ kind: error.kind, ...(token ? { token: error.token } : {}) }).toEqual({ kind, ...(token ? { token } : {}) });
-  return error;
-};
 
 let adapter: FivesimAdapter;
 beforeEach(() => {
@@ -368,12 +328,12 @@ describe('transport failures are TRANSIENT', () => {
 describe('registry', () => {
   it('builds a FivesimAdapter for protocol FIVESIM and an SmsActivateAdapter otherwise', async () => {
     const registry = createProviderRegistry([
-      providerConfigSchema.parse({ id: 'five', displayName: '5sim', protocol: 'FIVESIM', baseUrl: `${base}/fivesim/v1`, apiKey: FIVESIM_SIM_TOKEN, countryIds: 'fivesim' }),
-      providerConfigSchema.parse({ id: 'hero', displayName: 'Hero', protocol: 'SMS_ACTIVATE', baseUrl: `${base}/x/stubs/handler_api.php`, apiKey: 'k' }),
+      providerConfigSchema.parse({ id: 'five', displayName: '5sim', protocol: 'FIVESIM', baseUrl: `${sim.url}/fivesim/v1`, apiKey: FIVESIM_SIM_TOKEN, countryIds: 'fivesim' }),
+      providerConfigSchema.parse({ id: 'hero', displayName: 'Hero', protocol: 'SMS_ACTIVATE', baseUrl: `${sim.url}/x/stubs/handler_api.php`, apiKey: 'k' }),
     ]);
     expect((await registry.get('five')).adapter).toBeInstanceOf(FivesimAdapter);
     expect((await registry.get('hero')).adapter).toBeInstanceOf(SmsActivateAdapter);
     expect(await (await registry.get('five')).adapter.getBalance()).toBe(10_000_000n);
-    expect(providerConfigSchema.safeParse({ id: 'x1', displayName: 'x', protocol: 'OTHER', baseUrl: base, apiKey: 'k' }).success).toBe(false);
+    expect(providerConfigSchema.safeParse({ id: 'x1', displayName: 'x', protocol: 'OTHER', baseUrl: sim.url, apiKey: 'k' }).success).toBe(false);
   });
 });

@@ -1,9 +1,7 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import pino from 'pino';
-import { createSimulator, FIVESIM_SIM_TOKEN, fivesimTenant, FivesimTenant, type Simulator } from '../../src/simulator';
+import { FIVESIM_SIM_TOKEN, fivesimTenant, FivesimTenant } from '../../src/simulator';
 import { formatProviderTime } from '../../src/simulator/clock';
+import { useSimulator } from '../support/simulator';
+import { startWebhookReceiver } from '../support/webhook-receiver';
 
 /**
  * The simulator's 5sim v1 face over real HTTP: auth, the spec 5.1 state machine with every
@@ -12,40 +10,25 @@ import { formatProviderTime } from '../../src/simulator/clock';
  * meaning "live" rather than "SMS arrived", a literal `null` price list, string-or-number ids and
  * counts, a missing `rate`, and exact content types. The base clock is frozen.
  */
-const T0 = Date.UTC(2026, 0, 5, 10, 0, 0);
 const TOKEN = FIVESIM_SIM_TOKEN;
 
-let sim: Simulator;
-let base: string;
-
-beforeAll(async () => {
-  sim = createSimulator({
-    now: () => T0,
-    logger: pino({ level: 'silent' }),
-    sweepIntervalMs: 0,
-    tenants: [
-      fivesimTenant(),
-      fivesimTenant({ id: 'loose', looseNumbers: true }),
-      { id: 'classic', apiKey: 'key-classic' },
-      // Same seed as `twin`: the 5sim catalog is derived from the handler_api one.
-      fivesimTenant({ id: 'twin5', seed: 42 }),
-      { id: 'twin', apiKey: 'key-twin', seed: 42 },
-    ],
-  });
-  ({ url: base } = await sim.listen(0));
-});
-
-afterAll(() => sim.close());
+const sim = useSimulator([
+  fivesimTenant(),
+  fivesimTenant({ id: 'loose', looseNumbers: true }),
+  { id: 'classic', apiKey: 'key-classic' },
+  // Same seed as `twin`: the 5sim catalog is derived from the handler_api one.
+  fivesimTenant({ id: 'twin5', seed: 42 }),
+  { id: 'twin', apiKey: 'key-twin', seed: 42 },
+]);
+const { control } = sim;
 
 beforeEach(async () => {
   for (const tenant of ['fivesim', 'loose']) {
-    await control('POST', `/${tenant}/reset`);
-    // One operator, a known price and stock, whatever the seed drew.
-    await control('PUT', `/${tenant}/offers/telegram/england`, { stock: 3, price: '0.35', operator: 'virtual21', rate: 97.5 });
+    await sim.reset(tenant, { offers: { 'telegram/england': { stock: 3, price: '0.35', operator: 'virtual21', rate: 97.5 } }, balance: '10.00' });
+    // One operator only, whatever the seed drew.
     for (const offer of (await control('GET', `/${tenant}/offers?service=telegram&country=england`)).json.offers) {
       if (offer.operator !== 'virtual21') sim.tenants.get(tenant)!.catalog.deleteOffer(offer);
     }
-    await control('PUT', `/${tenant}/balance`, { balance: '10.00' });
   }
 });
 
@@ -57,7 +40,7 @@ interface RawReply {
 
 async function api(path: string, options: { token?: string | null; tenant?: string; method?: string } = {}): Promise<RawReply> {
   const token = options.token === undefined ? TOKEN : options.token;
-  const response = await fetch(`${base}/${options.tenant ?? 'fivesim'}/v1${path}`, {
+  const response = await fetch(`${sim.url}/${options.tenant ?? 'fivesim'}/v1${path}`, {
     method: options.method ?? 'GET',
     headers: token === null ? {} : { authorization: `Bearer ${token}` },
   });
@@ -76,15 +59,6 @@ async function refusal(path: string, options: { tenant?: string; token?: string 
   const reply = await api(path, options);
   expect(reply.contentType).toBe('text/plain; charset=utf-8');
   return [reply.status, reply.text];
-}
-
-async function control(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const response = await fetch(`${base}/control${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, json: await response.json() };
 }
 
 const buy = (path = 'england/any/telegram', tenant = 'fivesim') => ok(`/user/buy/activation/${path}`, { tenant });
@@ -118,7 +92,7 @@ describe('transport and auth', () => {
   });
 
   it('keeps the protocols apart: no handler_api on a 5sim tenant, no /v1 on a handler_api one', async () => {
-    expect((await fetch(`${base}/fivesim/stubs/handler_api.php?api_key=${TOKEN}&action=getBalance`)).status).toBe(404);
+    expect((await fetch(`${sim.url}/fivesim/stubs/handler_api.php?api_key=${TOKEN}&action=getBalance`)).status).toBe(404);
     expect((await api('/user/profile', { tenant: 'classic' })).status).toBe(404);
   });
 
@@ -500,7 +474,7 @@ describe('control API on a 5sim tenant', () => {
   });
 
   it('posts the SMS-Activate webhook for a 5sim order (country as SMS-Activate id)', async () => {
-    const receiver = await startReceiver();
+    const receiver = await startWebhookReceiver();
     try {
       await settings({ webhookUrl: receiver.url });
       const { id } = await buy();
@@ -528,36 +502,3 @@ describe('control API on a 5sim tenant', () => {
     expect(sim.tenants.get('fivesim')!.protocol).toBe('fivesim');
   });
 });
-
-interface Receiver {
-  url: string;
-  next(): Promise<unknown>;
-  close(): Promise<void>;
-}
-
-async function startReceiver(): Promise<Receiver> {
-  const received: unknown[] = [];
-  const waiting: Array<(body: unknown) => void> = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      res.end('ok');
-      const waiter = waiting.shift();
-      if (waiter) waiter(body);
-      else received.push(body);
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
-    next: () => (received.length > 0 ? Promise.resolve(received.shift()) : new Promise((resolve) => waiting.push(resolve))),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}

@@ -1,19 +1,18 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import pino from 'pino';
 import { FivesimAdapter } from '../../src/providers/fivesim.adapter';
 import { SmsActivateAdapter } from '../../src/providers/sms-activate.adapter';
-import { ProviderError, type ProviderAdapter } from '../../src/providers/types';
-import { createSimulator, FIVESIM_SIM_TOKEN, fivesimTenant, type Simulator } from '../../src/simulator';
+import type { ProviderAdapter } from '../../src/providers/types';
+import { FIVESIM_SIM_TOKEN, fivesimTenant } from '../../src/simulator';
+import { providerFailure } from '../support/rejections';
+import { useSimulator } from '../support/simulator';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 /**
  * The control API's scripted scenarios (src/simulator/scenarios.ts), each one for both wire
  * protocols, observed through the real adapters over HTTP and through the control API.
  */
-let sim: Simulator;
-let base: string;
-let receiver: Receiver;
+const sim = useSimulator([{ id: 'classic', apiKey: 'key-classic', minCancelMs: 0 }, fivesimTenant()]);
+const { control } = sim;
+let receiver: WebhookReceiver;
 
 interface Protocol {
   tenant: string;
@@ -34,7 +33,7 @@ const PROTOCOLS: Record<string, Protocol> = {
     other: 'wa',
     country: '6',
     balanceAction: 'getBalance',
-    adapter: (options = {}) => new SmsActivateAdapter({ id: 'classic-sim', baseUrl: `${base}/classic/stubs/handler_api.php`, apiKey: 'key-classic', timeoutMs: options.timeoutMs ?? 2_000 }),
+    adapter: (options = {}) => new SmsActivateAdapter({ id: 'classic-sim', baseUrl: `${sim.url}/classic/stubs/handler_api.php`, apiKey: 'key-classic', timeoutMs: options.timeoutMs ?? 2_000 }),
     cancelledState: 'CANCELLED',
   },
   fivesim: {
@@ -43,46 +42,16 @@ const PROTOCOLS: Record<string, Protocol> = {
     other: 'whatsapp',
     country: 'indonesia',
     balanceAction: 'profile',
-    adapter: (options = {}) => new FivesimAdapter({ id: '5sim-sim', baseUrl: `${base}/fivesim/v1`, apiKey: FIVESIM_SIM_TOKEN, timeoutMs: options.timeoutMs ?? 2_000 }),
+    adapter: (options = {}) => new FivesimAdapter({ id: '5sim-sim', baseUrl: `${sim.url}/fivesim/v1`, apiKey: FIVESIM_SIM_TOKEN, timeoutMs: options.timeoutMs ?? 2_000 }),
     cancelledState: 'CANCELED',
   },
 };
 
 beforeAll(async () => {
-  sim = createSimulator({
-    now: () => Date.UTC(2026, 0, 5, 10, 0, 0),
-    logger: pino({ level: 'silent' }),
-    sweepIntervalMs: 0,
-    tenants: [{ id: 'classic', apiKey: 'key-classic', minCancelMs: 0 }, fivesimTenant()],
-  });
-  ({ url: base } = await sim.listen(0));
-  receiver = await startReceiver();
+  receiver = await startWebhookReceiver();
 });
 
-afterAll(async () => {
-  await receiver.close();
-  await sim.close();
-});
-
-async function control(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const response = await fetch(`${base}/control${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, json: await response.json() };
-}
-
-async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected a ProviderError');
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ProviderError);
-  return error as ProviderError;
-}
+afterAll(() => receiver.close());
 
 describe.each(Object.entries(PROTOCOLS))('%s', (_name, p) => {
   let adapter: ProviderAdapter;
@@ -92,10 +61,10 @@ describe.each(Object.entries(PROTOCOLS))('%s', (_name, p) => {
   const deliver = (id: string, code: string, text: string) => control('POST', `/${p.tenant}/activations/${id}/sms`, { code, text });
 
   beforeEach(async () => {
-    await control('POST', `/${p.tenant}/reset`);
-    await control('PUT', `/${p.tenant}/offers/${p.service}/${p.country}`, { stock: 5, price: '0.35' });
-    await control('PUT', `/${p.tenant}/offers/${p.other}/${p.country}`, { stock: 5, price: '0.20' });
-    await control('PUT', `/${p.tenant}/balance`, { balance: '10.00' });
+    await sim.reset(p.tenant, {
+      offers: { [`${p.service}/${p.country}`]: { stock: 5, price: '0.35' }, [`${p.other}/${p.country}`]: { stock: 5, price: '0.20' } },
+      balance: '10.00',
+    });
     await control('PATCH', `/${p.tenant}/settings`, { webhookUrl: receiver.url });
     receiver.clear();
     adapter = p.adapter();
@@ -108,7 +77,7 @@ describe.each(Object.entries(PROTOCOLS))('%s', (_name, p) => {
       await buy(p.other);
       await buy();
       await buy();
-      expect((await failure(buy())).kind).toBe('NO_NUMBERS');
+      expect((await providerFailure(buy())).kind).toBe('NO_NUMBERS');
       const offers = (await control('GET', `/${p.tenant}/offers?service=${p.service}&country=${p.country}`)).json.offers;
       expect(offers.map((offer: { stock: number }) => offer.stock)).toEqual([0]);
       await expect(buy(p.other)).resolves.toMatchObject({ phone: expect.stringMatching(/^\+\d+$/) });
@@ -117,8 +86,8 @@ describe.each(Object.entries(PROTOCOLS))('%s', (_name, p) => {
 
     it('with afterPurchases 0, empties every offer at once', async () => {
       await scenario({ name: 'stock-runs-out', afterPurchases: 0 });
-      expect((await failure(buy())).kind).toBe('NO_NUMBERS');
-      expect((await failure(buy(p.other))).kind).toBe('NO_NUMBERS');
+      expect((await providerFailure(buy())).kind).toBe('NO_NUMBERS');
+      expect((await providerFailure(buy(p.other))).kind).toBe('NO_NUMBERS');
     });
   });
 
@@ -139,10 +108,10 @@ describe.each(Object.entries(PROTOCOLS))('%s', (_name, p) => {
   describe('5xx-burst', () => {
     it('answers the next N calls with a 5xx error page, then recovers', async () => {
       await scenario({ name: '5xx-burst', calls: 2 });
-      const raw = await fetch(p.tenant === 'classic' ? `${base}/classic/stubs/handler_api.php?api_key=key-classic&action=getBalance` : `${base}/fivesim/v1/guest/countries`);
+      const raw = await fetch(p.tenant === 'classic' ? `${sim.url}/classic/stubs/handler_api.php?api_key=key-classic&action=getBalance` : `${sim.url}/fivesim/v1/guest/countries`);
       expect(raw.status).toBe(503);
       expect(await raw.text()).toContain('503 Service Temporarily Unavailable');
-      const error = await failure(adapter.getBalance());
+      const error = await providerFailure(adapter.getBalance());
       expect({ kind: error.kind, token: error.token }).toEqual({ kind: 'TRANSIENT', token: 'HTTP 503' });
       expect(await adapter.getBalance()).toBe(10_000_000n);
     });
@@ -151,7 +120,7 @@ describe.each(Object.entries(PROTOCOLS))('%s', (_name, p) => {
       await scenario({ name: '5xx-burst', calls: 1, status: 502, action: p.balanceAction });
       const { upstreamId } = await buy();
       expect(await adapter.getStatus(upstreamId)).toEqual({ state: 'WAITING' });
-      expect((await failure(adapter.getBalance())).token).toBe('HTTP 502');
+      expect((await providerFailure(adapter.getBalance())).token).toBe('HTTP 502');
       expect(await adapter.getBalance()).toBe(9_650_000n);
     });
   });
@@ -159,7 +128,7 @@ describe.each(Object.entries(PROTOCOLS))('%s', (_name, p) => {
   describe('timeouts', () => {
     it('holds the next N calls past the client timeout and never serves them', async () => {
       await scenario({ name: 'timeouts', calls: 1, hangMs: 300 });
-      const error = await failure(p.adapter({ timeoutMs: 80 }).buy({ service: p.service, country: p.country }));
+      const error = await providerFailure(p.adapter({ timeoutMs: 80 }).buy({ service: p.service, country: p.country }));
       expect({ kind: error.kind, token: error.token }).toEqual({ kind: 'TRANSIENT', token: 'TIMEOUT' });
       // Nothing was bought by the call that hung.
       expect((await control('GET', `/${p.tenant}/activations`)).json.activations).toEqual([]);
@@ -169,7 +138,7 @@ describe.each(Object.entries(PROTOCOLS))('%s', (_name, p) => {
 
     it('ends in a dropped connection for a patient client', async () => {
       await scenario({ name: 'timeouts', calls: 1, hangMs: 50, action: p.balanceAction });
-      const error = await failure(p.adapter({ timeoutMs: 2_000 }).getBalance());
+      const error = await providerFailure(p.adapter({ timeoutMs: 2_000 }).getBalance());
       expect({ kind: error.kind, token: error.token }).toEqual({ kind: 'TRANSIENT', token: 'NETWORK' });
     });
   });
@@ -269,49 +238,3 @@ describe.each(Object.entries(PROTOCOLS))('%s', (_name, p) => {
     });
   });
 });
-
-interface Receiver {
-  url: string;
-  /** The next webhook body for this activation (earlier tests' stragglers are skipped, never mistaken). */
-  next(activationId: string | number): Promise<Record<string, unknown>>;
-  clear(): void;
-  close(): Promise<void>;
-}
-
-async function startReceiver(): Promise<Receiver> {
-  let received: Record<string, unknown>[] = [];
-  let waiting: Array<{ id: number; resolve: (body: Record<string, unknown>) => void }> = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      res.end('ok');
-      const waiter = waiting.find((candidate) => candidate.id === body.activationId);
-      if (waiter) {
-        waiting = waiting.filter((candidate) => candidate !== waiter);
-        waiter.resolve(body);
-      } else received.push(body);
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
-    next(activationId) {
-      const id = Number(activationId);
-      const index = received.findIndex((body) => body.activationId === id);
-      if (index >= 0) return Promise.resolve(received.splice(index, 1)[0]);
-      return new Promise((resolve) => waiting.push({ id, resolve }));
-    },
-    clear: () => {
-      received = [];
-      waiting = [];
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}

@@ -1,45 +1,21 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import pino from 'pino';
-import { createSimulator, defaultTenants, type Simulator } from '../../src/simulator';
+import { createSimulator, defaultTenants } from '../../src/simulator';
 import { formatProviderTime } from '../../src/simulator/clock';
+import { HANDLER_API_KEYS as KEYS, HANDLER_API_TENANTS, useSimulator } from '../support/simulator';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 /**
  * The simulator over real HTTP: every handler_api action, the spec 5.2 state machine with its
  * refusals, expiry through the control clock, stock and balance bookkeeping, both error styles,
  * webhooks and fault injection. The base clock is frozen; only the control offset moves it.
  */
-const T0 = Date.UTC(2026, 0, 5, 10, 0, 0);
-const KEYS = { classic: 'key-classic', hero: 'key-hero', clone: 'key-clone' } as const;
 type TenantId = keyof typeof KEYS;
 
-let sim: Simulator;
-let base: string;
-
-beforeAll(async () => {
-  sim = createSimulator({
-    now: () => T0,
-    logger: pino({ level: 'silent' }),
-    sweepIntervalMs: 0,
-    tenants: [
-      { id: 'classic', apiKey: KEYS.classic, errorStyle: 'classic' },
-      { id: 'hero', apiKey: KEYS.hero, errorStyle: 'hero' },
-      { id: 'clone', apiKey: KEYS.clone, errorStyle: 'classic', cancelAlreadyReply: true },
-    ],
-  });
-  ({ url: base } = await sim.listen(0));
-});
-
-afterAll(() => sim.close());
+const sim = useSimulator(HANDLER_API_TENANTS);
+const { control } = sim;
 
 beforeEach(async () => {
-  for (const tenant of Object.keys(KEYS)) {
-    await control('POST', `/${tenant}/reset`);
-    // A known offer and balance, whatever the seed drew.
-    await control('PUT', `/${tenant}/offers/tg/6`, { stock: 3, price: '0.35' });
-    await control('PUT', `/${tenant}/balance`, { balance: '10.00' });
-  }
+  for (const tenant of Object.keys(KEYS)) await sim.reset(tenant, { offers: { 'tg/6': { stock: 3, price: '0.35' } }, balance: '10.00' });
 });
 
 interface RawReply {
@@ -50,7 +26,7 @@ interface RawReply {
 
 async function call(tenant: TenantId, params: Record<string, string>, apiKey: string | null = KEYS[tenant]): Promise<RawReply> {
   const query = new URLSearchParams(apiKey === null ? params : { api_key: apiKey, ...params });
-  const response = await fetch(`${base}/${tenant}/stubs/handler_api.php?${query}`);
+  const response = await fetch(`${sim.url}/${tenant}/stubs/handler_api.php?${query}`);
   return { status: response.status, text: await response.text(), contentType: response.headers.get('content-type') };
 }
 
@@ -59,15 +35,6 @@ async function classic(params: Record<string, string>, tenant: TenantId = 'class
   const reply = await call(tenant, params);
   expect(reply.status).toBe(200);
   return reply.text;
-}
-
-async function control(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const response = await fetch(`${base}/control${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, json: await response.json() };
 }
 
 async function buy(tenant: TenantId = 'classic', params: Record<string, string> = {}): Promise<string> {
@@ -97,7 +64,7 @@ describe('transport', () => {
   });
 
   it('reads parameters from the query string, from a form body, and from the query of an empty POST', async () => {
-    const url = `${base}/classic/stubs/handler_api.php`;
+    const url = `${sim.url}/classic/stubs/handler_api.php`;
     const get = await fetch(`${url}?api_key=${KEYS.classic}&action=getBalance`);
     const form = await fetch(url, { method: 'POST', body: new URLSearchParams({ api_key: KEYS.classic, action: 'getBalance' }) });
     const emptyPost = await fetch(`${url}?api_key=${KEYS.classic}&action=getBalance`, { method: 'POST' });
@@ -128,7 +95,7 @@ describe('transport', () => {
   });
 
   it('answers 404 for an unknown tenant', async () => {
-    const response = await fetch(`${base}/nobody/stubs/handler_api.php?api_key=x&action=getBalance`);
+    const response = await fetch(`${sim.url}/nobody/stubs/handler_api.php?api_key=x&action=getBalance`);
     expect(response.status).toBe(404);
   });
 });
@@ -451,9 +418,9 @@ describe('catalog and listing actions', () => {
 });
 
 describe('webhooks and autoSms', () => {
-  let receiver: Receiver;
+  let receiver: WebhookReceiver;
   beforeEach(async () => {
-    receiver = await startReceiver();
+    receiver = await startWebhookReceiver();
   });
   afterEach(() => receiver.close());
 
@@ -472,7 +439,7 @@ describe('webhooks and autoSms', () => {
   });
 
   it('survives a webhook receiver that is down', async () => {
-    const down = await startReceiver();
+    const down = await startWebhookReceiver();
     await down.close();
     await control('PATCH', '/classic/settings', { webhookUrl: down.url });
     const id = await buy();
@@ -594,54 +561,10 @@ describe('control API', () => {
     expect((await control('PATCH', '/classic/settings', { webhookUrl: 'not a url' })).status).toBe(400);
     expect((await control('PUT', '/classic/balance', { balance: '-1' })).status).toBe(400);
     expect((await control('POST', '/classic/activations/1/sms', {})).status).toBe(400);
-    const invalidJson = await fetch(`${base}/control/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
+    const invalidJson = await fetch(`${sim.url}/control/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
     expect(invalidJson.status).toBe(400);
     expect(((await invalidJson.json()) as { error: { code: string } }).error.code).toBe('INVALID_JSON');
     expect((await control('GET', '/nobody')).status).toBe(404);
     expect((await control('GET', '/nobody')).json.error.code).toBe('UNKNOWN_TENANT');
   });
 });
-
-interface Receiver {
-  url: string;
-  received: unknown[];
-  next(): Promise<unknown>;
-  close(): Promise<void>;
-}
-
-/** A local webhook endpoint on a free port; next() resolves with the next body it receives. */
-async function startReceiver(): Promise<Receiver> {
-  const received: unknown[] = [];
-  const waiting: Array<(body: unknown) => void> = [];
-  let read = 0;
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      received.push(body);
-      res.end('ok');
-      waiting.shift()?.(body);
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
-    received,
-    next() {
-      if (read < received.length) return Promise.resolve(received[read++]);
-      return new Promise((resolve) => {
-        waiting.push((body) => {
-          read++;
-          resolve(body);
-        });
-      });
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}

@@ -1,7 +1,9 @@
 import pino from 'pino';
 import { SmsActivateAdapter } from '../../src/providers/sms-activate.adapter';
-import { ProviderError, type ProviderErrorKind } from '../../src/providers/types';
-import { createSimulator, type Simulator } from '../../src/simulator';
+import type { ProviderErrorKind } from '../../src/providers/types';
+import { createSimulator } from '../../src/simulator';
+import { expectKind } from '../support/rejections';
+import { HANDLER_API_KEYS as KEYS, HANDLER_API_TENANTS, useSimulator } from '../support/simulator';
 
 /**
  * The SMS-Activate adapter against the simulator over real HTTP, in both error styles: classic
@@ -10,74 +12,26 @@ import { createSimulator, type Simulator } from '../../src/simulator';
  */
 const STYLES = ['classic', 'hero'] as const;
 type Style = (typeof STYLES)[number];
-const KEYS: Record<Style | 'clone', string> = { classic: 'key-classic', hero: 'key-hero', clone: 'key-clone' };
 
-let sim: Simulator;
-let base: string;
-
-beforeAll(async () => {
-  sim = createSimulator({
-    now: () => Date.UTC(2026, 0, 5, 10, 0, 0),
-    logger: pino({ level: 'silent' }),
-    sweepIntervalMs: 0,
-    tenants: [
-      { id: 'classic', apiKey: KEYS.classic, errorStyle: 'classic' },
-      { id: 'hero', apiKey: KEYS.hero, errorStyle: 'hero' },
-      { id: 'clone', apiKey: KEYS.clone, errorStyle: 'classic', cancelAlreadyReply: true },
-    ],
-  });
-  ({ url: base } = await sim.listen(0));
-});
-
-afterAll(() => sim.close());
+const sim = useSimulator(HANDLER_API_TENANTS);
+const { control } = sim;
 
 beforeEach(async () => {
-  for (const tenant of Object.keys(KEYS)) {
-    await control('POST', `/${tenant}/reset`);
-    await control('PUT', `/${tenant}/offers/tg/6`, { stock: 3, price: '0.35' });
-    await control('PUT', `/${tenant}/balance`, { balance: '10.00' });
-  }
+  for (const tenant of Object.keys(KEYS)) await sim.reset(tenant, { offers: { 'tg/6': { stock: 3, price: '0.35' } }, balance: '10.00' });
 });
 
 function adapterFor(tenant: Style | 'clone', overrides: { apiKey?: string; timeoutMs?: number; baseUrl?: string } = {}) {
   return new SmsActivateAdapter({
     id: `${tenant}-sim`,
-    baseUrl: overrides.baseUrl ?? `${base}/${tenant}/stubs/handler_api.php`,
+    baseUrl: overrides.baseUrl ?? `${sim.url}/${tenant}/stubs/handler_api.php`,
     apiKey: overrides.apiKey ?? KEYS[tenant],
     timeoutMs: overrides.timeoutMs ?? 2_000,
   });
 }
 
-async function control(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const response = await fetch(`${base}/control${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, json: await response.json() };
-}
-
 const fault = (tenant: string, body: { action?: string; times: number; reply: unknown }) => control('POST', `/${tenant}/faults`, body);
 const deliver = (tenant: string, id: string, code: string) => control('POST', `/${tenant}/activations/${id}/sms`, { code });
 const advance = (ms: number) => control('POST', '/clock', { advanceMs: ms });
-
-/** The ProviderError a promise rejects with (fails the test if it resolves or throws anything else). */
-async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(
-    (value) => {
-      throw new Error(`expected a ProviderError, got ${JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ProviderError);
-  return error as ProviderError;
-}
-
-const expectKind = async (promise: Promise<unknown>, kind: ProviderErrorKind, token?: string) => {
-  const error = await failure(promise);
-  expect({ kind: error.kind, ...(token ? { token: error.token } : {}) }).toEqual({ kind, ...(token ? { token } : {}) });
-  return error;
-};
 
 describe.each(STYLES)('%s provider', (style) => {
   let adapter: SmsActivateAdapter;
@@ -373,7 +327,7 @@ describe('transport failures are TRANSIENT', () => {
 
 describe('handler_api wire of the extension actions', () => {
   const raw = async (tenant: Style, params: Record<string, string>) => {
-    const response = await fetch(`${base}/${tenant}/stubs/handler_api.php?${new URLSearchParams({ api_key: KEYS[tenant], ...params })}`);
+    const response = await fetch(`${sim.url}/${tenant}/stubs/handler_api.php?${new URLSearchParams({ api_key: KEYS[tenant], ...params })}`);
     return { status: response.status, contentType: response.headers.get('content-type'), body: await response.text() };
   };
 

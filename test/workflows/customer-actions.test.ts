@@ -6,113 +6,43 @@
  */
 import { WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import {
-  ACTIVATION_WORKFLOW_TYPE,
-  FailureType,
-  cancelActivationUpdate,
-  finishActivationUpdate,
-  getActivationQuery,
-  requestAnotherSmsUpdate,
-  searchAttributes,
-  type ActivationInput,
-  type ActivationView,
-} from '../../workflows/contracts';
-import {
-  SELL_MICROS,
-  activationInput,
-  activityAttempts,
-  closeAll,
-  connectDevServer,
-  expectCaptured,
-  expectHeld,
-  expectReleased,
-  isActive,
-  moneyOf,
-  newCustomer,
-  openInfra,
-  recordOf,
-  startScenario,
-  uniqueTaskQueue,
-  upstreamIdOf,
-  waitFor,
-  waitForView,
-  type DevServerEnv,
-  type Infra,
-  type Scenario,
-  type ScenarioOptions,
-} from './support';
-
-let temporal: DevServerEnv;
-let infra: Infra;
-let scenario: Scenario | undefined;
-/** Workflows this test started: any still running after it are terminated, so nothing outlives its worker. */
-let started: WorkflowHandle[] = [];
+import { FailureType, cancelActivationUpdate, finishActivationUpdate, getActivationQuery, requestAnotherSmsUpdate, searchAttributes, type ActivationInput, type ActivationView } from '../../workflows/contracts';
+import { rejectionOf } from '../support/rejections';
+import { useWorkflowTests } from './harness';
+import { SELL_MICROS, activityAttempts, expectCaptured, expectHeld, expectReleased, moneyOf, recordOf, untilActive, waitFor, waitForView, type Scenario, type ScenarioOptions } from './support';
 
 const FAST = { initialMs: 200, maxMs: 1000 };
 
-beforeAll(async () => {
-  // One after the other: if the second fails, afterAll still closes the first.
-  temporal = await connectDevServer();
-  infra = await openInfra();
-});
-afterAll(async () => {
-  await closeAll(
-    () => infra?.close(),
-    () => temporal?.close(),
-  );
-});
-afterEach(async () => {
-  const [handles, closing] = [started, scenario];
-  started = [];
-  scenario = undefined;
-  await closeAll(
-    ...handles.map((handle) => async () => {
-      if ((await handle.describe()).status.name === 'RUNNING') await handle.terminate('test over');
-    }),
-    () => closing?.close(),
-  );
-});
+const wf = useWorkflowTests('dev-server');
 
 function devScenario(options: ScenarioOptions = {}): Promise<Scenario> {
   const short = { lifetimeSeconds: 10, minCancelSeconds: 0 };
-  return startScenario(infra, {
+  return wf.scenario({
     ...options,
     providers: { hero: { ...short, ...options.providers?.hero }, activate: { ...short, ...options.providers?.activate } },
   });
 }
 
-/** Starts an activation on its own task queue and runs `body` while a worker serves it. */
+/** Starts an activation on its own task queue and runs `body` once it is ACTIVE, while a worker serves it. */
 async function run<T>(s: Scenario, label: string, body: (ctx: { handle: WorkflowHandle; input: ActivationInput; userId: string; upstreamId: string; active: ActivationView }) => Promise<T>, overrides: Partial<ActivationInput> = {}): Promise<T> {
-  const userId = await newCustomer(infra);
-  const input = activationInput(userId, { polling: FAST, ...overrides });
-  const taskQueue = uniqueTaskQueue(label);
-  const worker = await temporal.worker(taskQueue, s);
-  return worker.runUntil(async () => {
-    const handle = await temporal.client.workflow.start(ACTIVATION_WORKFLOW_TYPE, { args: [input], workflowId: input.activationId, taskQueue });
-    started.push(handle);
-    const active = await waitForView(handle, isActive);
-    const upstreamId = await upstreamIdOf(infra, input.activationId);
+  const activation = await wf.activation(s, label, { input: { polling: FAST, ...overrides } });
+  const { input, userId } = activation;
+  return activation.run(async (handle) => {
+    const { active, upstreamId } = await untilActive(wf.infra, handle);
     return body({ handle, input, userId, upstreamId, active });
   });
 }
 
 /** The ApplicationFailure an update was refused with. */
 async function refusal(update: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await update.then(
-    () => {
-      throw new Error('expected the update to be refused');
-    },
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
-  const cause = (error as WorkflowUpdateFailedError).cause;
+  const { cause } = await rejectionOf(update, WorkflowUpdateFailedError);
   expect(cause).toBeInstanceOf(ApplicationFailure);
   return cause as ApplicationFailure;
 }
 
 describe('customer actions (updates, dev server)', () => {
   it('cancel: refused before the minimum delay with CANCEL_TOO_EARLY and retryAfterSeconds, no money moves; accepted after it → CANCELLED and refunded', async () => {
-    const s = (scenario = await devScenario({ providers: { hero: { minCancelSeconds: 2 } } }));
+    const s = await devScenario({ providers: { hero: { minCancelSeconds: 2 } } });
     await run(s, 'cancel', async ({ handle, input, userId, upstreamId, active }) => {
       expect(active.actions.cancel).toBe(false);
       const early = await refusal(handle.executeUpdate(cancelActivationUpdate));
@@ -122,7 +52,7 @@ describe('customer actions (updates, dev server)', () => {
       expect(retryAfterSeconds).toBeGreaterThanOrEqual(1);
       expect(retryAfterSeconds).toBeLessThanOrEqual(2);
       // Refused in the validator: nothing happened, at the provider or in the wallet.
-      expectHeld(await moneyOf(infra, userId, input.activationId), SELL_MICROS.hero);
+      expectHeld(await moneyOf(wf.infra, userId, input.activationId), SELL_MICROS.hero);
       expect(await s.upstream('hero', upstreamId)).toMatchObject({ state: 'WAIT' });
       expect((await handle.query(getActivationQuery)).status).toBe('ACTIVE');
       expect((await activityAttempts(handle)).some((a) => a.activity === 'cancelUpstream')).toBe(false);
@@ -134,8 +64,8 @@ describe('customer actions (updates, dev server)', () => {
       expect(await handle.result()).toMatchObject({ status: 'CANCELLED' });
 
       expect(await s.upstream('hero', upstreamId)).toMatchObject({ state: 'CANCELLED' });
-      expectReleased(await moneyOf(infra, userId, input.activationId), SELL_MICROS.hero);
-      expect(await recordOf(infra, input.activationId)).toMatchObject({ status: 'CANCELLED', providerId: s.providerId.hero });
+      expectReleased(await moneyOf(wf.infra, userId, input.activationId), SELL_MICROS.hero);
+      expect(await recordOf(wf.infra, input.activationId)).toMatchObject({ status: 'CANCELLED', providerId: s.providerId.hero });
       // What ops filter on in the Web UI and the admin panel.
       const { typedSearchAttributes } = await handle.describe();
       expect(typedSearchAttributes.get(searchAttributes.status)).toBe('CANCELLED');
@@ -147,7 +77,7 @@ describe('customer actions (updates, dev server)', () => {
   });
 
   it('cancel refused by the provider (its minimum is longer than configured): CANCEL_TOO_EARLY, the workflow keeps running, no money moves', async () => {
-    const s = (scenario = await devScenario({ tenants: { hero: { minCancelMs: 60_000 } } }));
+    const s = await devScenario({ tenants: { hero: { minCancelMs: 60_000 } } });
     await run(s, 'cancel-provider-early', async ({ handle, input, userId, upstreamId }) => {
       const early = await refusal(handle.executeUpdate(cancelActivationUpdate));
       expect(early.type).toBe(FailureType.CancelTooEarly);
@@ -157,18 +87,18 @@ describe('customer actions (updates, dev server)', () => {
       expect(await handle.query(getActivationQuery)).toMatchObject({ status: 'ACTIVE', actions: { cancel: true } });
       expect((await handle.describe()).status.name).toBe('RUNNING');
       expect(await s.upstream('hero', upstreamId)).toMatchObject({ state: 'WAIT' });
-      expectHeld(await moneyOf(infra, userId, input.activationId), SELL_MICROS.hero);
+      expectHeld(await moneyOf(wf.infra, userId, input.activationId), SELL_MICROS.hero);
 
       // Once the provider allows it, the same action succeeds.
       await s.settings('hero', { minCancelMs: 0 });
       expect(await handle.executeUpdate(cancelActivationUpdate)).toMatchObject({ status: 'CANCELLED' });
       expect(await s.upstream('hero', upstreamId)).toMatchObject({ state: 'CANCELLED' });
-      expectReleased(await moneyOf(infra, userId, input.activationId), SELL_MICROS.hero);
+      expectReleased(await moneyOf(wf.infra, userId, input.activationId), SELL_MICROS.hero);
     });
   });
 
   it('after an SMS: cancel refused with SMS_ALREADY_RECEIVED; another SMS is recorded as seq 2 with one capture; finish → COMPLETED and DONE upstream', async () => {
-    const s = (scenario = await devScenario());
+    const s = await devScenario();
     const { userId, activationId, upstreamId } = await run(s, 'sms-actions', async ({ handle, input, userId, upstreamId }) => {
       // Nothing to finish or retry before the first SMS.
       expect((await refusal(handle.executeUpdate(finishActivationUpdate))).type).toBe(FailureType.NoSmsYet);
@@ -176,11 +106,11 @@ describe('customer actions (updates, dev server)', () => {
 
       await s.deliverSms('hero', upstreamId, '111111');
       await waitForView(handle, (v) => v.messages.length === 1);
-      await waitFor(async () => (await moneyOf(infra, userId, input.activationId)).hold?.status === 'CAPTURED');
+      await waitFor(async () => (await moneyOf(wf.infra, userId, input.activationId)).hold?.status === 'CAPTURED');
 
       const refused = await refusal(handle.executeUpdate(cancelActivationUpdate));
       expect(refused.type).toBe(FailureType.SmsAlreadyReceived);
-      expectCaptured(await moneyOf(infra, userId, input.activationId), SELL_MICROS.hero, SELL_MICROS.hero);
+      expectCaptured(await moneyOf(wf.infra, userId, input.activationId), SELL_MICROS.hero, SELL_MICROS.hero);
 
       const retrying = await handle.executeUpdate(requestAnotherSmsUpdate);
       expect(retrying).toMatchObject({ status: 'ACTIVE', actions: { cancel: false, retry: false, finish: true } });
@@ -204,12 +134,12 @@ describe('customer actions (updates, dev server)', () => {
 
     // Two messages, one capture; the provider closed the number as used.
     expect(await s.upstream('hero', upstreamId)).toMatchObject({ state: 'DONE', codes: ['111111', '222222'] });
-    expectCaptured(await moneyOf(infra, userId, activationId), SELL_MICROS.hero, SELL_MICROS.hero);
-    expect(await recordOf(infra, activationId)).toMatchObject({ status: 'COMPLETED', codes: ['111111', '222222'] });
+    expectCaptured(await moneyOf(wf.infra, userId, activationId), SELL_MICROS.hero, SELL_MICROS.hero);
+    expect(await recordOf(wf.infra, activationId)).toMatchObject({ status: 'COMPLETED', codes: ['111111', '222222'] });
   });
 
   it('two concurrent cancels: both answered, one provider cancel, one refund', async () => {
-    const s = (scenario = await devScenario());
+    const s = await devScenario();
     await run(s, 'double-cancel', async ({ handle, input, userId, upstreamId }) => {
       const results = await Promise.allSettled([handle.executeUpdate(cancelActivationUpdate), handle.executeUpdate(cancelActivationUpdate)]);
       for (const result of results) {
@@ -224,12 +154,12 @@ describe('customer actions (updates, dev server)', () => {
         { activity: 'releaseFunds', attempt: 1, outcome: 'completed' },
       ]);
       expect(await s.upstream('hero', upstreamId)).toMatchObject({ state: 'CANCELLED' });
-      expectReleased(await moneyOf(infra, userId, input.activationId), SELL_MICROS.hero);
+      expectReleased(await moneyOf(wf.infra, userId, input.activationId), SELL_MICROS.hero);
     });
   });
 
   it('a cancel accepted while the last poll before expiry is in flight is answered, and the workflow ends', async () => {
-    const s = (scenario = await devScenario({ providers: { hero: { requestTimeoutMs: 15_000 } } }));
+    const s = await devScenario({ providers: { hero: { requestTimeoutMs: 15_000 } } });
     await run(s, 'cancel-at-expiry', async ({ handle, input, userId, upstreamId, active }) => {
       // The next poll sits at the provider until after the 10-second expiry.
       const untilExpiry = Date.parse(active.expiresAt!) - Date.now();
@@ -245,7 +175,7 @@ describe('customer actions (updates, dev server)', () => {
       // The customer asked for the cancel and got its effect: the number went back, the money too.
       expect(await update.result()).toMatchObject({ status: 'EXPIRED' });
       expect(await s.upstream('hero', upstreamId)).toMatchObject({ state: 'CANCELLED' });
-      expectReleased(await moneyOf(infra, userId, input.activationId), SELL_MICROS.hero);
+      expectReleased(await moneyOf(wf.infra, userId, input.activationId), SELL_MICROS.hero);
     });
   }, 40_000);
 });

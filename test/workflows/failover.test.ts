@@ -6,80 +6,28 @@
  * The customer's ceiling is $1 here (hold 1.00): with no ceiling the hold is the best price, and
  * only providers at that price are candidates.
  */
-import type { WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { activationWorkflow } from '../../workflows/activation';
 import { smsReceivedSignal, type ActivationInput } from '../../workflows/contracts';
-import {
-  SELL_MICROS,
-  activationInput,
-  closeAll,
-  activityAttempts,
-  createTimeSkippingEnv,
-  expectCaptured,
-  expectReleased,
-  isActive,
-  moneyOf,
-  newCustomer,
-  openInfra,
-  recordOf,
-  serverClock,
-  sms,
-  startScenario,
-  timeSkippingWorker,
-  uniqueTaskQueue,
-  upstreamIdOf,
-  waitForView,
-  type Infra,
-  type Scenario,
-  type TenantId,
-} from './support';
+import { useWorkflowTests } from './harness';
+import { SELL_MICROS, activityAttempts, expectCaptured, expectReleased, isActive, moneyOf, recordOf, sms, upstreamIdOf, waitForView, type Scenario, type TenantId } from './support';
 
 const CEILING = 1_000_000n;
 
-let env: TestWorkflowEnvironment;
-let infra: Infra;
-let scenario: Scenario | undefined;
-const clock = serverClock();
-
-beforeAll(async () => {
-  // One after the other: if the second fails, afterAll still closes the first.
-  env = await createTimeSkippingEnv();
-  infra = await openInfra();
-});
-afterAll(async () => {
-  await closeAll(
-    () => infra?.close(),
-    () => env?.teardown(),
-  );
-});
-beforeEach(async () => {
-  await clock.sync(env);
-});
-afterEach(async () => {
-  const closing = scenario;
-  scenario = undefined;
-  await closing?.close();
-});
+const wf = useWorkflowTests('time-skipping');
 
 /**
  * Starts a purchase, skips past the retry back-offs, and — when a number was bought — has an SMS
  * arrive and lets the workflow run to expiry. Returns what the test asserts on.
  */
 async function purchase(s: Scenario, label: string, overrides: Partial<ActivationInput> = { maxPriceMicros: CEILING.toString() }) {
-  const userId = await newCustomer(infra);
-  const input = activationInput(userId, overrides);
-  const taskQueue = uniqueTaskQueue(label);
-  const worker = await timeSkippingWorker(env, taskQueue, s);
-  return worker.runUntil(async () => {
-    const handle: WorkflowHandle = await env.client.workflow.start(activationWorkflow, { args: [input], workflowId: input.activationId, taskQueue });
+  const { userId, input, run } = await wf.activation(s, label, { input: overrides });
+  return run(async (handle) => {
     // Retry back-offs are server timers: skip them (the first poll is 30 s after a purchase).
-    await env.sleep('10 seconds');
+    await wf.env.sleep('10 seconds');
     const settled = await waitForView(handle, (v) => v.status !== 'RESERVED');
     let upstream: { tenant: TenantId; id: string } | null = null;
     if (isActive(settled)) {
       const tenant = s.tenantOf(settled.providerId!);
-      upstream = { tenant, id: await upstreamIdOf(infra, input.activationId) };
+      upstream = { tenant, id: await upstreamIdOf(wf.infra, input.activationId) };
       await s.deliverSms(tenant, upstream.id, '246810');
       await handle.signal(smsReceivedSignal, sms('246810'));
     }
@@ -92,7 +40,7 @@ const buys = (attempts: { activity: string; attempt: number; outcome: string }[]
 
 describe('provider failover (time-skipping server)', () => {
   it('the cheapest provider has no numbers (stock gone after the catalog sync): the next one sells', async () => {
-    const s = (scenario = await startScenario(infra, { now: clock.now }));
+    const s = await wf.scenario();
     await s.setOffer('hero', { stock: 0 });
 
     const { userId, input, final, upstream, attempts } = await purchase(s, 'failover-stock');
@@ -106,23 +54,23 @@ describe('provider failover (time-skipping server)', () => {
     expect(await s.upstreamList('hero')).toEqual([]);
     expect(await s.upstream('activate', upstream!.id)).toMatchObject({ state: 'DONE', codes: ['246810'] });
     // Held the ceiling, spent the activate price, the rest went back.
-    expectCaptured(await moneyOf(infra, userId, input.activationId), CEILING, SELL_MICROS.activate);
-    expect(await recordOf(infra, input.activationId)).toMatchObject({ status: 'COMPLETED', providerId: s.providerId.activate, priceMicros: SELL_MICROS.activate });
+    expectCaptured(await moneyOf(wf.infra, userId, input.activationId), CEILING, SELL_MICROS.activate);
+    expect(await recordOf(wf.infra, input.activationId)).toMatchObject({ status: 'COMPLETED', providerId: s.providerId.activate, priceMicros: SELL_MICROS.activate });
   });
 
   it('the cheapest provider answers NO_NUMBERS (injected): the next one sells', async () => {
-    const s = (scenario = await startScenario(infra, { now: clock.now }));
+    const s = await wf.scenario();
     await s.fault('hero', { action: 'getNumberV2', times: 1, reply: { token: 'NO_NUMBERS' } });
 
     const { userId, input, final, attempts } = await purchase(s, 'failover-token');
 
     expect(buys(attempts).map((a) => a.outcome)).toEqual(['failed', 'completed']);
     expect(final).toMatchObject({ status: 'COMPLETED', providerId: s.providerId.activate });
-    expectCaptured(await moneyOf(infra, userId, input.activationId), CEILING, SELL_MICROS.activate);
+    expectCaptured(await moneyOf(wf.infra, userId, input.activationId), CEILING, SELL_MICROS.activate);
   });
 
   it('no provider has numbers: FAILED with NO_NUMBERS, funds released, nothing captured', async () => {
-    const s = (scenario = await startScenario(infra, { now: clock.now }));
+    const s = await wf.scenario();
     await s.setOffer('hero', { stock: 0 });
     await s.fault('activate', { action: 'getNumberV2', times: 1, reply: { token: 'NO_NUMBERS' } });
 
@@ -133,12 +81,12 @@ describe('provider failover (time-skipping server)', () => {
     expect(final).toMatchObject({ status: 'FAILED', failureReason: 'NO_NUMBERS', providerId: null, priceMicros: null, messages: [] });
     expect(await s.upstreamList('hero')).toEqual([]);
     expect(await s.upstreamList('activate')).toEqual([]);
-    expectReleased(await moneyOf(infra, userId, input.activationId), CEILING);
-    expect(await recordOf(infra, input.activationId)).toMatchObject({ status: 'FAILED', failureReason: 'NO_NUMBERS' });
+    expectReleased(await moneyOf(wf.infra, userId, input.activationId), CEILING);
+    expect(await recordOf(wf.infra, input.activationId)).toMatchObject({ status: 'FAILED', failureReason: 'NO_NUMBERS' });
   });
 
   it('a transient 5xx burst on the cheapest provider is retried by the activity, which then buys there', async () => {
-    const s = (scenario = await startScenario(infra, { now: clock.now }));
+    const s = await wf.scenario();
     await s.fault('hero', { action: 'getNumberV2', times: 2, reply: { status: 503 } });
 
     const { userId, input, final, attempts } = await purchase(s, 'retry-5xx');
@@ -148,11 +96,11 @@ describe('provider failover (time-skipping server)', () => {
     expect(await s.faults('hero')).toEqual([]);
     expect(final).toMatchObject({ status: 'COMPLETED', providerId: s.providerId.hero });
     expect(await s.upstreamList('activate')).toEqual([]);
-    expectCaptured(await moneyOf(infra, userId, input.activationId), CEILING, SELL_MICROS.hero);
+    expectCaptured(await moneyOf(wf.infra, userId, input.activationId), CEILING, SELL_MICROS.hero);
   });
 
   it('a 5xx burst outlasting the retries fails over to the next provider', async () => {
-    const s = (scenario = await startScenario(infra, { now: clock.now }));
+    const s = await wf.scenario();
     await s.fault('hero', { action: 'getNumberV2', times: 3, reply: { status: 500, body: 'upstream exploded' } });
 
     const { userId, input, final, attempts } = await purchase(s, 'retry-then-failover');
@@ -163,11 +111,11 @@ describe('provider failover (time-skipping server)', () => {
     ]);
     expect(final).toMatchObject({ status: 'COMPLETED', providerId: s.providerId.activate });
     expect(await s.upstreamList('hero')).toEqual([]);
-    expectCaptured(await moneyOf(infra, userId, input.activationId), CEILING, SELL_MICROS.activate);
+    expectCaptured(await moneyOf(wf.infra, userId, input.activationId), CEILING, SELL_MICROS.activate);
   });
 
   it('every provider failing for different reasons: FAILED naming each, funds released', async () => {
-    const s = (scenario = await startScenario(infra, { now: clock.now }));
+    const s = await wf.scenario();
     await s.fault('hero', { action: 'getNumberV2', times: 3, reply: { status: 502 } });
     await s.setOffer('activate', { stock: 0 });
 
@@ -175,23 +123,17 @@ describe('provider failover (time-skipping server)', () => {
 
     expect(final.status).toBe('FAILED');
     expect(final.failureReason).toBe(`NO_PROVIDER_COULD_SELL (${s.providerId.hero}: PROVIDER_TRANSIENT; ${s.providerId.activate}: PROVIDER_NO_NUMBERS)`);
-    expectReleased(await moneyOf(infra, userId, input.activationId), CEILING);
+    expectReleased(await moneyOf(wf.infra, userId, input.activationId), CEILING);
   });
 
   it('not enough money to hold: FAILED with INSUFFICIENT_FUNDS, nothing held, nothing bought', async () => {
-    const s = (scenario = await startScenario(infra, { now: clock.now }));
-    const userId = await newCustomer(infra, 100_000n); // $0.10, below the $0.13 best price
-    const input = activationInput(userId);
-    const taskQueue = uniqueTaskQueue('no-funds');
-    const worker = await timeSkippingWorker(env, taskQueue, s);
+    const s = await wf.scenario();
+    const { userId, input, run } = await wf.activation(s, 'no-funds', { credit: 100_000n }); // $0.10, below the $0.13 best price
 
-    const final = await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(activationWorkflow, { args: [input], workflowId: input.activationId, taskQueue });
-      return handle.result();
-    });
+    const final = await run((handle) => handle.result());
 
     expect(final).toMatchObject({ status: 'FAILED', failureReason: 'INSUFFICIENT_FUNDS', heldMicros: null });
-    expect(await moneyOf(infra, userId, input.activationId)).toEqual({ availableMicros: 100_000n, heldMicros: 0n, hold: null, entries: [], invariants: [] });
+    expect(await moneyOf(wf.infra, userId, input.activationId)).toEqual({ availableMicros: 100_000n, heldMicros: 0n, hold: null, entries: [], invariants: [] });
     expect(await s.upstreamList('hero')).toEqual([]);
   });
 });

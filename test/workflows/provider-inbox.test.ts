@@ -6,15 +6,8 @@
  * one-second granularity, so a poll takes about a second whatever `intervalMs` says: the tests
  * count polls rather than wait for times.
  */
-import { randomUUID } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
-import { createActivities } from '../../activities';
-import { SmsIntake } from '../../src/activations/sms-intake';
-import { AuditLog } from '../../src/lib/audit';
-import { createLogger } from '../../src/lib/logger';
-import { IncidentService } from '../../src/providers/incidents.service';
 import { ensureProviderInbox } from '../../src/temporal/schedules';
 import { activationWorkflow } from '../../workflows/activation';
 import {
@@ -27,66 +20,13 @@ import {
   type ProviderInboxInput,
   type ProviderInboxState,
 } from '../../workflows/contracts';
-import {
-  WORKFLOW_BUNDLE_FILE,
-  activationInput,
-  activityAttempts,
-  closeAll,
-  connectDevServer,
-  isActive,
-  newCustomer,
-  openInfra,
-  recordOf,
-  startScenario,
-  uniqueTaskQueue,
-  upstreamIdOf,
-  waitFor,
-  waitForView,
-  type DevServerEnv,
-  type Infra,
-  type Scenario,
-} from './support';
+import { useWorkflowTests } from './harness';
+import { activationInput, activityAttempts, newCustomer, recordOf, untilActive, waitFor, waitForView, type Scenario } from './support';
 
-let dev: DevServerEnv;
-let infra: Infra;
-let scenario: Scenario | undefined;
-const inboxes: string[] = [];
+const wf = useWorkflowTests('dev-server');
 
-beforeAll(async () => {
-  dev = await connectDevServer();
-  infra = await openInfra();
-});
-afterAll(async () => {
-  await closeAll(
-    () => infra?.close(),
-    () => dev?.close(),
-  );
-});
-afterEach(async () => {
-  // The pollers are long-running by design: end this test's ones.
-  for (const id of inboxes.splice(0)) await dev.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
-  const closing = scenario;
-  scenario = undefined;
-  await closing?.close();
-});
-
-/** Activation and inbox workflows on one task queue, with the activities the worker has (including the Temporal client). */
-function inboxWorker(s: Scenario, taskQueue: string): Promise<Worker> {
-  return Worker.create({
-    connection: dev.nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    workflowBundle: { codePath: WORKFLOW_BUNDLE_FILE },
-    activities: createActivities({
-      db: infra.db,
-      wallet: infra.wallet,
-      catalog: infra.catalog,
-      providers: s.registry,
-      events: infra.events,
-      intake: new SmsIntake({ db: infra.db, temporal: dev.client, incidents: new IncidentService({ db: infra.db, audit: new AuditLog({ db: infra.db }) }), logger: createLogger('silent') }),
-    }),
-  });
-}
+/** The pollers are long-running by design: end this test's ones. */
+const endAfterTest = (workflowId: string) => wf.afterTest(() => wf.client.workflow.getHandle(workflowId).terminate('test over').catch(() => undefined));
 
 /** The SMS signals in a workflow's history, decoded. */
 async function smsSignals(handle: WorkflowHandle): Promise<IncomingSms[]> {
@@ -98,7 +38,7 @@ async function smsSignals(handle: WorkflowHandle): Promise<IncomingSms[]> {
   });
 }
 
-const inboxState = (s: Scenario) => dev.client.workflow.getHandle(providerInboxWorkflowId(s.providerId.hero)).query(getProviderInboxQuery);
+const inboxState = (s: Scenario) => wf.client.workflow.getHandle(providerInboxWorkflowId(s.providerId.hero)).query(getProviderInboxQuery);
 
 /** Waits until the poller has polled `count` more times (in its current run). */
 async function morePolls(s: Scenario, count: number): Promise<ProviderInboxState> {
@@ -111,27 +51,26 @@ async function morePolls(s: Scenario, count: number): Promise<ProviderInboxState
 
 /** An activation bought at hero, waiting for its SMS, with the fallback poll out of the way. */
 async function activeAtHero(s: Scenario, taskQueue: string) {
-  const userId = await newCustomer(infra);
+  const userId = await newCustomer(wf.infra);
   const input = activationInput(userId, { polling: { initialMs: 600_000, maxMs: 600_000 } });
-  const handle = await dev.client.workflow.start(activationWorkflow, { args: [input], workflowId: input.activationId, taskQueue });
-  const view = await waitForView(handle, isActive);
-  expect(view.providerId).toBe(s.providerId.hero);
-  return { input, handle, upstreamId: await upstreamIdOf(infra, input.activationId) };
+  const handle = await wf.client.workflow.start(activationWorkflow, { args: [input], workflowId: input.activationId, taskQueue });
+  const { active, upstreamId } = await untilActive(wf.infra, handle);
+  expect(active.providerId).toBe(s.providerId.hero);
+  return { input, handle, upstreamId };
 }
 
 describe('provider inbox workflow (dev server)', () => {
   it('an SMS at the provider reaches the activation through the inbox; an unchanged code is signalled once; a new code after "another SMS" is delivered', async () => {
-    const s = (scenario = await startScenario(infra));
-    const taskQueue = uniqueTaskQueue('inbox');
-    const worker = await inboxWorker(s, taskQueue);
+    const s = await wf.scenario();
+    const { worker, taskQueue } = await wf.worker(s, 'inbox');
 
     const outcome = await worker.runUntil(async () => {
       const { input, handle, upstreamId } = await activeAtHero(s, taskQueue);
-      const started = await ensureProviderInbox(dev.client, { providerId: s.providerId.hero, taskQueue, intervalMs: 200 });
-      inboxes.push(started.workflowId);
+      const started = await ensureProviderInbox(wf.client, { providerId: s.providerId.hero, taskQueue, intervalMs: 200 });
+      endAfterTest(started.workflowId);
       expect(started.workflowId).toBe(`provider-inbox-${s.providerId.hero}`);
       // Ensured again (another worker starting): the running poller is kept.
-      expect(await ensureProviderInbox(dev.client, { providerId: s.providerId.hero, taskQueue, intervalMs: 200 })).toEqual(started);
+      expect(await ensureProviderInbox(wf.client, { providerId: s.providerId.hero, taskQueue, intervalMs: 200 })).toEqual(started);
 
       await morePolls(s, 1);
       expect(await smsSignals(handle)).toEqual([]);
@@ -170,25 +109,24 @@ describe('provider inbox workflow (dev server)', () => {
     // Only the inbox delivered: the activation never polled the provider itself.
     expect(outcome.attempts.filter((a) => a.activity === 'pollUpstream')).toEqual([]);
     expect(outcome.final).toMatchObject({ status: 'COMPLETED' });
-    expect(await recordOf(infra, outcome.input.activationId)).toMatchObject({ status: 'COMPLETED', codes: ['424242', '515151'] });
+    expect(await recordOf(wf.infra, outcome.input.activationId)).toMatchObject({ status: 'COMPLETED', codes: ['424242', '515151'] });
     // The poll records nothing and keeps no state for activations the provider no longer lists.
     expect(outcome.inbox.signalled).toBe(2);
   });
 
   it('continue-as-new carries the last-signalled state, so the next run does not signal the same code again', async () => {
-    const s = (scenario = await startScenario(infra));
-    const taskQueue = uniqueTaskQueue('inbox-can');
-    const worker = await inboxWorker(s, taskQueue);
+    const s = await wf.scenario();
+    const { worker, taskQueue } = await wf.worker(s, 'inbox-can');
 
     await worker.runUntil(async () => {
       const { input, handle, upstreamId } = await activeAtHero(s, taskQueue);
-      const started = await ensureProviderInbox(dev.client, { providerId: s.providerId.hero, taskQueue, intervalMs: 100, maxIterations: 2 });
-      inboxes.push(started.workflowId);
+      const started = await ensureProviderInbox(wf.client, { providerId: s.providerId.hero, taskQueue, intervalMs: 100, maxIterations: 2 });
+      endAfterTest(started.workflowId);
       expect((await s.deliverSms('hero', upstreamId, '777123')).delivered).toBe(true);
       await waitForView(handle, (v) => v.messages.length > 0);
 
       // Two continue-as-new later (each run polls twice), the code is still known and not re-sent.
-      const inbox = dev.client.workflow.getHandle(started.workflowId);
+      const inbox = wf.client.workflow.getHandle(started.workflowId);
       const runs = new Set<string>([started.runId]);
       await waitFor(async () => {
         const { runId } = await inbox.describe();

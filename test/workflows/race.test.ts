@@ -16,58 +16,22 @@ import {
   finishActivationUpdate,
   type ActivationView,
 } from '../../workflows/contracts';
-import {
-  SELL_MICROS,
-  activationInput,
-  closeAll,
-  activityAttempts,
-  connectDevServer,
-  expectCaptured,
-  expectReleased,
-  isActive,
-  moneyOf,
-  newCustomer,
-  openInfra,
-  recordOf,
-  startScenario,
-  uniqueTaskQueue,
-  upstreamIdOf,
-  waitForView,
-  type DevServerEnv,
-  type Infra,
-  type Scenario,
-  type TenantId,
-} from './support';
+import { useWorkflowTests } from './harness';
+import { SELL_MICROS, activationInput, activityAttempts, expectCaptured, expectReleased, moneyOf, newCustomer, recordOf, untilActive, type TenantId } from './support';
 
 const ROUNDS = 20;
 const CEILING = 1_000_000n;
 const SKEW_STEP_MS = 5;
 
-let temporal: DevServerEnv;
-let infra: Infra;
-let scenario: Scenario | undefined;
-
-beforeAll(async () => {
-  // One after the other: if the second fails, afterAll still closes the first.
-  temporal = await connectDevServer();
-  infra = await openInfra();
-});
-afterAll(async () => {
-  await closeAll(
-    () => scenario?.close(),
-    () => infra?.close(),
-    () => temporal?.close(),
-  );
-});
+const wf = useWorkflowTests('dev-server');
 
 type Outcome = 'cancel won' | 'sms won';
 
 it(`SMS at the provider vs. customer cancel, ${ROUNDS} rounds: always exactly one of refund or capture`, async () => {
-  const s = (scenario = await startScenario(infra, {
+  const s = await wf.scenario({
     providers: { hero: { lifetimeSeconds: 30, minCancelSeconds: 0 }, activate: { lifetimeSeconds: 30, minCancelSeconds: 0 } },
-  }));
-  const taskQueue = uniqueTaskQueue('race');
-  const worker = await temporal.worker(taskQueue, s);
+  });
+  const { worker, taskQueue } = await wf.worker(s, 'race');
   const outcomes: Outcome[] = [];
   const log: string[] = [];
 
@@ -75,12 +39,11 @@ it(`SMS at the provider vs. customer cancel, ${ROUNDS} rounds: always exactly on
     for (let round = 0; round < ROUNDS; round++) {
       const tenant: TenantId = round < ROUNDS / 2 ? 'hero' : 'activate';
       if (round === ROUNDS / 2) await s.setOffer('hero', { stock: 0 });
-      const userId = await newCustomer(infra);
+      const userId = await newCustomer(wf.infra);
       const input = activationInput(userId, { maxPriceMicros: CEILING.toString(), polling: { initialMs: 100, maxMs: 400 } });
-      const handle = await temporal.client.workflow.start(ACTIVATION_WORKFLOW_TYPE, { args: [input], workflowId: input.activationId, taskQueue });
+      const handle = await wf.client.workflow.start(ACTIVATION_WORKFLOW_TYPE, { args: [input], workflowId: input.activationId, taskQueue });
       try {
-        await waitForView(handle, isActive);
-        const upstreamId = await upstreamIdOf(infra, input.activationId);
+        const { upstreamId } = await untilActive(wf.infra, handle);
         const code = String(100000 + round);
 
         // The SMS goes straight to the provider while the cancel travels through Temporal, the
@@ -104,7 +67,7 @@ it(`SMS at the provider vs. customer cancel, ${ROUNDS} rounds: always exactly on
           expect({ context, delivered: sms.delivered, status: cancel.view.status }).toEqual({ context, delivered: false, status: 'CANCELLED' });
           expect(await handle.result()).toMatchObject({ status: 'CANCELLED', messages: [] });
           expect(await s.upstream(tenant, upstreamId)).toMatchObject({ state: 'CANCELLED', codes: [] });
-          expectReleased(await moneyOf(infra, userId, input.activationId), CEILING);
+          expectReleased(await moneyOf(wf.infra, userId, input.activationId), CEILING);
           outcomes.push('cancel won');
         } else {
           expect({ context, delivered: sms.delivered }).toEqual({ context, delivered: true });
@@ -113,17 +76,17 @@ it(`SMS at the provider vs. customer cancel, ${ROUNDS} rounds: always exactly on
           expect(cause).toBeInstanceOf(ApplicationFailure);
           expect({ context, type: (cause as ApplicationFailure).type }).toEqual({ context, type: FailureType.SmsAlreadyReceived });
           // The refusal is only given once the SMS is the workflow's: stored and paid for.
-          const money = await moneyOf(infra, userId, input.activationId);
+          const money = await moneyOf(wf.infra, userId, input.activationId);
           expectCaptured(money, CEILING, price);
           expect(await handle.executeUpdate(finishActivationUpdate)).toMatchObject({ status: 'COMPLETED', messages: [{ seq: 1, code }] });
           expect(await s.upstream(tenant, upstreamId)).toMatchObject({ state: 'DONE', codes: [code] });
           outcomes.push('sms won');
         }
         // Settled once, either way, and the read model agrees.
-        const money = await moneyOf(infra, userId, input.activationId);
+        const money = await moneyOf(wf.infra, userId, input.activationId);
         expect(money.entries.map((e) => e.kind)).toEqual(cancel.ok ? ['HOLD', 'RELEASE'] : ['HOLD', 'CAPTURE']);
         expect(money.invariants).toEqual([]);
-        expect((await recordOf(infra, input.activationId)).status).toBe(cancel.ok ? 'CANCELLED' : 'COMPLETED');
+        expect((await recordOf(wf.infra, input.activationId)).status).toBe(cancel.ok ? 'CANCELLED' : 'COMPLETED');
       } finally {
         // Nothing outlives the worker; a failure here must not hide the one that got us here.
         await handle

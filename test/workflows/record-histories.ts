@@ -15,13 +15,11 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import type { WorkflowHandle } from '@temporalio/client';
 import { applyMigrations, dropDatabase } from '../../src/db/migrate';
 import { startDevServer } from '../../src/temporal/dev-server';
 import { buildWorkflowBundle } from '../../src/temporal/worker';
 import {
-  ACTIVATION_WORKFLOW_TYPE,
   cancelActivationUpdate,
   finishActivationUpdate,
   requestAnotherSmsUpdate,
@@ -30,32 +28,16 @@ import {
   type ActivationView,
 } from '../../workflows/contracts';
 import { TMP_DIR } from '../support/paths';
+import { connectTemporal, prepareActivation, type TemporalServer } from './harness';
 import { HISTORIES_DIR, historyToJson } from './history-json';
-import {
-  activationInput,
-  isActive,
-  newCustomer,
-  openInfra,
-  quietTemporalRuntime,
-  sms,
-  startScenario,
-  uniqueTaskQueue,
-  upstreamIdOf,
-  waitFor,
-  waitForView,
-  type Infra,
-  type Scenario,
-  type ScenarioOptions,
-} from './support';
+import { openInfra, quietTemporalRuntime, sms, startScenario, untilActive, waitFor, waitForView, type Infra, type Scenario, type ScenarioOptions } from './support';
 
 const FAST = { initialMs: 200, maxMs: 1000 };
 const SHORT = { lifetimeSeconds: 10, minCancelSeconds: 0 };
 
 interface Context {
   infra: Infra;
-  client: Client;
-  connection: NativeConnection;
-  bundlePath: string;
+  temporal: TemporalServer;
 }
 
 interface Recording {
@@ -139,21 +121,11 @@ async function record(ctx: Context, recording: Recording): Promise<string> {
   const s = await startScenario(ctx.infra, { ...recording.options, providers: { hero: SHORT, activate: SHORT, ...recording.options?.providers } });
   try {
     await recording.prepare?.(s);
-    const userId = await newCustomer(ctx.infra);
-    const input = activationInput(userId, { polling: FAST, ...recording.input });
-    const taskQueue = uniqueTaskQueue(`record-${recording.name}`);
-    const worker = await Worker.create({
-      connection: ctx.connection,
-      taskQueue,
-      workflowBundle: { codePath: ctx.bundlePath },
-      activities: s.activities,
-    });
-    const final = await worker.runUntil(async () => {
-      const handle = await ctx.client.workflow.start(ACTIVATION_WORKFLOW_TYPE, { args: [input], workflowId: input.activationId, taskQueue });
+    const { input, run } = await prepareActivation(ctx.temporal, ctx.infra, s, `record-${recording.name}`, { input: { polling: FAST, ...recording.input } });
+    const final = await run(async (handle) => {
       let upstreamId: string | null = null;
       if (recording.waitActive !== false) {
-        await waitForView(handle, isActive);
-        upstreamId = await upstreamIdOf(ctx.infra, input.activationId);
+        ({ upstreamId } = await untilActive(ctx.infra, handle));
       }
       await recording.drive({ handle, s, upstreamId, activationId: input.activationId });
       const result = (await handle.result()) as ActivationView;
@@ -189,12 +161,10 @@ async function main(): Promise<void> {
     await applyMigrations(databaseUrl);
     const infra = await openInfra();
     cleanup.unshift(() => infra.close());
-    const clientConnection = await Connection.connect({ address: server.address });
-    cleanup.unshift(() => clientConnection.close());
-    const connection = await NativeConnection.connect({ address: server.address });
-    cleanup.unshift(() => connection.close());
+    const temporal = await connectTemporal(server.address, bundlePath);
+    cleanup.unshift(() => temporal.close());
 
-    const ctx: Context = { infra, client: new Client({ connection: clientConnection }), connection, bundlePath };
+    const ctx: Context = { infra, temporal };
     const lines: string[] = [];
     for (const recording of RECORDINGS) lines.push(await record(ctx, recording));
     const index = Object.fromEntries(RECORDINGS.map((r) => [r.name, r.description]));

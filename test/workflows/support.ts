@@ -2,7 +2,8 @@
  * Shared setup for the workflow tests (jest project "workflows"). Everything here is real: the
  * activities from createActivities over a Prisma client on the run's database, the wallet and
  * catalog services, Redis, and the provider simulator spoken to over HTTP by the real
- * SMS-Activate adapter. Nothing of ours is mocked.
+ * SMS-Activate adapter. Nothing of ours is mocked. The Temporal side (servers, workers, Jest
+ * hooks) is harness.ts.
  *
  * Isolation: each test gets its own simulator, its own provider ids (so upstream ids, which
  * every simulator numbers from the same start, never collide in `activations`), its own task
@@ -13,9 +14,8 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import { CatalogService } from '../../src/catalog/catalog.service';
 import { referenceCountries, referenceServices } from '../../src/catalog/reference-data';
@@ -24,21 +24,21 @@ import { createDb, type Db } from '../../src/db/client';
 import { createLogger } from '../../src/lib/logger';
 import { developmentKeyring, SecretBox } from '../../src/lib/secrets';
 import { redisActivationEvents, type ActivationEventPublisher } from '../../src/activations/live-events';
+import { SmsIntake } from '../../src/activations/sms-intake';
+import { AuditLog } from '../../src/lib/audit';
+import { IncidentService } from '../../src/providers/incidents.service';
 import { createProviderRegistry, syncProviderRows, type ProviderRegistry } from '../../src/providers/registry';
 import { createSimulator, type Simulator, type TenantConfig } from '../../src/simulator';
-import { temporalTestServerPath } from '../../src/temporal/binaries';
 import { WalletService } from '../../src/wallet';
 import {
   getActivationQuery,
-  searchAttributes,
   type ActivationInput,
   type ActivationView,
   type IncomingSms,
 } from '../../workflows/contracts';
-import { WORKFLOW_BUNDLE_FILE } from '../support/paths';
 import { waitFor } from '../support/wait';
 
-export { WORKFLOW_BUNDLE_FILE, waitFor };
+export { waitFor };
 
 /** Every activation in these tests buys Telegram in Indonesia: both simulator tenants always sell it (country id 6 in both numberings). */
 export const SERVICE = 'tg';
@@ -151,6 +151,8 @@ export interface ScenarioOptions {
   tenants?: Partial<Record<TenantId, Partial<TenantConfig>>>;
   /** The activities' clock (time-skipping tests pass the test server's). */
   now?: () => number;
+  /** The Temporal client the activities signal workflows with (the provider inbox does). */
+  temporal?: Client;
 }
 
 export interface Scenario {
@@ -229,7 +231,11 @@ export async function startScenario(infra: Infra, options: ScenarioOptions = {})
   const ours = configs.map((c) => c.id);
   await infra.db.offer.updateMany({ where: { serviceCode: SERVICE, countryIso: COUNTRY, providerId: { notIn: ours } }, data: { stock: 0 } });
 
-  const activities = createActivities({ db: infra.db, wallet: infra.wallet, catalog: infra.catalog, providers: registry, events: infra.events, now: options.now });
+  // The SMS intake the provider inbox hands its finds to, as the worker builds it (src/container.ts).
+  const intake = options.temporal
+    ? new SmsIntake({ db: infra.db, temporal: options.temporal, incidents: new IncidentService({ db: infra.db, audit: new AuditLog({ db: infra.db }) }), logger: createLogger('silent') })
+    : undefined;
+  const activities = createActivities({ db: infra.db, wallet: infra.wallet, catalog: infra.catalog, providers: registry, events: infra.events, now: options.now, intake });
 
   return {
     simulator,
@@ -289,8 +295,6 @@ export function activationInput(userId: string, overrides: Partial<ActivationInp
   };
 }
 
-export const uniqueTaskQueue = (label: string) => `wf-test-${label}-${randomUUID()}`;
-
 export function sms(code: string, source: IncomingSms['source'] = 'webhook', text?: string): IncomingSms {
   return { code, text: text ?? `Your Telegram code: ${code}`, receivedAt: new Date().toISOString(), source };
 }
@@ -312,6 +316,12 @@ export const isActive = (view: ActivationView) => view.status === 'ACTIVE';
 export async function upstreamIdOf(infra: Infra, activationId: string): Promise<string> {
   const row = await waitFor(() => infra.db.activation.findFirst({ where: { id: activationId, upstreamId: { not: null } } }));
   return row.upstreamId!;
+}
+
+/** Waits until the activation is ACTIVE: its view then, and the upstream id it bought (activation workflows are started with the activation id as workflow id). */
+export async function untilActive(infra: Infra, handle: WorkflowHandle): Promise<{ active: ActivationView; upstreamId: string }> {
+  const active = await waitForView(handle, isActive);
+  return { active, upstreamId: await upstreamIdOf(infra, handle.workflowId) };
 }
 
 // ─── Money ─────────────────────────────────────────────────────────────────────────────────────
@@ -386,70 +396,7 @@ export async function recordOf(infra: Infra, activationId: string) {
   return { status: row.status, providerId: row.providerId, failureReason: row.failureReason, priceMicros: row.priceMicros, codes: row.messages.map((m) => m.code) };
 }
 
-// ─── Temporal environments ─────────────────────────────────────────────────────────────────────
-
-/**
- * The time-skipping test server, with SimGate's search attributes registered (the workflow
- * upserts them; unregistered ones fail its workflow tasks).
- */
-export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  quietTemporalRuntime();
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() } } });
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: 'default',
-    searchAttributes: Object.fromEntries(Object.values(searchAttributes).map((key) => [key.name, 2 /* KEYWORD */])),
-  });
-  return env;
-}
-
-/**
- * The activities' clock for a shared time-skipping server: the server's time moves ahead of the
- * wall clock with every skip, and `buyNumber` dates the purchase (expiry, cancel window) with
- * its own clock, which the workflow then compares with workflow time. Synced before each test.
- */
-export function serverClock() {
-  let offsetMs = 0;
-  return {
-    now: () => Date.now() + offsetMs,
-    async sync(env: TestWorkflowEnvironment) {
-      offsetMs = (await env.currentTimeMs()) - Date.now();
-    },
-  };
-}
-
-export function timeSkippingWorker(env: TestWorkflowEnvironment, taskQueue: string, scenario: Scenario): Promise<Worker> {
-  return Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: { codePath: WORKFLOW_BUNDLE_FILE },
-    activities: scenario.activities,
-  });
-}
-
-/** The run's dev server (test/support/global-setup.ts): updates, real time. */
-export interface DevServerEnv {
-  client: Client;
-  nativeConnection: NativeConnection;
-  worker(taskQueue: string, scenario: Scenario): Promise<Worker>;
-  close(): Promise<void>;
-}
-
-export async function connectDevServer(): Promise<DevServerEnv> {
-  quietTemporalRuntime();
-  const address = process.env.TEMPORAL_ADDRESS!;
-  const connection = await Connection.connect({ address });
-  const nativeConnection = await NativeConnection.connect({ address });
-  return {
-    client: new Client({ connection, namespace: 'default' }),
-    nativeConnection,
-    worker: (taskQueue, scenario) =>
-      Worker.create({ connection: nativeConnection, namespace: 'default', taskQueue, workflowBundle: { codePath: WORKFLOW_BUNDLE_FILE }, activities: scenario.activities }),
-    async close() {
-      await nativeConnection.close();
-      await connection.close();
-    },
-  };
-}
+// ─── Histories ─────────────────────────────────────────────────────────────────────────────────
 
 /** Event types of a workflow's history, for assertions on what the workflow did (activity names, attempts). */
 export async function activityAttempts(handle: WorkflowHandle): Promise<{ activity: string; attempt: number; outcome: string }[]> {

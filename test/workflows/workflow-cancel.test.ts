@@ -6,58 +6,11 @@
  */
 import { Client as PgClient } from 'pg';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { activationWorkflow } from '../../workflows/activation';
 import { smsReceivedSignal } from '../../workflows/contracts';
-import {
-  SELL_MICROS,
-  activationInput,
-  closeAll,
-  activityAttempts,
-  createTimeSkippingEnv,
-  expectCaptured,
-  expectReleased,
-  isActive,
-  moneyOf,
-  newCustomer,
-  openInfra,
-  recordOf,
-  serverClock,
-  sms,
-  startScenario,
-  timeSkippingWorker,
-  uniqueTaskQueue,
-  upstreamIdOf,
-  waitFor,
-  waitForView,
-  type Infra,
-  type Scenario,
-} from './support';
+import { useWorkflowTests } from './harness';
+import { SELL_MICROS, activityAttempts, expectCaptured, expectReleased, moneyOf, recordOf, sms, untilActive, waitFor, waitForView } from './support';
 
-let env: TestWorkflowEnvironment;
-let infra: Infra;
-let scenario: Scenario | undefined;
-const clock = serverClock();
-
-beforeAll(async () => {
-  // One after the other: if the second fails, afterAll still closes the first.
-  env = await createTimeSkippingEnv();
-  infra = await openInfra();
-});
-afterAll(async () => {
-  await closeAll(
-    () => infra?.close(),
-    () => env?.teardown(),
-  );
-});
-beforeEach(async () => {
-  await clock.sync(env);
-});
-afterEach(async () => {
-  const closing = scenario;
-  scenario = undefined;
-  await closing?.close();
-});
+const wf = useWorkflowTests('time-skipping');
 
 /** Resolves once the workflow has run a workflow task after the cancel request, i.e. it has seen the cancel. */
 async function waitUntilCancelSeen(handle: WorkflowHandle): Promise<void> {
@@ -71,68 +24,51 @@ async function waitUntilCancelSeen(handle: WorkflowHandle): Promise<void> {
 describe('workflow cancellation (handle.cancel(), as from the Web UI)', () => {
   it('before any SMS: waits for the provider minimum, cancels upstream, releases the funds, ends CANCELLED', async () => {
     // The provider's 2-minute minimum is skipped by the test server while the result is awaited.
-    scenario = await startScenario(infra, { providers: { hero: { minCancelSeconds: 120 } }, now: clock.now });
-    const userId = await newCustomer(infra);
-    const input = activationInput(userId);
-    const taskQueue = uniqueTaskQueue('wf-cancel');
-    const worker = await timeSkippingWorker(env, taskQueue, scenario);
+    const s = await wf.scenario({ providers: { hero: { minCancelSeconds: 120 } } });
+    const { userId, input, run } = await wf.activation(s, 'wf-cancel');
 
-    const { final, upstreamId, attempts } = await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(activationWorkflow, { args: [input], workflowId: input.activationId, taskQueue });
-      await waitForView(handle, isActive);
-      const upstreamId = await upstreamIdOf(infra, input.activationId);
+    const { final, upstreamId, attempts } = await run(async (handle) => {
+      const { upstreamId } = await untilActive(wf.infra, handle);
       await handle.cancel();
       return { final: await handle.result(), upstreamId, attempts: await activityAttempts(handle) };
     });
 
     expect(final).toMatchObject({ status: 'CANCELLED', messages: [] });
     expect(attempts.filter((a) => a.activity === 'cancelUpstream')).toEqual([{ activity: 'cancelUpstream', attempt: 1, outcome: 'completed' }]);
-    expect(await scenario.upstream('hero', upstreamId)).toMatchObject({ state: 'CANCELLED' });
-    expectReleased(await moneyOf(infra, userId, input.activationId), SELL_MICROS.hero);
-    expect(await recordOf(infra, input.activationId)).toMatchObject({ status: 'CANCELLED' });
+    expect(await s.upstream('hero', upstreamId)).toMatchObject({ state: 'CANCELLED' });
+    expectReleased(await moneyOf(wf.infra, userId, input.activationId), SELL_MICROS.hero);
+    expect(await recordOf(wf.infra, input.activationId)).toMatchObject({ status: 'CANCELLED' });
   });
 
   it('after an SMS: finishes upstream, ends COMPLETED, the capture stands and nothing is refunded', async () => {
-    scenario = await startScenario(infra, { now: clock.now });
-    const userId = await newCustomer(infra);
-    const input = activationInput(userId);
-    const taskQueue = uniqueTaskQueue('wf-cancel-sms');
-    const worker = await timeSkippingWorker(env, taskQueue, scenario);
-    const s = scenario;
+    const s = await wf.scenario();
+    const { userId, input, run } = await wf.activation(s, 'wf-cancel-sms');
 
-    const { final, upstreamId } = await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(activationWorkflow, { args: [input], workflowId: input.activationId, taskQueue });
-      await waitForView(handle, isActive);
-      const upstreamId = await upstreamIdOf(infra, input.activationId);
+    const { final, upstreamId } = await run(async (handle) => {
+      const { upstreamId } = await untilActive(wf.infra, handle);
       await s.deliverSms('hero', upstreamId, '90210');
       await handle.signal(smsReceivedSignal, sms('90210'));
-      await waitFor(async () => (await moneyOf(infra, userId, input.activationId)).hold?.status === 'CAPTURED');
+      await waitFor(async () => (await moneyOf(wf.infra, userId, input.activationId)).hold?.status === 'CAPTURED');
       await handle.cancel();
       return { final: await handle.result(), upstreamId };
     });
 
     expect(final).toMatchObject({ status: 'COMPLETED', messages: [{ seq: 1, code: '90210' }] });
     expect(await s.upstream('hero', upstreamId)).toMatchObject({ state: 'DONE', codes: ['90210'] });
-    expectCaptured(await moneyOf(infra, userId, input.activationId), SELL_MICROS.hero, SELL_MICROS.hero);
-    expect(await recordOf(infra, input.activationId)).toMatchObject({ status: 'COMPLETED', codes: ['90210'] });
+    expectCaptured(await moneyOf(wf.infra, userId, input.activationId), SELL_MICROS.hero, SELL_MICROS.hero);
+    expect(await recordOf(wf.infra, input.activationId)).toMatchObject({ status: 'COMPLETED', codes: ['90210'] });
   });
 
   it('while the first SMS is being stored and charged: the SMS is still stored and captured, never left open', async () => {
-    scenario = await startScenario(infra, { now: clock.now });
-    const userId = await newCustomer(infra);
-    const input = activationInput(userId);
-    const taskQueue = uniqueTaskQueue('wf-cancel-mid-capture');
-    const worker = await timeSkippingWorker(env, taskQueue, scenario);
-    const s = scenario;
+    const s = await wf.scenario();
+    const { userId, input, run } = await wf.activation(s, 'wf-cancel-mid-capture');
     // A row lock on the activation holds recordSms (its INSERT checks the foreign key) until we let go.
     const lock = new PgClient({ connectionString: process.env.DATABASE_URL });
     await lock.connect();
 
     try {
-      const { final, upstreamId } = await worker.runUntil(async () => {
-        const handle = await env.client.workflow.start(activationWorkflow, { args: [input], workflowId: input.activationId, taskQueue });
-        await waitForView(handle, isActive);
-        const upstreamId = await upstreamIdOf(infra, input.activationId);
+      const { final, upstreamId } = await run(async (handle) => {
+        const { upstreamId } = await untilActive(wf.infra, handle);
         await s.deliverSms('hero', upstreamId, '31337');
         await lock.query('BEGIN');
         await lock.query('SELECT id FROM activations WHERE id = $1 FOR UPDATE', [input.activationId]);
@@ -149,24 +85,19 @@ describe('workflow cancellation (handle.cancel(), as from the Web UI)', () => {
 
       expect(final).toMatchObject({ status: 'COMPLETED', messages: [{ seq: 1, code: '31337' }] });
       expect(await s.upstream('hero', upstreamId)).toMatchObject({ state: 'DONE' });
-      expectCaptured(await moneyOf(infra, userId, input.activationId), SELL_MICROS.hero, SELL_MICROS.hero);
-      expect(await recordOf(infra, input.activationId)).toMatchObject({ status: 'COMPLETED', codes: ['31337'] });
+      expectCaptured(await moneyOf(wf.infra, userId, input.activationId), SELL_MICROS.hero, SELL_MICROS.hero);
+      expect(await recordOf(wf.infra, input.activationId)).toMatchObject({ status: 'COMPLETED', codes: ['31337'] });
     } finally {
       await lock.end();
     }
   });
 
   it('while the number is being bought: the purchase completes, then the number goes back and the funds are released', async () => {
-    scenario = await startScenario(infra, { now: clock.now });
-    const userId = await newCustomer(infra);
-    const input = activationInput(userId);
-    const taskQueue = uniqueTaskQueue('wf-cancel-buying');
-    const worker = await timeSkippingWorker(env, taskQueue, scenario);
-    const s = scenario;
+    const s = await wf.scenario();
+    const { userId, input, run } = await wf.activation(s, 'wf-cancel-buying');
     await s.fault('hero', { action: 'getNumberV2', times: 1, reply: { latencyMs: 1500 } });
 
-    const final = await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start(activationWorkflow, { args: [input], workflowId: input.activationId, taskQueue });
+    const final = await run(async (handle) => {
       // The fault is taken when the purchase reaches the provider, which then sits on it.
       await waitFor(async () => (await s.faults('hero')).length === 0);
       await handle.cancel();
@@ -176,9 +107,9 @@ describe('workflow cancellation (handle.cancel(), as from the Web UI)', () => {
     expect(final).toMatchObject({ status: 'CANCELLED', providerId: s.providerId.hero, messages: [] });
     const [upstream] = await s.upstreamList('hero');
     expect(upstream).toMatchObject({ state: 'CANCELLED' });
-    expectReleased(await moneyOf(infra, userId, input.activationId), SELL_MICROS.hero);
+    expectReleased(await moneyOf(wf.infra, userId, input.activationId), SELL_MICROS.hero);
     // The read model still names the number that was bought and given back.
-    const row = await infra.db.activation.findUniqueOrThrow({ where: { id: input.activationId } });
+    const row = await wf.infra.db.activation.findUniqueOrThrow({ where: { id: input.activationId } });
     expect(row).toMatchObject({ status: 'CANCELLED', providerId: s.providerId.hero, upstreamId: String(upstream.id), phone: final.phone, priceMicros: SELL_MICROS.hero });
   });
 });
