@@ -1,6 +1,15 @@
 import type { Db } from '../src/db/client';
 import type { UpstreamSale } from '../src/providers/types';
-import type { UpstreamPurchase } from './upstream';
+
+/** A number bought from a provider, as the workflow carries it and the activation row records it. */
+export interface UpstreamPurchase {
+  providerId: string;
+  upstreamId: string;
+  phone: string;
+  boughtAt: string;
+  expiresAt: string;
+  cancelAllowedAt: string;
+}
 
 /** What claiming an upstream number found: it is now ours, or somebody else has it. */
 export type ClaimOutcome = 'ours' | 'taken';

@@ -4,16 +4,9 @@ import type { ProviderConfig } from '../src/config/providers.config';
 import type { Db } from '../src/db/client';
 import type { ProviderRegistry } from '../src/providers/registry';
 import { ProviderError, type ProviderAdapter, type UpstreamSale, type UpstreamStatus } from '../src/providers/types';
-import { createUpstreamClaims } from './claims';
+import { createUpstreamClaims, type UpstreamPurchase } from './claims';
 
-export interface UpstreamPurchase {
-  providerId: string;
-  upstreamId: string;
-  phone: string;
-  boughtAt: string;
-  expiresAt: string;
-  cancelAllowedAt: string;
-}
+export type { UpstreamPurchase } from './claims';
 
 export interface UpstreamRef {
   providerId: string;
