@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { failures, FailureType, type FailureCode } from '../workflows/contracts';
+import { sqlDataException } from '../src/db/errors';
 import { AppError } from '../src/lib/errors';
 import { ProviderError, type ProviderErrorKind } from '../src/providers/types';
 
@@ -15,8 +16,8 @@ const providerFailureCode: Record<ProviderErrorKind, FailureCode> = {
 
 /**
  * Turns domain errors into Temporal failures whose `type` is their failure code, retried or not
- * as workflows/contracts.ts says of that code. Unknown errors (a database outage, a bug) pass
- * through and are retried by the activity's policy.
+ * as workflows/contracts.ts says of that code; a value the database refuses is DATA_INVALID.
+ * Unknown errors (a database outage, a bug) pass through and are retried by the activity's policy.
  */
 export function toFailure(error: unknown): unknown {
   if (error instanceof ProviderError) {
@@ -35,6 +36,16 @@ export function toFailure(error: unknown): unknown {
       message: error.message,
       nonRetryable: !failures[error.code].retryable,
       details: error.details ? [error.details] : undefined,
+    });
+  }
+  const sqlState = sqlDataException(error);
+  if (sqlState) {
+    // Retrying would fail the same way forever: the workflow ends the activation and settles instead.
+    return ApplicationFailure.create({
+      type: FailureType.DataInvalid,
+      message: `the database refused a value (SQLSTATE ${sqlState})`,
+      nonRetryable: true,
+      details: [{ sqlState }],
     });
   }
   return error;

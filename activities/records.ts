@@ -52,6 +52,18 @@ export function createRecordActivities(deps: { db: Db; events: ActivationEventPu
       await afterWrite(input.activationId, input.view, input.seq === 1 ? 'sms' : undefined);
     },
 
+    /**
+     * The database refused data an activation carried (DATA_INVALID): kept for admins as an
+     * incident, once per activation, while the workflow ends it and settles the money.
+     */
+    async recordDataIncident(input: { activationId: string; providerId: string | null; upstreamId: string | null; activity: string | null; sqlState: string | null }): Promise<void> {
+      const details = JSON.stringify({ activity: input.activity, sqlState: input.sqlState });
+      await db.$executeRaw`
+        INSERT INTO upstream_incidents (kind, provider_id, upstream_id, activation_id, details)
+        VALUES ('DATA_REJECTED', ${input.providerId ?? 'none'}, ${input.upstreamId ?? input.activationId}, ${input.activationId}, ${details}::jsonb)
+        ON CONFLICT (kind, provider_id, upstream_id) DO NOTHING`;
+    },
+
     async recordOutcome(input: { activationId: string; status: ActivationStatus; reason: string | null; view?: ActivationView }): Promise<void> {
       await db.$executeRaw`
         UPDATE activations SET status = ${input.status}::"ActivationStatus", failure_reason = ${input.reason}, ended_at = now(),

@@ -8,6 +8,7 @@
  * into two refunds: there is exactly one place that releases funds (settle()).
  */
 import {
+  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
@@ -396,6 +397,7 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
         }
       }
     } catch (error) {
+      if (failureType(error) === FailureType.DataInvalid) return await CancellationScope.nonCancellable(() => endAfterDataError(error));
       if (!isCancellation(error)) throw error;
       // Cancelled from the Temporal Web UI or by an admin: give the number back and refund, even
       // though this scope is being cancelled.
@@ -413,6 +415,33 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
         return cancelAtProvider(ref, 'CANCELLED');
       });
     }
+  }
+
+  /**
+   * The database refused data this activation carried (a step failed with DATA_INVALID, which no
+   * retry can fix): kept as an incident, and the activation ended with its money settled — the
+   * customer pays for a code they were shown, and gets the hold back otherwise.
+   */
+  async function endAfterDataError(error: unknown): Promise<ActivationView> {
+    const current = purchase as UpstreamPurchase | null;
+    await local.recordDataIncident({
+      activationId: input.activationId,
+      providerId: current?.providerId ?? null,
+      upstreamId: current?.upstreamId ?? null,
+      activity: failedActivityType(error),
+      sqlState: sqlStateOf(error),
+    });
+    failureReason = FailureType.DataInvalid;
+    if (!current) {
+      await settle('release');
+      return end('FAILED', failureReason);
+    }
+    const ref = { providerId: current.providerId, upstreamId: current.upstreamId };
+    if (messages.length > 0) {
+      await settle('capture');
+      return finishAfterSms(ref);
+    }
+    return cancelAtProvider(ref, 'FAILED');
   }
 
   /** Runs one customer action at the provider; returns the final view when it ended the activation. */
@@ -460,6 +489,24 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
       action = null;
     }
   }
+}
+
+/** The activity whose failure this is (the first ActivityFailure in the cause chain). */
+function failedActivityType(error: unknown): string | null {
+  for (let current: unknown = error; current && typeof current === 'object'; current = (current as { cause?: unknown }).cause) {
+    if (current instanceof ActivityFailure) return current.activityType;
+  }
+  return null;
+}
+
+function sqlStateOf(error: unknown): string | null {
+  for (let current: unknown = error; current && typeof current === 'object'; current = (current as { cause?: unknown }).cause) {
+    if (current instanceof ApplicationFailure && current.type === FailureType.DataInvalid) {
+      const details = current.details?.[0] as { sqlState?: string } | undefined;
+      return details?.sqlState ?? null;
+    }
+  }
+  return null;
 }
 
 function failureType(error: unknown): string | null {

@@ -93,6 +93,8 @@ export const failures = {
   INVALID_IDEMPOTENCY_KEY: { retryable: false },
   INVALID_ACTOR_ID: { retryable: false },
   IDEMPOTENCY_KEY_REUSED: { retryable: false },
+  /** The database refused a value itself (a NUL byte, a number out of range): the same write can never succeed. */
+  DATA_INVALID: { retryable: false },
   INTERNAL: { retryable: true },
 
   // accounts and request security
@@ -198,6 +200,7 @@ export const FailureType = {
   ProviderEarlyCancel: 'PROVIDER_EARLY_CANCEL',
   ProviderHasSms: 'PROVIDER_HAS_SMS',
   ProviderTransient: 'PROVIDER_TRANSIENT',
+  DataInvalid: 'DATA_INVALID',
 } as const satisfies Record<string, FailureCode>;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

@@ -80,5 +80,23 @@ describe('SMS (time-skipping server)', () => {
     expectCaptured(await moneyOf(wf.infra, userId, input.activationId), SELL_MICROS.hero, SELL_MICROS.hero);
     expect(await recordOf(wf.infra, input.activationId)).toMatchObject({ status: 'COMPLETED', codes: ['777001'] });
   });
-});
 
+  it('an SMS text the database cannot take (a NUL byte) never jams the purchase: one attempt, COMPLETED, captured, no hold left', async () => {
+    const s = await wf.scenario();
+    const { userId, input, run } = await wf.activation(s, 'sms-nul');
+
+    const { final, attempts } = await run(async (handle) => {
+      await untilActive(wf.infra, handle);
+      // A webhook-shaped signal straight to the workflow, past every edge that cleans text.
+      await handle.signal(smsReceivedSignal, sms('4242', 'webhook', 'Your code: 4242\u0000'));
+      await waitFor(async () => (await moneyOf(wf.infra, userId, input.activationId)).hold?.status === 'CAPTURED');
+      await wf.env.sleep('30 minutes');
+      return { final: await handle.result(), attempts: await activityAttempts(handle) };
+    });
+
+    expect(final).toMatchObject({ status: 'COMPLETED', messages: [{ seq: 1, code: '4242' }] });
+    expect(attempts.filter((a) => a.activity === 'recordSms')).toHaveLength(1);
+    expectCaptured(await moneyOf(wf.infra, userId, input.activationId), SELL_MICROS.hero, SELL_MICROS.hero);
+    expect(await recordOf(wf.infra, input.activationId)).toMatchObject({ status: 'COMPLETED' });
+  });
+});

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { ZodError } from 'zod';
 import type { FailureCode } from '../../../workflows/contracts';
+import { sqlDataException } from '../../db/errors';
 import { AppError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 
@@ -20,6 +21,7 @@ export const httpStatus: Record<FailureCode, number> = {
   INVALID_IDEMPOTENCY_KEY: 400,
   INVALID_ACTOR_ID: 400,
   IDEMPOTENCY_KEY_REUSED: 409,
+  DATA_INVALID: 400,
   INTERNAL: 500,
 
   UNAUTHORIZED: 401,
@@ -101,6 +103,8 @@ export function toHttpError(error: unknown): { status: number; body: ErrorBody }
   const typed = error as { type?: string; status?: number };
   if (typed?.type === 'entity.parse.failed') return answer('MALFORMED_JSON', 'The request body is not valid JSON.');
   if (typed?.type === 'entity.too.large') return answer('PAYLOAD_TOO_LARGE', 'The request body is too large.');
+  // Input that slipped past validation and that PostgreSQL refused: the client's data, not our fault.
+  if (sqlDataException(error)) return answer('DATA_INVALID', 'A value in the request is not acceptable (invalid text or a number out of range).');
   if (typed?.status && typed.status >= 400 && typed.status < 500) {
     // Body-parser's other refusals (unsupported charset, …): the client's fault, whatever status it chose.
     return { status: typed.status, body: { error: { code: 'BAD_REQUEST', message: 'The request could not be processed.' } } };

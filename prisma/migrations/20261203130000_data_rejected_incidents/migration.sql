@@ -1,0 +1,3 @@
+-- AlterEnum
+ALTER TYPE "IncidentKind" ADD VALUE 'DATA_REJECTED';
+
