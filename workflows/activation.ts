@@ -438,7 +438,7 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
     }
     const ref = { providerId: current.providerId, upstreamId: current.upstreamId };
     if (messages.length > 0) {
-      await settle('capture');
+      await settle('capture'); // the customer was shown the code, stored or not
       return finishAfterSms(ref);
     }
     return cancelAtProvider(ref, 'FAILED');
