@@ -481,7 +481,8 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
       }
       return await finishAfterSms(ref);
     } catch (error) {
-      if (isCancellation(error)) throw error;
+      // A cancellation, and a value the database refused, end the activation (run()), not just this action.
+      if (isCancellation(error) || failureType(error) === FailureType.DataInvalid) throw error;
       pending.failure = refuse(FailureType.ProviderError, 'The provider refused the request; please try again.', { type: failureType(error) });
       return null;
     } finally {
@@ -491,29 +492,26 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
   }
 }
 
-/** The activity whose failure this is (the first ActivityFailure in the cause chain). */
-function failedActivityType(error: unknown): string | null {
+/** The first link of an error's cause chain that `pick` recognises (ActivityFailure → ApplicationFailure → …). */
+function inCauses<T>(error: unknown, pick: (link: object) => T | null): T | null {
   for (let current: unknown = error; current && typeof current === 'object'; current = (current as { cause?: unknown }).cause) {
-    if (current instanceof ActivityFailure) return current.activityType;
+    const found = pick(current);
+    if (found !== null) return found;
   }
   return null;
+}
+
+/** The activity whose failure this is. */
+function failedActivityType(error: unknown): string | null {
+  return inCauses(error, (link) => (link instanceof ActivityFailure ? link.activityType : null));
 }
 
 function sqlStateOf(error: unknown): string | null {
-  for (let current: unknown = error; current && typeof current === 'object'; current = (current as { cause?: unknown }).cause) {
-    if (current instanceof ApplicationFailure && current.type === FailureType.DataInvalid) {
-      const details = current.details?.[0] as { sqlState?: string } | undefined;
-      return details?.sqlState ?? null;
-    }
-  }
-  return null;
+  return inCauses(error, (link) =>
+    link instanceof ApplicationFailure && link.type === FailureType.DataInvalid ? ((link.details?.[0] as { sqlState?: string } | undefined)?.sqlState ?? null) : null,
+  );
 }
 
 function failureType(error: unknown): string | null {
-  let current: unknown = error;
-  while (current && typeof current === 'object') {
-    if (current instanceof ApplicationFailure && current.type) return current.type;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return null;
+  return inCauses(error, (link) => (link instanceof ApplicationFailure && link.type ? link.type : null));
 }
