@@ -94,6 +94,8 @@ export const failures = {
   INVALID_ACTOR_ID: { retryable: false },
   IDEMPOTENCY_KEY_REUSED: { retryable: false },
   INTERNAL: { retryable: true },
+  /** A request string holding U+0000, another control but tab/newline/CR, or half a surrogate pair (src/lib/text.ts). */
+  INVALID_TEXT: { retryable: false },
 
   // accounts and request security
   UNAUTHORIZED: { retryable: false },

@@ -21,6 +21,7 @@ export const httpStatus: Record<FailureCode, number> = {
   INVALID_ACTOR_ID: 400,
   IDEMPOTENCY_KEY_REUSED: 409,
   INTERNAL: 500,
+  INVALID_TEXT: 400,
 
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
