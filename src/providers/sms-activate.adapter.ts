@@ -140,7 +140,7 @@ export class SmsActivateAdapter implements ProviderAdapter, SmsActivateExtras {
       upstreamId: activation.activationId,
       service: activation.serviceCode,
       phone: this.values.phone(activation.phoneNumber, 'getActiveActivations'),
-      codes: activation.smsCode == null ? [] : Array.isArray(activation.smsCode) ? activation.smsCode : [activation.smsCode],
+      codes: activation.smsCode,
       text: activation.smsText ?? null,
     }));
   }
