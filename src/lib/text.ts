@@ -16,6 +16,7 @@ const CONTROL = '\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F';
 const LONE_SURROGATE = '[\\uD800-\\uDBFF](?![\\uDC00-\\uDFFF])|(?<![\\uD800-\\uDBFF])[\\uDC00-\\uDFFF]';
 
 const INVALID = new RegExp(`[${CONTROL}]|${LONE_SURROGATE}`);
+const INVALID_ALL = new RegExp(INVALID.source, 'g');
 const CONTROLS = new RegExp(`[${CONTROL}]`, 'g');
 const LONE_SURROGATES = new RegExp(LONE_SURROGATE, 'g');
 
@@ -30,6 +31,11 @@ export function isValidText(text: string): boolean {
  */
 export function cleanText(text: string): string {
   return text.replace(CONTROLS, '').replace(LONE_SURROGATES, '\uFFFD');
+}
+
+/** Invalid characters written out as `\u0000`, for naming a bad string (a JSON key, say) in an answer without repeating it. */
+export function escapeInvalidText(text: string): string {
+  return text.replace(INVALID_ALL, (char) => `\\u${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`);
 }
 
 /** A code from a provider: cleaned and trimmed; nothing left is no code at all. */

@@ -1,4 +1,4 @@
-import { cleanCode, cleanText, findInvalidText, isValidText } from '../../src/lib/text';
+import { cleanCode, cleanText, escapeInvalidText, findInvalidText, isValidText } from '../../src/lib/text';
 
 /** The one text rule (src/lib/text.ts): what is invalid, how provider text is cleaned, where a request's bad string is. */
 describe('text rule', () => {
@@ -54,6 +54,11 @@ describe('text rule', () => {
     expect(cleanCode('')).toBeNull();
     expect(cleanCode(null)).toBeNull();
     expect(cleanCode(undefined)).toBeNull();
+  });
+
+  it('escapeInvalidText writes invalid characters out, leaving valid ones', () => {
+    expect(escapeInvalidText('x\u0000y\u001F \uD83D\uDE00 \uD800')).toBe('x\\u0000y\\u001F \uD83D\uDE00 \\uD800');
+    expect(isValidText(escapeInvalidText('\u0000\uDFFF'))).toBe(true);
   });
 
   describe('findInvalidText', () => {

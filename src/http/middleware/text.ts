@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { AppError } from '../../lib/errors';
-import { findInvalidText } from '../../lib/text';
+import { escapeInvalidText, findInvalidText } from '../../lib/text';
 
 type Part = 'path' | 'query' | 'headers' | 'body';
 
@@ -35,8 +35,10 @@ export function refuseInvalidText(req: Request, _res: Response, next: NextFuncti
     ['body', req.body],
   ];
   for (const [part, value] of parts) {
-    const at = findInvalidText(value);
-    if (at === null) continue;
+    const found = findInvalidText(value);
+    if (found === null) continue;
+    // A bad key is part of its own path: named, not repeated.
+    const at = escapeInvalidText(found);
     // The path part is reported whole: its segment index means nothing to a caller.
     const where = part === 'path' ? 'path' : at ? `${part}.${at}` : part;
     throw new AppError('INVALID_TEXT', `${where}: text may not contain U+0000, control characters other than tab and newline, or unpaired surrogates`, {
