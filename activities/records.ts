@@ -1,6 +1,7 @@
 import type { Db } from '../src/db/client';
 import type { ActivationEventPublisher } from '../src/activations/live-events';
 import type { ProviderHealth } from '../src/providers/health';
+import { cleanText } from '../src/lib/text';
 import type { ActivationStatus, ActivationView, IncomingSms } from '../workflows/contracts';
 import type { UpstreamPurchase } from './upstream';
 
@@ -45,9 +46,12 @@ export function createRecordActivities(deps: { db: Db; events: ActivationEventPu
     },
 
     async recordSms(input: { activationId: string; seq: number; sms: IncomingSms; view?: ActivationView }): Promise<void> {
+      // The edges clean provider text already; cleaned again here because a text PostgreSQL
+      // refuses would fail this step on every retry, leaving the code shown and the hold held.
+      // Valid text is stored as the workflow has it, so the read model and the view agree.
       await db.$executeRaw`
         INSERT INTO sms_messages (activation_id, seq, code, text, received_at)
-        VALUES (${input.activationId}, ${input.seq}, ${input.sms.code}, ${input.sms.text}, ${new Date(input.sms.receivedAt)})
+        VALUES (${input.activationId}, ${input.seq}, ${input.sms.code === null ? null : cleanText(input.sms.code)}, ${cleanText(input.sms.text)}, ${new Date(input.sms.receivedAt)})
         ON CONFLICT (activation_id, seq) DO NOTHING`;
       await afterWrite(input.activationId, input.view, input.seq === 1 ? 'sms' : undefined);
     },

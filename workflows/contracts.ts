@@ -96,6 +96,8 @@ export const failures = {
   /** The database refused a value itself (a NUL byte, a number out of range): the same write can never succeed. */
   DATA_INVALID: { retryable: false },
   INTERNAL: { retryable: true },
+  /** A request string holding U+0000, another control but tab/newline/CR, or half a surrogate pair (src/lib/text.ts). */
+  INVALID_TEXT: { retryable: false },
 
   // accounts and request security
   UNAUTHORIZED: { retryable: false },

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { ConfigError, type Env } from './env.schema';
 
+/** PostgreSQL's int, the columns these numbers are stored in; also below Node's timer limit (2^31 − 1 ms). */
+const PG_INT_MAX = 2_147_483_647;
+
 /**
  * Upstream providers come from configuration: an SMS-Activate-protocol provider (HeroSMS,
  * Grizzly, SMS-Man, …) is one entry with its base URL and key, no code.
@@ -17,10 +20,10 @@ export const providerConfigSchema = z.object({
   usdRate: z.string().regex(/^\d+(\.\d+)?$/).default('1'),
   markupBps: z.number().int().min(0).max(100_000).default(2500),
   /** How long a bought number lives at the provider. */
-  lifetimeSeconds: z.number().int().min(10).default(1200),
+  lifetimeSeconds: z.number().int().min(10).max(PG_INT_MAX).default(1200),
   /** The provider refuses cancellation before this (EARLY_CANCEL_DENIED). */
-  minCancelSeconds: z.number().int().min(0).default(120),
-  requestTimeoutMs: z.number().int().min(100).default(10_000),
+  minCancelSeconds: z.number().int().min(0).max(PG_INT_MAX).default(120),
+  requestTimeoutMs: z.number().int().min(100).max(PG_INT_MAX).default(10_000),
   /** A provider listed in configuration is (re)enabled at start unless this says otherwise. */
   enabled: z.boolean().default(true),
   /** Which country (and service) naming the provider uses: SMS-Activate's (Russia = 0), HeroSMS's (Russia = 222) or 5sim's slugs (`russia`, `telegram`). */

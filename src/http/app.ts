@@ -26,6 +26,7 @@ import { corsPolicy } from './middleware/cors';
 import { createCsrf } from './middleware/csrf';
 import { RateLimits } from './middleware/rate-limit';
 import { captureRawBody } from './middleware/signing';
+import { refuseInvalidText } from './middleware/text';
 import { errorHandler, notFoundHandler } from './middleware/errors';
 import { adminRoutes } from './routes/admin';
 import { adminProviderRoutes } from './routes/admin-providers';
@@ -121,6 +122,9 @@ export function createApp(deps: AppDeps): Express {
   admin.use('/audit', auditRoutes(deps));
 
   app.use('/api', rateLimits.ip);
+  // Customers, partners and admins can fix what they send: invalid text is refused here, once for
+  // every route. Provider webhooks are not under /api: a provider's SMS is cleaned, never refused.
+  app.use('/api', refuseInvalidText);
   app.use('/api/auth', authRoutes({ auth: deps.auth, rateLimits, csrf, security: deps.security }));
   app.use('/api/catalog', catalogRoutes(deps));
   app.use('/api/numbers', requireUser, rateLimits.user, purchaseLimit, numbersRoutes(deps));

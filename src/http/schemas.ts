@@ -20,3 +20,12 @@ export const idempotencyKey = z
   .max(200, 'the Idempotency-Key header must be at most 200 characters');
 
 export const activationIdParams = z.object({ id: z.string().regex(/^act-[a-f0-9-]{20,40}$/, 'not an activation id') });
+
+/**
+ * A value for a PostgreSQL bigint column from a query string or path (cursors, ids): beyond
+ * −2^63..2^63−1 the database refuses the parameter, so the edge refuses it first.
+ */
+export const pgBigint = z.coerce
+  .bigint()
+  .min(-(2n ** 63n), 'must be at least -9223372036854775808 (a bigint)')
+  .max(2n ** 63n - 1n, 'must be at most 9223372036854775807 (a bigint)');

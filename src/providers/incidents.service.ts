@@ -1,6 +1,7 @@
 import type { Db } from '../db/client';
 import type { Actor, AuditLog } from '../lib/audit';
 import { AppError } from '../lib/errors';
+import { cleanText } from '../lib/text';
 
 export interface LateSms {
   code: string | null;
@@ -32,8 +33,10 @@ export class IncidentService {
    * same message reported again (a provider retrying its webhook, the next inbox poll) is not.
    */
   async recordLateSms(input: { providerId: string; upstreamId: string; activationId: string | null; sms: LateSms }): Promise<void> {
-    const message = JSON.stringify([input.sms]);
-    const sameMessage = JSON.stringify([{ code: input.sms.code, text: input.sms.text }]);
+    // Cleaned again whatever the caller did: jsonb refuses U+0000 too, and this runs inside the inbox poller's retries.
+    const sms = { ...input.sms, code: input.sms.code === null ? null : cleanText(input.sms.code), text: cleanText(input.sms.text) };
+    const message = JSON.stringify([sms]);
+    const sameMessage = JSON.stringify([{ code: sms.code, text: sms.text }]);
     await this.deps.db.$executeRaw`
       INSERT INTO upstream_incidents (kind, provider_id, upstream_id, activation_id, details)
       VALUES ('LATE_SMS', ${input.providerId}, ${input.upstreamId}, ${input.activationId}, jsonb_build_object('messages', ${message}::jsonb))

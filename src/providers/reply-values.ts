@@ -1,6 +1,15 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { decimalToMicros } from '../lib/money';
+import { cleanCode, cleanText } from '../lib/text';
 import { ProviderError } from './types';
+
+/**
+ * An SMS text or code as a provider sends it: cleaned of what PostgreSQL or a reader cannot take
+ * (src/lib/text.ts), never refused — the customer paid for this SMS, and a provider will not
+ * send it differently next time. A code with nothing left after cleaning is no code (null).
+ */
+export const providerText = z.union([z.string(), z.number()]).transform((text) => cleanText(String(text)));
+export const providerCode = z.union([z.string(), z.number()]).transform(cleanCode);
 
 /**
  * The values every protocol's replies carry — documented shapes, amounts, phone numbers — read

@@ -138,7 +138,7 @@ export class SmsActivateAdapter implements ProviderAdapter, SmsActivateExtras {
       upstreamId: activation.activationId,
       service: activation.serviceCode,
       phone: this.values.phone(activation.phoneNumber, 'getActiveActivations'),
-      codes: codesOf(activation),
+      codes: activation.smsCode,
       text: activation.smsText ?? null,
     }));
   }
@@ -151,7 +151,7 @@ export class SmsActivateAdapter implements ProviderAdapter, SmsActivateExtras {
       phone: this.values.phone(activation.phoneNumber, 'getActiveActivations'),
       costMicros: activation.activationCost == null ? null : this.values.micros(activation.activationCost, 'getActiveActivations'),
       soldAt: providerTimeToIso(activation.activationTime),
-      codes: codesOf(activation),
+      codes: activation.smsCode,
     }));
   }
 
@@ -263,10 +263,6 @@ export class SmsActivateAdapter implements ProviderAdapter, SmsActivateExtras {
     if (reply.type === 'token') throw this.unexpected(reply, action);
     return this.values.shaped(reply.value, schema, action);
   }
-}
-
-function codesOf(activation: { smsCode?: string | string[] | null }): string[] {
-  return activation.smsCode == null ? [] : Array.isArray(activation.smsCode) ? activation.smsCode : [activation.smsCode];
 }
 
 /** handler_api's `YYYY-MM-DD HH:MM:SS`, read as UTC (the providers do not say their zone); null when unreadable. */

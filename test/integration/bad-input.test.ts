@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { startSystem, TENANT_PROVIDER, type TestSystem } from '../support/system';
 import { waitFor } from '../support/wait';
+import { createKey, partnerCall } from './security/helpers';
 
 /**
  * Every refusal is a clear 4xx with a stable code, the documented body shape
@@ -437,8 +438,210 @@ describe('bad input is refused with a stable code and moves no money', () => {
     });
   });
 
+  describe('invalid text and out-of-range integers (src/lib/text.ts)', () => {
+    const admin = (method: string, path: string, body?: unknown) =>
+      system.request(method, path, { token: system.adminToken, body, headers: { 'Idempotency-Key': `admin-${randomUUID()}` } });
+
+    it.each([
+      ['9223372036854775808', '2^63'],
+      ['-9223372036854775809', '-2^63 - 1'],
+      ['99999999999999999999999', 'far beyond'],
+    ])('a bigint cursor or id of %s (%s) → 400 VALIDATION_ERROR naming it', async (value) => {
+      await expectNothingMoved([alice], async () => {
+        const wallet = expectError(await system.request('GET', `/api/wallet?before=${value}`, { token: alice.token }), 400, 'VALIDATION_ERROR');
+        expect(wallet.details.issues.map((i: { path: string }) => i.path)).toEqual(['before']);
+        expectError(await admin('GET', `/api/admin/audit?before=${value}`), 400, 'VALIDATION_ERROR');
+        expectError(await admin('POST', `/api/admin/incidents/${value}/resolve`), 400, 'VALIDATION_ERROR');
+      });
+    });
+
+    it("bigint cursors at PostgreSQL's bounds are still answered", async () => {
+      for (const value of ['9223372036854775807', '-9223372036854775808']) {
+        expect((await system.request('GET', `/api/wallet?before=${value}`, { token: alice.token })).status).toBe(200);
+        expect((await admin('GET', `/api/admin/audit?before=${value}`)).status).toBe(200);
+        expectError(await admin('POST', `/api/admin/incidents/${value}/resolve`), 404, 'INCIDENT_NOT_FOUND');
+      }
+    });
+
+    it('a provider setting beyond PostgreSQL int → 400 VALIDATION_ERROR', async () => {
+      const error = expectError(await admin('PATCH', `/api/admin/providers/${idle.providerId}`, { requestTimeoutMs: 2 ** 31 }), 400, 'VALIDATION_ERROR');
+      expect(error.details.issues.map((i: { path: string }) => i.path)).toEqual(['requestTimeoutMs']);
+    });
+
+    /** What INVALID_TEXT says: where, never the text itself. */
+    function expectInvalidText(response: Response, where: { in: string; path?: string }) {
+      const error = expectError(response, 400, 'INVALID_TEXT');
+      expect(error.details).toEqual(where);
+      expect(error.message).not.toMatch(/\u0000/);
+      return error;
+    }
+
+    it('POST /api/keys with a NUL, a control or a lone surrogate in the name → 400 INVALID_TEXT, no key created', async () => {
+      const keysBefore = (await system.request('GET', '/api/keys', { token: alice.token })).body.apiKeys.length;
+      for (const name of ['a\u0000b', 'bell\u0007', 'esc\u001B[0m']) {
+        expectInvalidText(await system.request('POST', '/api/keys', { token: alice.token, body: { name, scopes: ['read'] } }), { in: 'body', path: 'name' });
+      }
+      // JSON.stringify writes a lone surrogate as the escape `\ud800`, which JSON.parse turns back into one.
+      const lone = await system.request('POST', '/api/keys', { token: alice.token, body: '{"name":"half \\ud83d","scopes":["read"]}' });
+      expectInvalidText(lone, { in: 'body', path: 'name' });
+      // In a key, in a list, in a field no schema reads: found all the same.
+      expectInvalidText(await system.request('POST', '/api/keys', { token: alice.token, body: { name: 'ok', scopes: ['read\u0000'] } }), { in: 'body', path: 'scopes.0' });
+      expectInvalidText(await system.request('POST', '/api/keys', { token: alice.token, body: { name: 'ok', scopes: ['read'], ['x\u0000']: 1 } }), { in: 'body', path: 'x\\u0000' });
+      expect((await system.request('GET', '/api/keys', { token: alice.token })).body.apiKeys).toHaveLength(keysBefore);
+    });
+
+    it('tab, newline and non-Latin text are valid text', async () => {
+      const created = await system.request('POST', '/api/keys', { token: alice.token, body: { name: 'ключ\tone\nline two 🔑', scopes: ['read'] } });
+      expect(created.status).toBe(201);
+      expect(created.body.apiKey.name).toBe('ключ\tone\nline two 🔑');
+      expect((await system.request('DELETE', `/api/keys/${created.body.apiKey.id}`, { token: alice.token })).status).toBe(200);
+    });
+
+    it('PUT /api/v1/webhook with a NUL in the URL → 400 INVALID_TEXT, the webhook unchanged', async () => {
+      const partner = await createKey(system, alice.token, ['read', 'purchase'], 'text rule partner');
+      for (const url of ['https://hooks.example/a\u0000b', 'https://hooks.example/\u0000']) {
+        expectInvalidText(await partnerCall(system, partner, 'PUT', '/api/v1/webhook', { sign: true, body: { url } }), { in: 'body', path: 'url' });
+      }
+      expect((await partnerCall(system, partner, 'GET', '/api/v1/webhook')).body.webhook).toBeNull();
+    });
+
+    it('admin searches and filters with %00 → 400 INVALID_TEXT naming the parameter', async () => {
+      expectInvalidText(await admin('GET', '/api/admin/users?q=%00'), { in: 'query', path: 'q' });
+      expectInvalidText(await admin('GET', '/api/admin/audit?targetId=a%00b'), { in: 'query', path: 'targetId' });
+      expectInvalidText(await admin('GET', '/api/catalog/search?q=tele%01gram'), { in: 'query', path: 'q' });
+      expectInvalidText(await admin('GET', '/api/admin/users?q=ok&q=%00'), { in: 'query', path: 'q.1' });
+      // The same searches with valid text still answer.
+      expect((await admin('GET', '/api/admin/users?q=customer')).status).toBe(200);
+      expect((await admin('GET', '/api/admin/audit?targetId=ab')).status).toBe(200);
+    });
+
+    it('a credit memo with a NUL → 400 INVALID_TEXT, no money moved', async () => {
+      await expectNothingMoved([alice], async () => {
+        const response = await system.request('POST', `/api/admin/wallets/${alice.id}/credit`, {
+          token: system.adminToken,
+          headers: { 'Idempotency-Key': `admin-${randomUUID()}` },
+          body: { amountMicros: '1000000', memo: 'refund\u0000' },
+        });
+        expectInvalidText(response, { in: 'body', path: 'memo' });
+      });
+    });
+
+    it('a NUL in a path segment → 400 INVALID_TEXT before any route runs', async () => {
+      await expectNothingMoved([alice], async () => {
+        expectInvalidText(await system.request('GET', '/api/numbers/act-%00', { token: alice.token }), { in: 'path' });
+        expectInvalidText(await system.request('POST', `/api/admin/activations/${idle.id}%00/cancel`, { token: system.adminToken }), { in: 'path' });
+        expectInvalidText(await admin('PATCH', '/api/admin/providers/a%00b', { enabled: true }), { in: 'path' });
+      });
+    });
+
+    it('invalid text in a purchase body → 400 INVALID_TEXT, nothing bought', async () => {
+      await expectNothingMoved([alice], async () => {
+        expectInvalidText(await purchase({ service: 'wa\u0000', country: 'ID' }), { in: 'body', path: 'service' });
+      });
+    });
+  });
+
+  describe('an SMS with U+0000 found by polling the provider', () => {
+    it('is stored cleaned, paid for and finished — no retry loop', async () => {
+      const customer = await system.customer(5_000_000n);
+      const bought = await purchase({ service: 'tg', country: 'GB' }, { token: customer.token });
+      expect(bought.status).toBe(201);
+      const activation = bought.body.activation;
+      const upstream = (await upstreamNumbers()).find((n) => `+${n.phone}` === activation.phone)!;
+      // The simulator sends what it is given: the code goes out raw in the getStatus token (STATUS_OK:12<NUL>34).
+      await system.sim('POST', `/control/${tenantOf(activation.providerId)}/activations/${upstream.id}/sms`, { code: '12\u000034', text: 'Your code:\u0000 1234' });
+
+      const stored = await waitFor(async () => {
+        const messages = await system.container.db.smsMessage.findMany({ where: { activationId: activation.id } });
+        return messages.length > 0 ? messages : null;
+      });
+      expect(stored.map((m) => ({ code: m.code, text: m.text }))).toEqual([{ code: '1234', text: '1234' }]);
+      await waitFor(async () => (await system.container.db.hold.findUnique({ where: { key: activation.id } }))?.status === 'CAPTURED');
+
+      const finished = await system.request('POST', `/api/numbers/${activation.id}/finish`, { token: customer.token });
+      expect({ status: finished.status, activation: finished.body.activation?.status }).toEqual({ status: 200, activation: 'COMPLETED' });
+      expect(finished.body.activation.messages.map((m: { code: string; text: string }) => [m.code, m.text])).toEqual([['1234', '1234']]);
+      const row = await system.container.db.activation.findUniqueOrThrow({ where: { id: activation.id } });
+      expect(row.status).toBe('COMPLETED');
+      const wallet = await system.container.db.wallet.findUniqueOrThrow({ where: { userId: customer.id } });
+      expect({ available: wallet.available, held: wallet.held }).toEqual({ available: 5_000_000n - BigInt(activation.priceMicros), held: 0n });
+      expect(await system.container.wallet.checkInvariants(customer.id)).toEqual([]);
+    });
+  });
+
   it('an unknown API route → 404 ROUTE_NOT_FOUND', async () => {
     expectError(await system.request('GET', '/api/nope', { token: alice.token }), 404, 'ROUTE_NOT_FOUND');
     expectError(await system.request('DELETE', '/api/numbers', { token: alice.token }), 404, 'ROUTE_NOT_FOUND');
+  });
+});
+
+describe('an SMS with U+0000 delivered by the provider webhook', () => {
+  let system: TestSystem;
+
+  beforeAll(async () => {
+    system = await startSystem({
+      // The first fallback poll is a minute away: only the webhook delivers the SMS in time.
+      polling: { initialMs: 60_000, maxMs: 60_000 },
+      tenants: (webhookUrlFor) => [
+        { id: 'hero', apiKey: 'sim-hero-key', errorStyle: 'hero', minCancelMs: 0, webhookUrl: webhookUrlFor('hero-sim') },
+        { id: 'activate', apiKey: 'sim-activate-key', errorStyle: 'classic', minCancelMs: 0, webhookUrl: webhookUrlFor('activate-sim') },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  const tenantOf = (providerId: string) => Object.entries(TENANT_PROVIDER).find(([, id]) => id === providerId)![0];
+
+  async function buy(customer: { token: string }) {
+    const bought = await system.request('POST', '/api/numbers', { token: customer.token, headers: { 'Idempotency-Key': `nul-${randomUUID()}` }, body: { service: 'wa', country: 'ID' } });
+    expect(bought.status).toBe(201);
+    const activation = bought.body.activation as { id: string; providerId: string; phone: string; priceMicros: string };
+    const { activations } = await system.sim('GET', `/control/${tenantOf(activation.providerId)}/activations`);
+    const upstream = activations.find((a: { phone: string }) => `+${a.phone}` === activation.phone) as { id: number };
+    return { activation, upstream };
+  }
+
+  const storedMessages = (activationId: string) =>
+    waitFor(async () => {
+      const messages = await system.container.db.smsMessage.findMany({ where: { activationId }, select: { code: true, text: true } });
+      return messages.length > 0 ? messages : null;
+    });
+
+  it('is stored cleaned, paid for and finished; a late copy becomes a clean incident', async () => {
+    const customer = await system.customer(5_000_000n);
+    const { activation, upstream } = await buy(customer);
+    // The simulator posts this text and code to our webhook as JSON, the NULs escaped as \u0000.
+    await system.sim('POST', `/control/${tenantOf(activation.providerId)}/activations/${upstream.id}/sms`, { code: '43\u000021', text: 'Your code:\u0000 4321\u0007' });
+
+    expect(await storedMessages(activation.id)).toEqual([{ code: '4321', text: 'Your code: 4321' }]);
+    await waitFor(async () => (await system.container.db.hold.findUnique({ where: { key: activation.id } }))?.status === 'CAPTURED');
+
+    const finished = await system.request('POST', `/api/numbers/${activation.id}/finish`, { token: customer.token });
+    expect({ status: finished.status, activation: finished.body.activation?.status }).toEqual({ status: 200, activation: 'COMPLETED' });
+    const wallet = await system.container.db.wallet.findUniqueOrThrow({ where: { userId: customer.id } });
+    expect({ available: wallet.available, held: wallet.held }).toEqual({ available: 5_000_000n - BigInt(activation.priceMicros), held: 0n });
+    expect(await system.container.wallet.checkInvariants(customer.id)).toEqual([]);
+
+    // The provider sends another SMS after the end: kept for an admin, cleaned (jsonb refuses \u0000 too).
+    const late = await system.request('POST', `/webhooks/providers/${activation.providerId}?secret=${system.config.env.PROVIDER_WEBHOOK_SECRET}`, {
+      body: { activationId: upstream.id, service: 'wa', text: 'Again:\u0000 5678', code: '56\u000078' },
+    });
+    expect({ status: late.status, body: late.body }).toEqual({ status: 200, body: { ok: true, matched: true, late: true } });
+    const incident = await system.container.db.upstreamIncident.findFirstOrThrow({ where: { providerId: activation.providerId, upstreamId: String(upstream.id) } });
+    expect((incident.details as { messages: { code: string; text: string }[] }).messages.map((m) => [m.code, m.text])).toEqual([['5678', 'Again: 5678']]);
+  });
+
+  it('a code of nothing but NUL is no code: the text is kept and the SMS paid for', async () => {
+    const customer = await system.customer(5_000_000n);
+    const { activation, upstream } = await buy(customer);
+    const delivered = await system.request('POST', `/webhooks/providers/${activation.providerId}?secret=${system.config.env.PROVIDER_WEBHOOK_SECRET}`, {
+      body: { activationId: upstream.id, service: 'wa', text: 'Your code is 2468\u0000', code: '\u0000' },
+    });
+    expect({ status: delivered.status, body: delivered.body }).toEqual({ status: 200, body: { ok: true, matched: true } });
+    expect(await storedMessages(activation.id)).toEqual([{ code: null, text: 'Your code is 2468' }]);
+    await waitFor(async () => (await system.container.db.hold.findUnique({ where: { key: activation.id } }))?.status === 'CAPTURED');
+    expect(await system.container.wallet.checkInvariants(customer.id)).toEqual([]);
   });
 });

@@ -158,3 +158,20 @@ describe('FivesimAdapter.getActiveActivations paging', () => {
     await expect(adapter.getActiveActivations()).rejects.toMatchObject({ kind: 'REJECTED', token: 'unauthorized' });
   });
 });
+
+/** A hostile provider's text (src/lib/text.ts): cleaned, never refused — the SMS must reach the customer. */
+describe('FivesimAdapter with invalid text in SMS', () => {
+  it('cleans escaped and raw NULs in the code and the text of an SMS', async () => {
+    const replies = [
+      order({ status: 'RECEIVED', sms: [{ code: '12\u000034', text: 'Your code:\u0000 1234 \uDE00' }] }),
+      order({ status: 'RECEIVED', sms: [{ code: '\u0000', text: 'Code 98\u000076' }] }),
+      order({ status: 'RECEIVED' }).replace('"sms":null', '"sms":[{"code":"55\u000066","text":"raw\u0001 5566"}]'),
+    ];
+    let next = 0;
+    const { adapter } = adapterAnswering(() => ({ body: replies[next++] }));
+    expect(await adapter.getStatus('1')).toEqual({ state: 'CODE', code: '1234', text: 'Your code: 1234 \uFFFD' });
+    // Nothing left of the parsed code: found in the cleaned text instead.
+    expect(await adapter.getStatus('1')).toEqual({ state: 'CODE', code: '9876', text: 'Code 9876' });
+    expect(await adapter.getStatus('1')).toEqual({ state: 'CODE', code: '5566', text: 'raw 5566' });
+  });
+});

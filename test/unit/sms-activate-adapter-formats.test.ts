@@ -74,3 +74,40 @@ describe('SmsActivateAdapter reply formats', () => {
     expect((error as ProviderError).kind).toBe('TRANSIENT');
   });
 });
+
+/** A hostile provider's text (src/lib/text.ts): cleaned, never refused — the SMS must reach the customer. */
+describe('SmsActivateAdapter with invalid text in SMS replies', () => {
+  it('cleans a raw NUL out of a bare STATUS_OK token', async () => {
+    const { adapter } = adapterAnswering('STATUS_OK:12\u000034');
+    expect(await adapter.getStatus('1')).toEqual({ state: 'CODE', code: '1234', text: null });
+  });
+
+  it('cleans escaped NULs, controls and lone surrogates in active activations; a code of nothing but NUL is dropped', async () => {
+    const { adapter } = adapterAnswering(
+      JSON.stringify({
+        status: 'success',
+        activeActivations: [
+          { activationId: 1, serviceCode: 'tg', phoneNumber: '6281234567890', smsCode: ['51\u0000234', '\u0000'], smsText: 'code\u0000 51234 \uD83D\u0007' },
+          { activationId: 2, serviceCode: 'wa', phoneNumber: '447000000001', smsCode: '\u0000', smsText: null },
+        ],
+      }),
+    );
+    expect(await adapter.getActiveActivations()).toEqual([
+      { upstreamId: '1', service: 'tg', phone: '+6281234567890', codes: ['51234'], text: 'code 51234 \uFFFD' },
+      { upstreamId: '2', service: 'wa', phone: '+447000000001', codes: [], text: null },
+    ]);
+  });
+
+  it('cleans the SMS and call of getStatusV2, raw or escaped', async () => {
+    const escaped = JSON.stringify({ verificationType: 0, sms: { dateTime: '2026-01-01 10:00:00', code: '77\u000088', text: 'Code\u0000 7788' }, call: null });
+    expect(await adapterAnswering(escaped).adapter.getStatusV2('1')).toEqual({
+      state: 'ACTIVE',
+      verificationType: 0,
+      sms: { code: '7788', text: 'Code 7788', receivedAt: '2026-01-01 10:00:00' },
+      call: null,
+    });
+    // A raw control inside a JSON string makes it invalid JSON; cleaned first, it is read.
+    const raw = '{"verificationType":2,"sms":null,"call":{"from":"+1","text":"say 55\u000066","code":"55\u000066","dateTime":null,"url":null}}';
+    expect(await adapterAnswering(raw).adapter.getStatusV2('1')).toMatchObject({ call: { code: '5566', text: 'say 5566' } });
+  });
+});

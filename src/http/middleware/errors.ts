@@ -23,6 +23,7 @@ export const httpStatus: Record<FailureCode, number> = {
   IDEMPOTENCY_KEY_REUSED: 409,
   DATA_INVALID: 400,
   INTERNAL: 500,
+  INVALID_TEXT: 400,
 
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,

@@ -5,6 +5,7 @@ import type { IncidentService } from '../../providers/incidents.service';
 import type { ProviderAdminService } from '../../providers/provider-admin.service';
 import { actorOf } from '../middleware/auth';
 import { valid, validate } from '../middleware/validate';
+import { pgBigint } from '../schemas';
 
 const providerId = z.object({ id: z.string().regex(/^[a-z0-9-]{2,40}$/) });
 const create = { body: providerConfigSchema.strict() };
@@ -24,7 +25,7 @@ const markup = {
 };
 const byProvider = { params: providerId };
 const incidentsQuery = { query: z.object({ open: z.enum(['true', 'false']).default('true'), limit: z.coerce.number().int().min(1).max(200).default(100) }) };
-const byIncident = { params: z.object({ id: z.coerce.bigint() }) };
+const byIncident = { params: z.object({ id: pgBigint }) };
 
 /** /api/admin/providers and /api/admin/incidents (mounted behind requireUser + requireAdmin). */
 export function adminProviderRoutes(deps: { providerAdmin: ProviderAdminService; incidents: IncidentService }): Router {

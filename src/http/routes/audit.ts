@@ -2,13 +2,14 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { AUDIT_ACTIONS, type AuditLog } from '../../lib/audit';
 import { valid, validate } from '../middleware/validate';
+import { pgBigint } from '../schemas';
 
 const auditQuery = {
   query: z.object({
     action: z.enum(AUDIT_ACTIONS).optional(),
     actorId: z.uuid().optional(),
     targetId: z.string().max(100).optional(),
-    before: z.coerce.bigint().optional(),
+    before: pgBigint.optional(),
     limit: z.coerce.number().int().min(1).max(500).default(100),
   }),
 };

@@ -306,7 +306,7 @@ export function openApiDocument(routes: V1Route[]): Record<string, unknown> {
       ...(route.request.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.request.body, 'input') } } } } : {}),
       responses: {
         [String(route.status)]: { description: 'OK', content: { 'application/json': { schema: jsonSchema(route.response, 'output') } } },
-        '400': errorResponse('VALIDATION_ERROR'),
+        '400': errorResponse('VALIDATION_ERROR, INVALID_TEXT (U+0000, a control character or an unpaired surrogate in any string)'),
         '401': errorResponse('API_KEY_REQUIRED, API_KEY_INVALID' + (route.signed ? ', SIGNATURE_INVALID, SIGNATURE_EXPIRED, NONCE_REUSED' : '')),
         '403': errorResponse('INSUFFICIENT_SCOPE'),
         '429': errorResponse('RATE_LIMITED (see Retry-After)'),

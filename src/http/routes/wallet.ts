@@ -4,8 +4,9 @@ import type { WalletService } from '../../wallet';
 import { currentUser } from '../middleware/auth';
 import { valid, validate } from '../middleware/validate';
 import { serializeLedgerEntry, serializeWallet } from '../serializers';
+import { pgBigint } from '../schemas';
 
-const ledgerQuery = { query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), before: z.coerce.bigint().optional() }) };
+const ledgerQuery = { query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), before: pgBigint.optional() }) };
 
 export function walletRoutes(deps: { wallet: WalletService }): Router {
   const router = Router();

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { SmsIntake } from '../../activations/sms-intake';
 import { AppError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
+import { cleanCode, cleanText } from '../../lib/text';
 import { valid, validate } from '../middleware/validate';
 
 /** SMS-Activate's activation webhook (spec 2.7); `activationId` may come as a number or a string. */
@@ -13,8 +14,9 @@ const smsActivateWebhook = {
   body: z.object({
     activationId: z.union([z.number().int(), z.string().regex(/^\d+$/)]).transform(String),
     service: z.string().optional(),
-    text: z.string().max(2000).default(''),
-    code: z.union([z.string(), z.number()]).nullish().transform((c) => (c == null || c === '' ? null : String(c))),
+    // A provider's SMS is cleaned, never refused (src/lib/text.ts): the customer paid for it.
+    text: z.string().max(2000).default('').transform(cleanText),
+    code: z.union([z.string(), z.number()]).nullish().transform(cleanCode),
     receivedAt: z.string().optional(),
   }),
 };

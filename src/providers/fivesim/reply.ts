@@ -1,5 +1,6 @@
 import { ProviderError } from '../types';
 import { errorForPhrase, excerpt, isKnownPhrase } from './errors';
+import { cleanText } from '../../lib/text';
 
 /**
  * Turns one 5sim HTTP reply into its JSON value, or throws the ProviderError it amounts to.
@@ -9,7 +10,8 @@ import { errorForPhrase, excerpt, isKnownPhrase } from './errors';
  * that is not sold in a country).
  */
 export function parseReply(status: number, body: string, context: string): unknown {
-  const text = body.trim();
+  // Raw controls would jam the SMS they carry (a bare token's code) or make valid JSON unparseable.
+  const text = cleanText(body).trim();
   const phrase = phraseOf(text);
 
   // Rate limits and server faults are worth retrying whatever the body says.

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { providerText } from '../reply-values';
 
 /**
  * The JSON shapes of 5sim v1 (spec 1.2–1.5), as loose as the real replies: ids and counts as
@@ -17,8 +18,8 @@ export const smsSchema = z.object({
   created_at: z.string().nullish(),
   date: z.string().nullish(),
   sender: z.string().nullish(),
-  text: z.string().nullish(),
-  code: text.nullish(),
+  text: providerText.nullish(),
+  code: providerText.nullish(),
 });
 export type FivesimSms = z.infer<typeof smsSchema>;
 

@@ -1,5 +1,6 @@
 import { ProviderError } from '../types';
 import type { TokenReply } from './errors';
+import { cleanText } from '../../lib/text';
 
 /**
  * Turns one handler_api HTTP reply into either a token (`ACCESS_NUMBER:1:62…`, `NO_NUMBERS`, a
@@ -12,7 +13,8 @@ export type Reply = ({ type: 'token' } & TokenReply) | { type: 'json'; value: un
 const TOKEN = /^[A-Z_]+(:|$)/;
 
 export function parseReply(status: number, body: string, context: string): Reply {
-  const text = body.trim();
+  // Raw controls would jam the SMS they carry (a bare token's code) or make valid JSON unparseable.
+  const text = cleanText(body).trim();
   let reply: Reply | null = null;
   if (TOKEN.test(text)) {
     reply = { type: 'token', ...splitToken(text) };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { providerCode, providerText } from '../reply-values';
 
 /**
  * The JSON shapes of spec 2.6, as loose as real providers are: ids and counts arrive as numbers
@@ -23,8 +24,12 @@ const activeActivation = z.object({
   activationId: id,
   serviceCode: z.string(),
   phoneNumber: phone,
-  smsCode: z.union([z.array(z.union([z.string(), z.number()]).transform(String)), z.string(), z.null()]).optional(),
-  smsText: z.string().nullish(),
+  /** Every code the activation received, oldest first; codes empty after cleaning are left out. */
+  smsCode: z
+    .union([z.array(providerCode), providerCode, z.null()])
+    .optional()
+    .transform((codes) => (Array.isArray(codes) ? codes : [codes]).filter((code): code is string => code != null)),
+  smsText: providerText.nullish(),
   activationCost: amount.nullish(),
   countryCode: z.union([z.string(), z.number()]).transform(String).nullish(),
   activationTime: z.string().nullish(),
@@ -39,12 +44,13 @@ export const activeActivationsSchema = z
 
 const flag = z.union([z.number(), z.string(), z.boolean()]).transform((value) => value === true || value === 1 || value === '1');
 const nullableText = z.union([z.string(), z.number()]).transform(String).nullish();
+const nullableSmsText = providerText.nullish();
 
 /** getStatusV2: `{verificationType, sms: {dateTime, code, text}, call: {from, text, code, dateTime, url, parsingCount}}`, either part null. */
 export const statusV2Schema = z.object({
   verificationType: z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]).nullish(),
-  sms: z.object({ dateTime: nullableText, code: nullableText, text: nullableText }).nullish(),
-  call: z.object({ from: nullableText, text: nullableText, code: nullableText, dateTime: nullableText, url: nullableText }).nullish(),
+  sms: z.object({ dateTime: nullableText, code: nullableSmsText, text: nullableSmsText }).nullish(),
+  call: z.object({ from: nullableText, text: nullableSmsText, code: nullableSmsText, dateTime: nullableText, url: nullableText }).nullish(),
 });
 
 const topCountry = z.object({
