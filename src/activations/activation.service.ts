@@ -25,6 +25,7 @@ import {
   type ActivationView,
   type FailureCode,
 } from '../../workflows/contracts';
+import { PurchaseKeys, type PurchaseKeyClaim } from './purchase-keys';
 import type { ActivationDto, ActivationListFilter, ActivationReadModel } from './read-model';
 
 export type { ActivationDto } from './read-model';
@@ -53,6 +54,7 @@ export class ActivationService {
   constructor(
     private readonly deps: {
       readModel: ActivationReadModel;
+      purchaseKeys: PurchaseKeys;
       temporal: Client;
       audit: AuditLog;
       taskQueue: string;
@@ -68,13 +70,44 @@ export class ActivationService {
     return `act-${createHash('sha256').update(`${userId}\n${idempotencyKey}`).digest('hex').slice(0, 32)}`;
   }
 
+  /**
+   * 201 for the request that makes the purchase; 200 with the same purchase for the same request
+   * again (concurrent or later); 422 IDEMPOTENCY_KEY_REUSED for another request with its key.
+   * The key is claimed in purchase_keys once the request passed the checks, so a refused request
+   * (unknown service, too little money) leaves the key free for a corrected retry.
+   */
   async purchase(request: PurchaseRequest): Promise<{ activation: ActivationDto; created: boolean }> {
-    const { catalog, wallet, temporal } = this.deps;
     const activationId = ActivationService.activationIdFor(request.userId, request.idempotencyKey);
-    const existing = await this.fromDatabase(activationId);
-    if (existing) return { activation: this.failedPurchaseOrView(existing), created: false };
+    const key = request.idempotencyKey;
+    const fingerprint = PurchaseKeys.fingerprint(request);
+    if (key) {
+      const earlier = await this.deps.purchaseKeys.find(request.userId, key);
+      if (earlier) return { activation: await this.replay(request, earlier, fingerprint), created: false };
+      // A purchase from before keys were claimed: its workflow id is all that names it.
+      const existing = await this.fromDatabase(activationId);
+      if (existing) return { activation: this.failedPurchaseOrView(existing), created: false };
+    }
 
-    // Refuse bad requests here, before any workflow or money exists; the workflow re-checks.
+    try {
+      await this.refuseEarly(request);
+    } catch (refusal) {
+      // A twin that arrived at the same moment may have claimed the key and started the purchase
+      // this request was refused for (its hold took the money this check wanted): answer as its twin.
+      const claimed = key ? await this.deps.purchaseKeys.find(request.userId, key) : null;
+      if (!claimed) throw refusal;
+      return { activation: await this.replay(request, claimed, fingerprint), created: false };
+    }
+
+    if (key) {
+      const claim = await this.deps.purchaseKeys.claim(request.userId, key, fingerprint, activationId);
+      if (!claim.claimed) return { activation: await this.replay(request, claim, fingerprint), created: false };
+    }
+    return { activation: this.failedPurchaseOrView(await this.startOrJoin(request, activationId)), created: true };
+  }
+
+  /** Refuses bad requests before any workflow or money exists; the workflow re-checks. */
+  private async refuseEarly(request: PurchaseRequest): Promise<void> {
+    const { catalog, wallet } = this.deps;
     await catalog.requireService(request.serviceCode);
     await catalog.requireCountry(request.countryIso);
     const quote = await catalog.quote({ serviceCode: request.serviceCode, countryIso: request.countryIso, maxPriceMicros: request.maxPriceMicros });
@@ -87,7 +120,23 @@ export class ActivationService {
     if (!balance || balance.availableMicros < quote.holdMicros) {
       throw new AppError('INSUFFICIENT_FUNDS', 'Your balance is too low for this number.', { requiredMicros: quote.holdMicros.toString() });
     }
+  }
 
+  /** A request whose key was claimed before: the same request joins that purchase, another one is refused. */
+  private async replay(request: PurchaseRequest, claim: PurchaseKeyClaim, fingerprint: string): Promise<ActivationDto> {
+    if (claim.fingerprint !== fingerprint) {
+      throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used for a different purchase; send a new key for a new request.', {
+        activationId: claim.activationId,
+      });
+    }
+    // The claimer passed the checks and starts the workflow; joining by update-with-start (not
+    // waiting for the row) also covers a claimer that died between its claim and its start.
+    const existing = await this.fromDatabase(claim.activationId);
+    return this.failedPurchaseOrView(existing ?? (await this.startOrJoin(request, claim.activationId)));
+  }
+
+  /** Starts the purchase's workflow, or joins it if it runs, and waits until the number is bought (or the purchase failed). */
+  private async startOrJoin(request: PurchaseRequest, activationId: string): Promise<ActivationDto> {
     const input: ActivationInput = {
       activationId,
       userId: request.userId,
@@ -112,15 +161,14 @@ export class ActivationService {
     });
     let view: ActivationView;
     try {
-      view = await temporal.workflow.executeUpdateWithStart(awaitNumberUpdate, { startWorkflowOperation });
+      view = await this.deps.temporal.workflow.executeUpdateWithStart(awaitNumberUpdate, { startWorkflowOperation });
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
       const finished = await this.fromDatabase(activationId);
       if (!finished) throw error;
-      return { activation: this.failedPurchaseOrView(finished), created: false };
+      return finished;
     }
-    const activation: ActivationDto = { ...view, userId: request.userId, createdAt: await this.deps.readModel.createdAt(activationId) };
-    return { activation: this.failedPurchaseOrView(activation), created: true };
+    return { ...view, userId: request.userId, createdAt: await this.deps.readModel.createdAt(activationId) };
   }
 
   /** A user's own activation: the live workflow view while it runs, the database once it ended. */
