@@ -1,12 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
+  ServiceError,
   WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
 } from '@temporalio/client';
-import { ApplicationFailure, TypedSearchAttributes } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure, TypedSearchAttributes } from '@temporalio/common';
 import type { CatalogService } from '../catalog/catalog.service';
 import type { Actor, AuditLog } from '../lib/audit';
 import { AppError } from '../lib/errors';
@@ -206,9 +208,14 @@ export class ActivationService {
   async adminCancel(activationId: string, actor: Actor): Promise<ActivationDto> {
     const row = await this.fromDatabase(activationId);
     if (!row) throw new AppError('NOT_FOUND', 'No such activation.');
-    if (TERMINAL_STATUSES.includes(row.status)) throw new AppError('ACTIVATION_CLOSED', `The activation is already ${row.status.toLowerCase()}.`);
+    if (TERMINAL_STATUSES.includes(row.status)) throw closedError(row);
     const handle = this.deps.temporal.workflow.getHandle(activationId);
-    await handle.cancel();
+    try {
+      await handle.cancel();
+    } catch (error) {
+      // The activation ended between the read above and the cancel (a customer's cancel, the expiry).
+      throw await this.lostRaceOr(activationId, error);
+    }
     // Whatever the workflow ended as is read back below; its failure is not this request's.
     await handle.result().catch(() => undefined);
     const activation = await this.get(activationId, null);
@@ -219,13 +226,36 @@ export class ActivationService {
   private async act(activationId: string, userId: string | null, update: typeof cancelActivationUpdate): Promise<ActivationDto> {
     const row = await this.fromDatabase(activationId);
     if (!row || (userId !== null && row.userId !== userId)) throw new AppError('NOT_FOUND', 'No such activation.');
-    if (TERMINAL_STATUSES.includes(row.status)) throw new AppError('ACTIVATION_CLOSED', `The activation is already ${row.status.toLowerCase()}.`);
+    if (TERMINAL_STATUSES.includes(row.status)) throw closedError(row);
     try {
       const view = await this.deps.temporal.workflow.getHandle(activationId).executeUpdate(update);
       return { ...view, userId: row.userId, createdAt: row.createdAt };
     } catch (error) {
-      throw toAppError(error);
+      throw await this.lostRaceOr(activationId, error);
     }
+  }
+
+  /**
+   * An action that lost a race against the end of its workflow (another cancel, an admin's cancel,
+   * a finish, the expiry) → 409 ACTIVATION_CLOSED naming the status that won; a refusal by the
+   * workflow → its own code; anything else stays what it is (a 500).
+   */
+  private async lostRaceOr(activationId: string, error: unknown): Promise<unknown> {
+    const refusal = toAppError(error);
+    // The workflow's own "already closed" (its validator ran after the end) is as certain as a cancellation.
+    const race = refusal instanceof AppError && refusal.code === 'ACTIVATION_CLOSED' ? 'closing' : lostRace(error);
+    if (race === null) return refusal;
+    const handle = this.deps.temporal.workflow.getHandle(activationId);
+    // The winner may still be giving the number back and refunding: wait (briefly) for the
+    // workflow to close, so the answer names the status it ended in, not the one it leaves.
+    await this.deps.temporal.withDeadline(Date.now() + SETTLE_WAIT_MS, () => handle.result()).catch(() => undefined);
+    const row = await this.fromDatabase(activationId);
+    if (row && TERMINAL_STATUSES.includes(row.status)) return closedError(row);
+    if (race === 'closing' && row) return closedError(row, { closing: true });
+    // "Not found", "closing" or a timed-out poll only count as a lost race if Temporal says the
+    // workflow did close; a workflow that is missing or still running is an error of ours.
+    const ended = await handle.describe().then((d) => (d.status.name === 'RUNNING' ? null : d.status.name), () => null);
+    return ended && row ? closedError(row, { workflowStatus: ended }) : error;
   }
 
   private failedPurchaseOrView(activation: ActivationDto): ActivationDto {
@@ -239,6 +269,46 @@ export class ActivationService {
   private fromDatabase(activationId: string): Promise<ActivationDto | null> {
     return this.deps.readModel.find(activationId);
   }
+}
+
+/** How long a request that lost a race waits for the winner to close the workflow. */
+const SETTLE_WAIT_MS = 5_000;
+
+/** gRPC status codes (grpc/grpc status.proto) the Temporal client passes through in a ServiceError's cause. */
+const GRPC_RESOURCE_EXHAUSTED = 8;
+
+/**
+ * Whether a failed update or cancel may have lost a race against the end of the workflow:
+ * - 'closing': certainly — the workflow was cancelled while the update waited (CancelledFailure),
+ *   or it completed before the accepted update did (the server's AcceptedUpdateCompletedWorkflow);
+ * - 'maybe-closed': if the workflow turns out closed — NOT_FOUND ("workflow execution already
+ *   completed", "workflow update was aborted by closing workflow": WorkflowNotFoundError),
+ *   RESOURCE_EXHAUSTED ("workflow is closing"), or an update poll that timed out;
+ * - null: not a race (a refusal by the validator, a lost connection …).
+ */
+function lostRace(error: unknown): 'closing' | 'maybe-closed' | null {
+  if (error instanceof WorkflowUpdateFailedError) {
+    if (error.cause instanceof CancelledFailure) return 'closing';
+    if (error.cause instanceof ApplicationFailure && error.cause.type === 'AcceptedUpdateCompletedWorkflow') return 'closing';
+    return null;
+  }
+  if (error instanceof WorkflowNotFoundError || error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return 'maybe-closed';
+  if (error instanceof ServiceError && (error.cause as { code?: unknown } | undefined)?.code === GRPC_RESOURCE_EXHAUSTED) return 'maybe-closed';
+  return null;
+}
+
+/**
+ * 409 ACTIVATION_CLOSED with the status that won. Still closing: the winner (an admin's cancel,
+ * say) is giving the number back. A workflow status: it ended without recording an outcome
+ * (terminated by an operator).
+ */
+function closedError(activation: Pick<ActivationDto, 'id' | 'status'>, note: { closing: true } | { workflowStatus: string } | null = null): AppError {
+  const message = !note
+    ? `The activation is already ${activation.status.toLowerCase()}.`
+    : 'closing' in note
+      ? 'The activation is being closed.'
+      : 'The activation has ended.';
+  return new AppError('ACTIVATION_CLOSED', message, { activationId: activation.id, status: activation.status, ...note });
 }
 
 /** An update refused by the workflow's validator (or failed by its handler) → the stable API error. */
