@@ -86,8 +86,7 @@ export class ActivationService {
       const earlier = await this.deps.purchaseKeys.find(request.userId, key);
       if (earlier) return { activation: await this.replay(request, earlier, fingerprint), created: false };
       // A purchase from before keys were claimed: its workflow id is all that names it.
-      const existing = await this.fromDatabase(activationId);
-      if (existing) return { activation: this.failedPurchaseOrView(existing), created: false };
+      if (await this.fromDatabase(activationId)) return { activation: await this.join(request, activationId), created: false };
     }
 
     try {
@@ -131,10 +130,18 @@ export class ActivationService {
         activationId: claim.activationId,
       });
     }
-    // The claimer passed the checks and starts the workflow; joining by update-with-start (not
-    // waiting for the row) also covers a claimer that died between its claim and its start.
-    const existing = await this.fromDatabase(claim.activationId);
-    return this.failedPurchaseOrView(existing ?? (await this.startOrJoin(request, claim.activationId)));
+    return this.join(request, claim.activationId);
+  }
+
+  /**
+   * The purchase as its first request answers it: once it ended, from the database; while it
+   * runs, from the workflow once the number is bought (the row says RESERVED until then). By
+   * update-with-start, which also covers a claimer that died between its claim and its start.
+   */
+  private async join(request: PurchaseRequest, activationId: string): Promise<ActivationDto> {
+    const existing = await this.fromDatabase(activationId);
+    if (existing && TERMINAL_STATUSES.includes(existing.status)) return this.failedPurchaseOrView(existing);
+    return this.failedPurchaseOrView(await this.startOrJoin(request, activationId));
   }
 
   /** Starts the purchase's workflow, or joins it if it runs, and waits until the number is bought (or the purchase failed). */

@@ -153,7 +153,7 @@ describe('racing requests', () => {
   });
 
   it('two identical concurrent purchases with one key: one 201, one 200 with the same activation', async () => {
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 5; round++) {
       const customer = await system.customer(CREDIT);
       const key = `twin-${randomUUID()}`;
 
@@ -161,6 +161,9 @@ describe('racing requests', () => {
 
       expect(answers.map((a) => a.status).sort()).toEqual([200, 201]);
       expect(answers[0].body.activation.id).toBe(answers[1].body.activation.id);
+      // The twin waits for the number too: never the RESERVED row the workflow writes first.
+      for (const answer of answers) expect(answer.body.activation.status).toBe('ACTIVE');
+      expect(answers[0].body.activation.phone).toMatch(/^\+\d+$/);
       expect(answers[0].body.activation.phone).toBe(answers[1].body.activation.phone);
     }
   });
