@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import { ActivationService } from './activations/activation.service';
 import { redisActivationEvents, type ActivationEventPublisher } from './activations/live-events';
+import { PurchaseKeys } from './activations/purchase-keys';
 import { ActivationReadModel } from './activations/read-model';
 import { SmsIntake } from './activations/sms-intake';
 import { ApiKeyService } from './auth/api-keys.service';
@@ -92,6 +93,7 @@ export async function createContainer(config: Readonly<AppConfig>, options: { lo
   const incidents = new IncidentService({ db, audit });
   const activations = new ActivationService({
     readModel: new ActivationReadModel({ db }),
+    purchaseKeys: new PurchaseKeys({ db }),
     temporal: temporal.client,
     audit,
     taskQueue: env.TEMPORAL_TASK_QUEUE,

@@ -24,7 +24,7 @@
  *   400 INVALID_AMOUNT · INVALID_IDEMPOTENCY_KEY · INVALID_LIMIT · INVALID_ACTOR_ID
  *   402 INSUFFICIENT_FUNDS
  *   404 USER_NOT_FOUND · WALLET_NOT_FOUND · HOLD_NOT_FOUND
- *   409 IDEMPOTENCY_KEY_REUSED · HOLD_ALREADY_SETTLED
+ *   409 HOLD_ALREADY_SETTLED · 422 IDEMPOTENCY_KEY_REUSED
  *   500 LEDGER_INCONSISTENT (a broken invariant detected mid-transaction; never expected)
  *   503 HOLD_BUSY (a settlement kept racing a concurrent change; retryable, practically unreachable)
  */

@@ -52,7 +52,8 @@ describe('idempotent purchases and credits', () => {
 
     const responses = await Promise.all(Array.from({ length: count }, () => purchase(customer, key)));
 
-    for (const response of responses) expect([200, 201]).toContain(response.status);
+    // One request made the purchase; every other one joined it.
+    expect(responses.map((r) => r.status).sort()).toEqual([...Array(count - 1).fill(200), 201]);
     const ids = new Set(responses.map((r) => r.body.activation.id));
     expect(ids.size).toBe(1);
     const [id] = ids;
@@ -107,12 +108,15 @@ describe('idempotent purchases and credits', () => {
     const before = await moneyOf(customer);
     const numbersBefore = (await upstreamNumbers()).length;
 
-    // Same key, even with another body: the purchase it named, not a new one.
-    for (const body of [MAIN, OTHER]) {
-      const replay = await purchase(customer, key, body);
-      expect(replay.status).toBe(200);
-      expect(replay.body.activation).toMatchObject({ id: activation.id, phone: activation.phone, status: 'COMPLETED', serviceCode: MAIN.service });
-      expect(replay.body.activation.messages.map((m: { code: string }) => m.code)).toEqual(['314159']);
+    // Same key and body: the purchase it named, not a new one; another body with the key is refused.
+    const replay = await purchase(customer, key, MAIN);
+    expect(replay.status).toBe(200);
+    expect(replay.body.activation).toMatchObject({ id: activation.id, phone: activation.phone, status: 'COMPLETED', serviceCode: MAIN.service });
+    expect(replay.body.activation.messages.map((m: { code: string }) => m.code)).toEqual(['314159']);
+    for (const body of [OTHER, { ...MAIN, maxPriceMicros: '4000000' }]) {
+      const reused = await purchase(customer, key, body);
+      expect(reused.status).toBe(422);
+      expect(reused.body.error).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', details: { activationId: activation.id } });
     }
     const after = await moneyOf(customer);
     expect(after.wallet).toEqual(before.wallet);
@@ -120,6 +124,29 @@ describe('idempotent purchases and credits', () => {
     expect(after.holds).toEqual(before.holds);
     expect(await upstreamNumbers()).toHaveLength(numbersBefore);
     expect(await system.container.wallet.checkInvariants(customer.id)).toEqual([]);
+  });
+
+  it('a request refused before any purchase existed leaves its key free for the corrected retry', async () => {
+    const customer = await system.customer(0n);
+    const key = `refused-${randomUUID()}`;
+
+    const unknown = await purchase(customer, key, { service: 'no-such-service', country: 'ID' });
+    expect(unknown.status).toBe(404);
+    const broke = await purchase(customer, key, MAIN);
+    expect(broke.status).toBe(402);
+    expect(broke.body.error.code).toBe('INSUFFICIENT_FUNDS');
+    expect((await moneyOf(customer)).activations).toHaveLength(0);
+
+    await system.request('POST', `/api/admin/wallets/${customer.id}/credit`, {
+      token: system.adminToken,
+      headers: { 'Idempotency-Key': `top-up-${randomUUID()}` },
+      body: { amountMicros: '5000000' },
+    });
+    const bought = await purchase(customer, key, MAIN);
+    expect(bought.status).toBe(201);
+    expect(bought.body.activation.status).toBe('ACTIVE');
+    expect((await purchase(customer, key, OTHER)).status).toBe(422);
+    expect((await moneyOf(customer)).holds).toHaveLength(1);
   });
 
   it('a different user with the same key gets their own purchase', async () => {
@@ -205,9 +232,9 @@ describe('idempotent purchases and credits', () => {
       expect(replay.body.wallet).toEqual({ availableMicros: '2500000', heldMicros: '0' });
     }
 
-    // The same key for another amount is a conflict, not a second credit.
+    // The same key for another amount is refused, not a second credit.
     const other = await credit('1000000');
-    expect(other.status).toBe(409);
+    expect(other.status).toBe(422);
     expect(other.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
 
     const wallet = await system.request('GET', '/api/wallet', { token: customer.token });

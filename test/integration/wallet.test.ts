@@ -283,13 +283,13 @@ describe('bad input', () => {
     await wallet.hold({ userId, key: holdKey, amountMicros: 400_000n });
     const [before, otherBefore] = [await footprint(userId), await footprint(other)];
 
-    await expectRefusal(wallet.credit({ userId, amountMicros: 2_000_000n, idempotencyKey, memo: '' }), 'IDEMPOTENCY_KEY_REUSED', 409);
-    await expectRefusal(wallet.credit({ userId: other, amountMicros: 1_000_000n, idempotencyKey, memo: '' }), 'IDEMPOTENCY_KEY_REUSED', 409);
+    await expectRefusal(wallet.credit({ userId, amountMicros: 2_000_000n, idempotencyKey, memo: '' }), 'IDEMPOTENCY_KEY_REUSED', 422);
+    await expectRefusal(wallet.credit({ userId: other, amountMicros: 1_000_000n, idempotencyKey, memo: '' }), 'IDEMPOTENCY_KEY_REUSED', 422);
     // A credit whose key collides with a hold's ledger key.
-    await expectRefusal(wallet.credit({ userId, amountMicros: 1n, idempotencyKey: `${holdKey}:hold`, memo: '' }), 'IDEMPOTENCY_KEY_REUSED', 409);
+    await expectRefusal(wallet.credit({ userId, amountMicros: 1n, idempotencyKey: `${holdKey}:hold`, memo: '' }), 'IDEMPOTENCY_KEY_REUSED', 422);
     // A hold key reused with another amount or wallet.
-    await expectRefusal(wallet.hold({ userId, key: holdKey, amountMicros: 500_000n }), 'IDEMPOTENCY_KEY_REUSED', 409);
-    await expectRefusal(wallet.hold({ userId: other, key: holdKey, amountMicros: 400_000n }), 'IDEMPOTENCY_KEY_REUSED', 409);
+    await expectRefusal(wallet.hold({ userId, key: holdKey, amountMicros: 500_000n }), 'IDEMPOTENCY_KEY_REUSED', 422);
+    await expectRefusal(wallet.hold({ userId: other, key: holdKey, amountMicros: 400_000n }), 'IDEMPOTENCY_KEY_REUSED', 422);
 
     expect(await footprint(userId)).toEqual(before);
     expect(await footprint(other)).toEqual(otherBefore);
@@ -300,7 +300,7 @@ describe('bad input', () => {
     const holdKey = key('activation');
     await wallet.credit({ userId, amountMicros: 1_000_000n, idempotencyKey: `${holdKey}:hold`, memo: 'odd key' });
     const before = await footprint(userId);
-    await expectRefusal(wallet.hold({ userId, key: holdKey, amountMicros: 500_000n }), 'IDEMPOTENCY_KEY_REUSED', 409);
+    await expectRefusal(wallet.hold({ userId, key: holdKey, amountMicros: 500_000n }), 'IDEMPOTENCY_KEY_REUSED', 422);
     expect(await footprint(userId)).toEqual(before);
     expect(await wallet.checkInvariants(userId)).toEqual([]);
   });

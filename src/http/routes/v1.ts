@@ -309,6 +309,7 @@ export function openApiDocument(routes: V1Route[]): Record<string, unknown> {
         '400': errorResponse('VALIDATION_ERROR, INVALID_TEXT (U+0000, a control character or an unpaired surrogate in any string)'),
         '401': errorResponse('API_KEY_REQUIRED, API_KEY_INVALID' + (route.signed ? ', SIGNATURE_INVALID, SIGNATURE_EXPIRED, NONCE_REUSED' : '')),
         '403': errorResponse('INSUFFICIENT_SCOPE'),
+        ...(route.idempotent ? { '422': errorResponse('IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used for a different request)') } : {}),
         '429': errorResponse('RATE_LIMITED (see Retry-After)'),
       },
     };

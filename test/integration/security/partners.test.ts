@@ -164,6 +164,11 @@ describe('partner API', () => {
       const retried = await partnerCall(system, buyer, 'POST', '/api/v1/numbers', { sign: true, body, headers: { 'idempotency-key': key } });
       expect(retried.status).toBe(200);
       expect(retried.body.activation.id).toBe(activation.id);
+      // The key with another body is not that purchase, nor a new one.
+      const reused = await partnerCall(system, buyer, 'POST', '/api/v1/numbers', { sign: true, body: { ...body, country: 'GB' }, headers: { 'idempotency-key': key } });
+      expect(reused.status).toBe(422);
+      expect(reused.body.error).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', details: { activationId: activation.id } });
+      expect(await system.container.db.activation.count({ where: { userId: owner.id } })).toBe(1);
 
       const read = await partnerCall(system, reader, 'GET', `/api/v1/numbers/${activation.id}`);
       expect(read.status).toBe(200);
@@ -252,6 +257,7 @@ describe('partner API', () => {
       expect(purchase['x-signed']).toBe(true);
       expect(purchase.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['Idempotency-Key', 'X-Signature', 'X-Signature-Timestamp', 'X-Signature-Nonce']));
       expect(purchase.requestBody.content['application/json'].schema.required).toEqual(['service', 'country']);
+      expect(purchase.responses['422'].description).toContain('IDEMPOTENCY_KEY_REUSED');
       expect(doc.paths['/numbers/{id}'].get.parameters[0]).toMatchObject({ name: 'id', in: 'path', required: true });
       expect(doc.paths['/catalog/offers'].get.parameters.find((p: { name: string }) => p.name === 'service').required).toBe(true);
       expect(doc.paths['/webhook'].put['x-signed']).toBe(true);
