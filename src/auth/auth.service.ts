@@ -15,6 +15,8 @@ import { OneTimeTokens } from './one-time-tokens';
 import { hashPassword, verifyPassword } from './passwords';
 import { RefreshTokenStore, type IssuedRefreshToken } from './refresh-tokens';
 import { TwoFactorService, type SecondFactor } from './two-factor';
+import { safeEqual, sha256Hex } from './tokens';
+import { adminPasswordWeakness } from '../config/secret-strength';
 
 export type Role = 'CUSTOMER' | 'ADMIN';
 
@@ -241,6 +243,32 @@ export class AuthService {
     await this.createUser({ email, password, role: 'ADMIN', verified: true }).catch((error) => {
       if (!(error instanceof AppError && error.code === 'EMAIL_TAKEN')) throw error;
     });
+  }
+
+  /**
+   * The production bootstrap without a password in the environment: whoever holds ADMIN_SETUP_TOKEN
+   * creates the first admin, once: as soon as any admin exists the token opens nothing. Every
+   * refusal is the same answer, so it tells nothing about whether a token is configured.
+   */
+  async setupFirstAdmin(input: { token: string; email: string; password: string }, ctx: RequestContext): Promise<Session> {
+    const refused = new AppError('TOKEN_INVALID', 'This setup token is invalid or has already been used.');
+    const expected = this.deps.security.adminSetupToken;
+    if (!expected || !safeEqual(sha256Hex(input.token), sha256Hex(expected))) throw refused;
+    const weakness = adminPasswordWeakness(input.password);
+    if (weakness) throw new AppError('VALIDATION_ERROR', `The admin password ${weakness}.`, { issues: [{ path: 'password', message: weakness }] });
+    // One admin at a time: the advisory lock keeps two setup calls racing from creating two.
+    const created = await this.deps.db.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('simgate:admin-setup'))`;
+      if ((await tx.user.count({ where: { role: 'ADMIN' } })) > 0) return null;
+      return tx.user.create({ data: { email: normalizeEmail(input.email), passwordHash: await hashPassword(input.password), role: 'ADMIN', emailVerifiedAt: new Date() } });
+    }).catch((error: unknown) => {
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') throw new AppError('EMAIL_TAKEN', 'An account with this e-mail already exists.');
+      throw error;
+    });
+    if (!created) throw refused;
+    await this.deps.wallet.ensureWallet(created.id);
+    await this.deps.audit.record({ action: 'auth.admin.setup', actorId: created.id, targetType: 'user', targetId: created.id, ip: ctx.ip });
+    return this.startSession(created);
   }
 
   issueToken(user: AuthUser): string {

@@ -55,7 +55,8 @@ runMain(async () => {
     const container = await createContainer(config, { logger });
     stops.push(() => container.close());
     const seeded = await seedCatalog(container);
-    await container.auth.ensureAdmin(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
+    // With a setup token the first admin is created through POST /api/auth/setup, never from a password in the environment.
+    if (!env.ADMIN_SETUP_TOKEN) await container.auth.ensureAdmin(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
 
     const worker = await startActivationWorker(container);
     stops.push(() => worker.shutdown());
@@ -68,7 +69,8 @@ runMain(async () => {
         '',
         'SimGate is running:',
         `  Web app       ${api.url}/`,
-        `  Admin panel   ${api.url}/admin/   (${env.ADMIN_EMAIL} / ${env.ADMIN_PASSWORD === 'admin-password' ? 'admin-password' : '********'})`,
+        // Never the password itself: banners end up in terminal scrollback, CI logs and screenshots.
+        `  Admin panel   ${api.url}/admin/   (${env.ADMIN_SETUP_TOKEN ? 'create the first admin with ADMIN_SETUP_TOKEN: POST /api/auth/setup' : `${env.ADMIN_EMAIL}, password from ADMIN_PASSWORD (README: Configuration)`})`,
         `  API           ${api.url}/api`,
         `  Temporal UI   ${temporal.uiUrl}`,
         `  Simulator     ${sim.url}/control/tenants`,

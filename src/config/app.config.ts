@@ -20,6 +20,13 @@ export interface SecurityConfig {
   signatureToleranceSeconds: number;
   /** Where links in e-mails point (the web app). */
   publicUrl: string;
+  /** Express `trust proxy` (TRUST_PROXY): false trusts no X-Forwarded-For at all. */
+  trustProxy: false | number | string;
+  /** GET /metrics needs `Authorization: Bearer <token>`; null = open in development, 404 in production. */
+  metricsToken: string | null;
+  production: boolean;
+  /** ADMIN_SETUP_TOKEN: lets POST /api/auth/setup create the first admin while none exists. */
+  adminSetupToken: string | null;
   rateLimits: {
     enabled: boolean;
     prefix: string;
@@ -98,6 +105,10 @@ function securityConfig(env: Env): SecurityConfig {
     passwordResetTtlSeconds: env.PASSWORD_RESET_TTL_SECONDS,
     signatureToleranceSeconds: env.SIGNATURE_TOLERANCE_SECONDS,
     publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, ''),
+    trustProxy: trustProxySetting(env.TRUST_PROXY),
+    metricsToken: env.METRICS_TOKEN ?? null,
+    production: env.NODE_ENV === 'production',
+    adminSetupToken: env.ADMIN_SETUP_TOKEN ?? null,
     rateLimits: {
       enabled: env.RATE_LIMIT_ENABLED,
       prefix: env.RATE_LIMIT_PREFIX,
@@ -116,12 +127,23 @@ function securityConfig(env: Env): SecurityConfig {
   };
 }
 
+/** `1`, `2` … are hop counts; anything else is Express's list of addresses, subnets or names (`loopback, 10.0.0.0/8`). */
+function trustProxySetting(value: string | undefined): false | number | string {
+  const trimmed = value?.trim();
+  if (!trimmed || trimmed === 'false' || trimmed === 'none') return false;
+  return /^\d+$/.test(trimmed) ? Number(trimmed) : trimmed;
+}
+
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<AppConfig> {
   // The environment and PROVIDERS_JSON are both checked before failing: one ConfigError lists every problem.
   const problems: string[] = [];
   const env = collectProblems(problems, () => parseEnv(source));
   const providers = collectProblems(problems, () => loadProviders({ PROVIDERS_JSON: source.PROVIDERS_JSON, SIMULATOR_PORT: env?.SIMULATOR_PORT ?? 0 }));
-  if (!env || !providers) throw new ConfigError(problems);
+  // Without PROVIDERS_JSON the bundled simulator's tenants are the providers: fake numbers for sale.
+  if ((env?.NODE_ENV ?? source.NODE_ENV) === 'production' && !source.PROVIDERS_JSON) {
+    problems.push('PROVIDERS_JSON: must be set in production (without it the simulator\'s providers would be sold)');
+  }
+  if (problems.length > 0 || !env || !providers) throw new ConfigError(problems);
   return Object.freeze({
     env,
     providers: Object.freeze(providers),

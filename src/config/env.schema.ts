@@ -1,4 +1,11 @@
 import { z } from 'zod';
+import { adminPasswordWeakness, keyWeakness, secretWeakness } from './secret-strength';
+
+/** Published in this repository: usable on a laptop, never in production. */
+const DEVELOPMENT_DEFAULTS: Record<string, string> = {
+  JWT_SECRET: 'dev-only-secret-change-me-in-production-0123456789',
+  PROVIDER_WEBHOOK_SECRET: 'dev-provider-webhook-secret',
+};
 
 const port = z.coerce.number().int().min(0).max(65535);
 const bool = z
@@ -31,7 +38,7 @@ export const envSchema = z
     TEMPORAL_UI_PORT: port.default(8233),
     TEMPORAL_CLI: z.string().optional(),
 
-    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').default('dev-only-secret-change-me-in-production-0123456789'),
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEVELOPMENT_DEFAULTS.JWT_SECRET),
     JWT_ISSUER: z.string().min(1).default('simgate'),
     JWT_AUDIENCE: z.string().min(1).default('simgate-api'),
     /** Access tokens are short-lived; the refresh cookie (below) gets a new one. */
@@ -68,7 +75,7 @@ export const envSchema = z
     LOGIN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).default(300),
     LOGIN_LOCKOUT_MAX_SECONDS: z.coerce.number().int().min(1).default(86_400),
 
-    PROVIDER_WEBHOOK_SECRET: z.string().min(16).default('dev-provider-webhook-secret'),
+    PROVIDER_WEBHOOK_SECRET: z.string().min(16).default(DEVELOPMENT_DEFAULTS.PROVIDER_WEBHOOK_SECRET),
     /** `<version>:<base64 32-byte key>[,…]`: AES-256-GCM keys for secrets at rest; the highest version encrypts. */
     SECRETS_KEYS: z.string().optional(),
     PROVIDERS_JSON: z.string().optional(),
@@ -102,20 +109,41 @@ export const envSchema = z
 
     ADMIN_EMAIL: z.email().default('admin@simgate.local'),
     ADMIN_PASSWORD: z.string().min(8).default('admin-password'),
+    /**
+     * Production alternative to ADMIN_PASSWORD: a one-time token that POST /api/auth/setup takes
+     * (with the admin's own password) to create the first admin while none exists.
+     */
+    ADMIN_SETUP_TOKEN: z.string().optional(),
+    /** Bearer token GET /metrics requires; unset = /metrics answers 404 in production (open in development). */
+    METRICS_TOKEN: z.string().optional(),
+    /** Express `trust proxy`: unset = trust no proxy (req.ip is the socket's address); e.g. `loopback`, `10.0.0.0/8`, `1` (hops). */
+    TRUST_PROXY: z.string().optional(),
   })
   .superRefine((env, ctx) => {
     if (env.AUTH_COOKIE_SECURE === false && env.PUBLIC_URL && !/^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?(\/|$)/.test(env.PUBLIC_URL)) {
       ctx.addIssue({ code: 'custom', path: ['AUTH_COOKIE_SECURE'], message: 'can be false only when PUBLIC_URL is http://localhost' });
     }
     if (env.NODE_ENV !== 'production') return;
-    if (env.JWT_SECRET.startsWith('dev-only-')) {
-      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'must be set in production' });
-    }
-    if (env.PROVIDER_WEBHOOK_SECRET.startsWith('dev-')) {
-      ctx.addIssue({ code: 'custom', path: ['PROVIDER_WEBHOOK_SECRET'], message: 'must be set in production' });
+    const secrets = { JWT_SECRET: env.JWT_SECRET, PROVIDER_WEBHOOK_SECRET: env.PROVIDER_WEBHOOK_SECRET, CSRF_SECRET: env.CSRF_SECRET, METRICS_TOKEN: env.METRICS_TOKEN };
+    for (const [name, value] of Object.entries(secrets)) {
+      if (value === undefined) continue;
+      const weakness = value === DEVELOPMENT_DEFAULTS[name] ? 'must be set in production' : typeof value === 'string' ? secretWeakness(value) : null;
+      if (weakness) ctx.addIssue({ code: 'custom', path: [name], message: weakness });
     }
     if (!env.SECRETS_KEYS) {
       ctx.addIssue({ code: 'custom', path: ['SECRETS_KEYS'], message: 'must be set in production' });
+    } else {
+      for (const [version, key] of keyringEntries(env.SECRETS_KEYS)) {
+        const weakness = key.length === 32 ? keyWeakness(key) : 'must be 32 bytes (base64)';
+        if (weakness) ctx.addIssue({ code: 'custom', path: ['SECRETS_KEYS'], message: `key ${version} ${weakness}` });
+      }
+    }
+    if (!env.ADMIN_SETUP_TOKEN) {
+      const weakness = typeof env.ADMIN_PASSWORD === 'string' ? adminPasswordWeakness(env.ADMIN_PASSWORD) : null;
+      if (weakness) ctx.addIssue({ code: 'custom', path: ['ADMIN_PASSWORD'], message: `${weakness}; set a strong ADMIN_PASSWORD (or ADMIN_SETUP_TOKEN) in production` });
+    } else {
+      const weakness = secretWeakness(env.ADMIN_SETUP_TOKEN);
+      if (weakness) ctx.addIssue({ code: 'custom', path: ['ADMIN_SETUP_TOKEN'], message: weakness });
     }
     if (env.AUTH_COOKIE_SECURE === false) {
       ctx.addIssue({ code: 'custom', path: ['AUTH_COOKIE_SECURE'], message: 'cannot be false in production (plain-http localhost development only)' });
@@ -130,6 +158,15 @@ export const envSchema = z
     // only after the first ones are fixed. Env values are strings, so a field that failed still
     // holds its (string) input and every check above stays safe.
   }, { when: () => true });
+
+/** `<version>:<base64>` entries of SECRETS_KEYS (the format itself is checked by src/lib/secrets.ts). */
+function keyringEntries(spec: string): [string, Buffer][] {
+  return spec
+    .split(',')
+    .map((part) => /^(\d+):(.+)$/.exec(part.trim()))
+    .filter((match): match is RegExpExecArray => match !== null)
+    .map((match) => [match[1], Buffer.from(match[2], 'base64')]);
+}
 
 export type Env = z.infer<typeof envSchema>;
 
