@@ -21,7 +21,7 @@ import type { IncidentService } from '../providers/incidents.service';
 import type { ProviderAdminService } from '../providers/provider-admin.service';
 import type { Logger } from '../lib/logger';
 import type { WalletService } from '../wallet';
-import { requireAdmin, requireUser } from './middleware/auth';
+import { JWT_STREAM_STRATEGY, JWT_STRATEGY, requireAdmin, requireStreamUser, requireUser } from './middleware/auth';
 import { corsPolicy } from './middleware/cors';
 import { createCsrf } from './middleware/csrf';
 import { RateLimits } from './middleware/rate-limit';
@@ -101,7 +101,8 @@ export function createApp(deps: AppDeps): Express {
   // The raw bytes are kept for partner request signatures (middleware/signing.ts).
   app.use(express.json({ limit: deps.jsonBodyLimit ?? '64kb', verify: captureRawBody }));
 
-  passport.use(deps.auth.strategy());
+  passport.use(JWT_STRATEGY, deps.auth.strategy({ queryToken: false }));
+  passport.use(JWT_STREAM_STRATEGY, deps.auth.strategy({ queryToken: true }));
   app.use(passport.initialize());
 
   app.get('/healthz', async (_req, res) => {
@@ -125,7 +126,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/catalog', catalogRoutes(deps));
   app.use('/api/numbers', requireUser, rateLimits.user, purchaseLimit, numbersRoutes(deps));
   app.use('/api/wallet', requireUser, rateLimits.user, walletRoutes(deps));
-  app.get('/api/events', requireUser, rateLimits.user, eventsRoute(deps.events));
+  app.get('/api/events', requireStreamUser, rateLimits.user, eventsRoute(deps.events));
   app.use('/api/keys', requireUser, rateLimits.user, apiKeyRoutes(deps));
   app.use('/api/v1', v1Routes({ ...deps, rateLimits }));
   app.use('/api/admin', requireUser, rateLimits.user, requireAdmin, admin);
