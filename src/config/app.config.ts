@@ -38,6 +38,8 @@ export interface SecurityConfig {
     login: RateLimitRule;
     /** Purchases (POST /api/numbers, POST /api/v1/numbers), per user. */
     purchase: RateLimitRule;
+    /** Provider webhooks, per IP. */
+    webhook: RateLimitRule;
   };
   loginLockout: {
     maxFailures: number;
@@ -116,6 +118,7 @@ function securityConfig(env: Env): SecurityConfig {
       user: { points: env.RATE_LIMIT_USER_POINTS, windowSeconds: env.RATE_LIMIT_USER_WINDOW_SECONDS },
       login: { points: env.RATE_LIMIT_LOGIN_POINTS, windowSeconds: env.RATE_LIMIT_LOGIN_WINDOW_SECONDS },
       purchase: { points: env.RATE_LIMIT_PURCHASE_POINTS, windowSeconds: env.RATE_LIMIT_PURCHASE_WINDOW_SECONDS },
+      webhook: { points: env.RATE_LIMIT_WEBHOOK_POINTS, windowSeconds: env.RATE_LIMIT_WEBHOOK_WINDOW_SECONDS },
     },
     loginLockout: {
       maxFailures: env.LOGIN_MAX_FAILURES,

@@ -67,6 +67,9 @@ export const envSchema = z
     RATE_LIMIT_LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
     RATE_LIMIT_PURCHASE_POINTS: z.coerce.number().int().min(1).default(30),
     RATE_LIMIT_PURCHASE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
+    /** Provider webhooks (/webhooks/providers/*), per client IP. */
+    RATE_LIMIT_WEBHOOK_POINTS: z.coerce.number().int().min(1).default(600),
+    RATE_LIMIT_WEBHOOK_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
     /** Login lockout: failures per e-mail + IP, and per e-mail from anywhere, within the window. */
     LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
     LOGIN_MAX_FAILURES_PER_EMAIL: z.coerce.number().int().min(1).default(20),
@@ -147,6 +150,9 @@ export const envSchema = z
     }
     if (env.AUTH_COOKIE_SECURE === false) {
       ctx.addIssue({ code: 'custom', path: ['AUTH_COOKIE_SECURE'], message: 'cannot be false in production (plain-http localhost development only)' });
+    }
+    if (env.TRUST_PROXY?.trim() === 'true') {
+      ctx.addIssue({ code: 'custom', path: ['TRUST_PROXY'], message: 'true believes any client\'s X-Forwarded-For; name the proxies (addresses, subnets) or a hop count' });
     }
     if (!env.RATE_LIMIT_ENABLED) {
       ctx.addIssue({ code: 'custom', path: ['RATE_LIMIT_ENABLED'], message: 'cannot be false in production' });

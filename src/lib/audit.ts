@@ -27,6 +27,7 @@ export const AUDIT_ACTIONS = [
   'admin.incident.resolve',
   'auth.admin.setup',
   'admin.user.update',
+  'admin.provider.webhook-secret',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -101,6 +101,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     RATE_LIMIT_USER_POINTS: '1000000',
     RATE_LIMIT_LOGIN_POINTS: '1000000',
     RATE_LIMIT_PURCHASE_POINTS: '1000000',
+    RATE_LIMIT_WEBHOOK_POINTS: '1000000',
     ...options.env,
   });
   const container = await createContainer(config, options.logDestination ? { logger: createLogger(config.env.LOG_LEVEL, 'simgate', options.logDestination) } : {});

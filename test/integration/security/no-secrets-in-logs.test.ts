@@ -31,7 +31,7 @@ describe('no secret or token in any log line', () => {
     const apiKey = key.body.key as string;
     const signingSecret = key.body.signingSecret as string;
     const refreshCookie = customer.jar.get('sg.refresh')!;
-    const secrets = {
+    const secrets: Record<string, string> = {
       JWT_SECRET: env.JWT_SECRET,
       PROVIDER_WEBHOOK_SECRET: env.PROVIDER_WEBHOOK_SECRET,
       adminToken: system.adminToken,

@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { startSystem, type TestSystem } from '../../support/system';
+
+/** /healthz (the process answers), /readyz (its dependencies answer) and /metrics (only for the scraper). */
+describe('operations endpoints', () => {
+  describe('with METRICS_TOKEN set', () => {
+    let system: TestSystem;
+    const metricsToken = randomBytes(32).toString('base64url');
+    beforeAll(async () => {
+      system = await startSystem({ env: { METRICS_TOKEN: metricsToken } });
+    });
+    afterAll(async () => {
+      await system?.stop();
+    });
+
+    it('/healthz answers while the process is up', async () => {
+      const response = await system.request('GET', '/healthz');
+      expect(response).toMatchObject({ status: 200, body: { ok: true } });
+    });
+
+    it('/readyz reports PostgreSQL, Redis, Temporal and a polling worker', async () => {
+      const response = await system.request('GET', '/readyz');
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({ ok: true, checks: { postgres: 'ok', redis: 'ok', temporal: 'ok', worker: 'ok' } });
+    });
+
+    it('/metrics refuses a request without the token, or with another one, and serves the scraper', async () => {
+      for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: metricsToken }] as Record<string, string>[]) {
+        const response = await system.request('GET', '/metrics', { headers });
+        expect(response.status).toBe(401);
+        expect(String(response.body)).not.toContain('process_cpu');
+      }
+      const scrape = await system.request('GET', '/metrics', { token: metricsToken });
+      expect(scrape.status).toBe(200);
+      expect(String(scrape.body)).toContain('simgate_http_request_duration_seconds');
+    });
+  });
+
+  describe('when a dependency is down', () => {
+    let system: TestSystem;
+    beforeAll(async () => {
+      system = await startSystem();
+    });
+    afterAll(async () => {
+      await system?.stop();
+    });
+
+    it('/readyz answers 503 naming the failed check (and nothing of its error), /healthz stays 200', async () => {
+      // The API's own Redis connection goes away (rate limits fall back to their in-process stand-in).
+      system.container.redis.disconnect();
+      const response = await system.request('GET', '/readyz');
+      expect(response.status).toBe(503);
+      expect(response.body).toEqual({ ok: false, checks: { postgres: 'ok', redis: 'failed', temporal: 'ok', worker: 'ok' } });
+      expect((await system.request('GET', '/healthz')).status).toBe(200);
+    });
+  });
+});
