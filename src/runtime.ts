@@ -25,7 +25,7 @@ export interface RunningApi {
 export async function startApi(container: Container, options: { port: number; host: string; serveUi?: boolean }): Promise<RunningApi> {
   const subscriber = new Redis(container.config.env.REDIS_URL, { lazyConnect: true });
   await subscriber.connect();
-  const events = new ActivationEventHub({ subscriber, logger: container.logger });
+  const events = new ActivationEventHub({ subscriber, logger: container.logger, redisPrefix: container.config.redisPrefix });
   await events.start();
   const app = createApp({
     db: container.db,

@@ -79,6 +79,8 @@ export interface HealthSettings {
 
 export interface AppConfig {
   env: Readonly<Env>;
+  /** REDIS_PREFIX: the start of every Redis key and channel (rate limits and health derive theirs from it unless set). */
+  redisPrefix: string;
   providers: readonly ProviderConfig[];
   activation: {
     /** First fallback poll of the provider after purchase; doubles up to pollMaxMs. */
@@ -113,7 +115,7 @@ function securityConfig(env: Env): SecurityConfig {
     adminSetupToken: env.ADMIN_SETUP_TOKEN ?? null,
     rateLimits: {
       enabled: env.RATE_LIMIT_ENABLED,
-      prefix: env.RATE_LIMIT_PREFIX,
+      prefix: env.RATE_LIMIT_PREFIX ?? `${env.REDIS_PREFIX}:rl`,
       ip: { points: env.RATE_LIMIT_IP_POINTS, windowSeconds: env.RATE_LIMIT_IP_WINDOW_SECONDS },
       user: { points: env.RATE_LIMIT_USER_POINTS, windowSeconds: env.RATE_LIMIT_USER_WINDOW_SECONDS },
       login: { points: env.RATE_LIMIT_LOGIN_POINTS, windowSeconds: env.RATE_LIMIT_LOGIN_WINDOW_SECONDS },
@@ -149,6 +151,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
   if (problems.length > 0 || !env || !providers) throw new ConfigError(problems);
   return Object.freeze({
     env,
+    redisPrefix: env.REDIS_PREFIX,
     providers: Object.freeze(providers),
     activation: { pollInitialMs: env.POLL_INITIAL_MS, pollMaxMs: Math.max(env.POLL_MAX_MS, env.POLL_INITIAL_MS) },
     limits: { jsonBodyBytes: '64kb', catalogPageSize: 50 },
@@ -157,7 +160,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
       meili: env.MEILI_URL ? { url: env.MEILI_URL, apiKey: env.MEILI_API_KEY, indexPrefix: env.MEILI_INDEX_PREFIX } : undefined,
     }),
     health: Object.freeze({
-      keyPrefix: env.HEALTH_KEY_PREFIX,
+      keyPrefix: env.HEALTH_KEY_PREFIX ?? `${env.REDIS_PREFIX}:health:`,
       callWindowMinutes: env.HEALTH_WINDOW_MINUTES,
       errorRateThreshold: env.HEALTH_ERROR_RATE_THRESHOLD,
       minCalls: env.HEALTH_MIN_CALLS,

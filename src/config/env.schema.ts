@@ -31,6 +31,8 @@ export const envSchema = z
       .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
       .default('postgresql://postgres@127.0.0.1:5432/simgate'),
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
+    /** Every Redis key and pub/sub channel of this deployment starts with it: deployments sharing a Redis stay apart. */
+    REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . and - only').default('simgate'),
 
     TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -58,7 +60,8 @@ export const envSchema = z
     SIGNATURE_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
     /** Rate limits (Redis, shared by every API process): points per window, per key. */
     RATE_LIMIT_ENABLED: bool.default(true),
-    RATE_LIMIT_PREFIX: z.string().min(1).default('sg:rl'),
+    /** Rate-limit, lockout and nonce keys; `<REDIS_PREFIX>:rl` when unset. */
+    RATE_LIMIT_PREFIX: z.string().min(1).optional(),
     RATE_LIMIT_IP_POINTS: z.coerce.number().int().min(1).default(1200),
     RATE_LIMIT_IP_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
     RATE_LIMIT_USER_POINTS: z.coerce.number().int().min(1).default(600),
@@ -96,7 +99,8 @@ export const envSchema = z
     MEILI_INDEX_PREFIX: z.string().regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and - only').default('simgate_'),
 
     // ── Provider health and circuit breaker (src/providers/health.ts) ──
-    HEALTH_KEY_PREFIX: z.string().min(1).default('simgate:health:'),
+    /** `<REDIS_PREFIX>:health:` when unset. */
+    HEALTH_KEY_PREFIX: z.string().min(1).optional(),
     /** Call outcomes are judged over this many one-minute buckets. */
     HEALTH_WINDOW_MINUTES: z.coerce.number().int().min(1).max(120).default(10),
     /** The breaker opens when the window's error rate exceeds this (0..1) over at least HEALTH_MIN_CALLS calls … */
