@@ -249,4 +249,17 @@ describe('an entry point with a bad configuration', () => {
     for (const line of ['  - PORT: ', '  - JWT_SECRET: must be set in production', '  - PROVIDERS_JSON: not valid JSON']) expect(run.stderr).toContain(line);
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it('refuses a bare NODE_ENV=production start, naming every unsafe default', () => {
+    const root = path.resolve(__dirname, '../..');
+    const run = spawnSync(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'src/bin/api.ts')], {
+      cwd: root,
+      env: { PATH: process.env.PATH, NODE_ENV: 'production' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(2);
+    for (const variable of ['ADMIN_PASSWORD', 'JWT_SECRET', 'PROVIDER_WEBHOOK_SECRET', 'SECRETS_KEYS', 'PROVIDERS_JSON']) expect(run.stderr).toContain(`  - ${variable}: `);
+    expect(run.stderr).not.toContain('admin-password');
+  });
 });
