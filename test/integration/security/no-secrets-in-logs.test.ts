@@ -54,7 +54,7 @@ describe('no secret or token in any log line', () => {
 
     // 4xx on the webhook (bad body, wrong secret), then a good one for an unknown activation (logged as a warning).
     expect((await system.request('POST', `/webhooks/providers/hero-sim?${query}`, { body: { nope: true } })).status).toBeGreaterThanOrEqual(400);
-    expect((await system.request('POST', '/webhooks/providers/hero-sim?secret=wrong', { body: { activationId: 1, code: '1' }, headers: everyHeader })).status).toBe(401);
+    expect((await system.request('POST', '/webhooks/providers/hero-sim?secret=wrong', { body: { activationId: 1, code: '1' }, headers: { ...everyHeader, 'x-webhook-secret': 'wrong' } })).status).toBe(401);
     expect((await system.request('POST', `/webhooks/providers/hero-sim?${query}`, { body: { activationId: 999_999_999_999, code: '12345' } })).status).toBe(200);
 
     // Sign-in with the wrong and the right password; bearer routes given a token in the URL; the SSE stream.
