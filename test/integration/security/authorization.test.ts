@@ -109,3 +109,31 @@ describe('authorization from the database, on every request', () => {
     expect(response.body.error.code).toBe('TOKEN_INVALID');
   });
 });
+
+describe('the one-time admin setup token', () => {
+  let system: TestSystem;
+  const setupToken = randomBytes(32).toString('base64url');
+  beforeAll(async () => {
+    system = await startSystem({ env: { ADMIN_SETUP_TOKEN: setupToken } });
+  });
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  const setup = (token: string, password: string) =>
+    system.request('POST', '/api/auth/setup', { body: { token, email: `setup-${randomUUID()}@simgate.test`, password } });
+
+  it('checks the token first, then the password policy, and opens nothing once an admin exists', async () => {
+    const wrong = await setup(randomBytes(32).toString('base64url'), 'a-long-unusual-passphrase-9');
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.error.code).toBe('TOKEN_INVALID');
+    // The right token gets as far as the password policy …
+    const weak = await setup(setupToken, 'admin-password');
+    expect(weak.status).toBe(400);
+    expect(weak.body.error.code).toBe('VALIDATION_ERROR');
+    // … but this database already has admins (every test system creates one): the token is spent, answered like a wrong one.
+    const spent = await setup(setupToken, 'a-long-unusual-passphrase-9');
+    expect(spent.status).toBe(400);
+    expect(spent.body).toEqual(wrong.body);
+  });
+});
