@@ -7,6 +7,9 @@ const DEVELOPMENT_DEFAULTS: Record<string, string> = {
   PROVIDER_WEBHOOK_SECRET: 'dev-provider-webhook-secret',
 };
 
+/** Optional text where an empty value (`FOO=` in a compose file or .env) means "unset". */
+const optionalText = z.preprocess((value) => (value === '' ? undefined : value), z.string().optional());
+
 const port = z.coerce.number().int().min(0).max(65535);
 const bool = z
   .enum(['true', 'false', '1', '0'])
@@ -120,11 +123,11 @@ export const envSchema = z
      * Production alternative to ADMIN_PASSWORD: a one-time token that POST /api/auth/setup takes
      * (with the admin's own password) to create the first admin while none exists.
      */
-    ADMIN_SETUP_TOKEN: z.string().optional(),
+    ADMIN_SETUP_TOKEN: optionalText,
     /** Bearer token GET /metrics requires; unset = /metrics answers 404 in production (open in development). */
-    METRICS_TOKEN: z.string().optional(),
+    METRICS_TOKEN: optionalText,
     /** Express `trust proxy`: unset = trust no proxy (req.ip is the socket's address); e.g. `loopback`, `10.0.0.0/8`, `1` (hops). */
-    TRUST_PROXY: z.string().optional(),
+    TRUST_PROXY: optionalText,
   })
   .superRefine((env, ctx) => {
     if (env.AUTH_COOKIE_SECURE === false && env.PUBLIC_URL && !/^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?(\/|$)/.test(env.PUBLIC_URL)) {

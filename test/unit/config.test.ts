@@ -222,6 +222,15 @@ describe('production secrets and the admin bootstrap', () => {
     expect(variablesOf(problems)).toEqual(['ADMIN_PASSWORD', 'JWT_SECRET', 'PROVIDERS_JSON', 'PROVIDER_WEBHOOK_SECRET', 'SECRETS_KEYS']);
   });
 
+  it('takes an empty METRICS_TOKEN, ADMIN_SETUP_TOKEN or TRUST_PROXY (FOO= in a compose file) as unset', () => {
+    const config = loadConfig(production({ METRICS_TOKEN: '', ADMIN_SETUP_TOKEN: '', TRUST_PROXY: '' }));
+    expect(config.security).toMatchObject({ metricsToken: null, adminSetupToken: null, trustProxy: false });
+  });
+
+  it('refuses TRUST_PROXY=true in production: every client could choose its own IP', () => {
+    expect(variablesOf(problemsOf(() => loadConfig(production({ TRUST_PROXY: 'true' }))))).toEqual(['TRUST_PROXY']);
+  });
+
   it('leaves development alone: no variable needed', () => {
     expect(loadConfig({}).env.ADMIN_PASSWORD).toBe('admin-password');
   });
