@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { Router, type Express, type RequestHandler } from 'express';
@@ -71,6 +72,7 @@ export interface AppDeps {
 
 const UI_ROOT = path.resolve(__dirname, '../..');
 const READINESS_TIMEOUT_MS = 2000;
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -102,6 +104,15 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     pinoHttp({
       logger: deps.logger,
+      // One id per request on every line about it, in the X-Request-Id answer header, and taken from
+      // the caller's X-Request-Id when it is a plain token (a load balancer's, a partner's).
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customAttributeKeys: { reqId: 'requestId' },
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
       // One line per request: method, path, status and time; headers (and their tokens) stay out of logs.
       serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url.split('?')[0] }), res: (res: { statusCode: number }) => ({ status: res.statusCode }) },

@@ -112,7 +112,7 @@ export function errorHandler(logger: Logger) {
   return (error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const { status, body } = toHttpError(error);
     // The path only: query strings carry secrets (`?secret=` on provider webhooks, `?access_token=` on the SSE stream).
-    if (status >= 500) logger.error({ err: error, method: req.method, path: req.originalUrl.split('?')[0] }, 'request failed');
+    if (status >= 500) logger.error({ err: error, method: req.method, path: req.originalUrl.split('?')[0], requestId: req.id }, 'request failed');
     if (res.headersSent) return;
     res.status(status).json(body);
   };

@@ -50,6 +50,8 @@ describe('no secret or token in any log line', () => {
     await system.sim('POST', '/control/hero/faults', { times: 100, reply: { status: 500, body: `internal error, key ${secrets['apiKey of hero-sim']}` } });
     const sync = await system.request('POST', `/api/admin/providers/hero-sim/sync?${query}`, { token: system.adminToken, headers: everyHeader });
     expect(sync.status).toBeGreaterThanOrEqual(500);
+    const requestId = sync.headers.get('x-request-id')!;
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
     await system.sim('DELETE', '/control/hero/faults');
 
     // 4xx on the webhook (bad body, wrong secret), then a good one for an unknown activation (logged as a warning).
@@ -72,7 +74,11 @@ describe('no secret or token in any log line', () => {
 
     await new Promise((resolve) => setTimeout(resolve, 200));
     const log = lines.join('');
-    expect(log).toContain('request failed');
+    // The failure's log line names the request id the caller was given.
+    const failure = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.msg === 'request failed');
+    expect(failure).toMatchObject({ requestId, path: '/api/admin/providers/hero-sim/sync' });
+    // A caller's own request id is kept.
+    expect((await system.request('GET', '/healthz', { headers: { 'x-request-id': 'lb-7f3a9c2e' } })).headers.get('x-request-id')).toBe('lb-7f3a9c2e');
     expect(log).toContain('/api/admin/providers/hero-sim/sync');
     const leaked = Object.entries(secrets).filter(([, value]) => log.includes(value) || log.includes(encodeURIComponent(value)));
     expect(leaked.map(([name]) => name)).toEqual([]);
