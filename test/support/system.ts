@@ -139,7 +139,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     return { status: response.status, body, headers: response.headers };
   };
 
-  const login = await request('POST', '/api/auth/login', { body: { email: config.env.ADMIN_EMAIL, password: 'admin-password' } });
+  const login = await request('POST', '/api/auth/login', { body: { email: config.env.ADMIN_EMAIL, password: config.env.ADMIN_PASSWORD } });
   const adminToken = login.body.token as string;
 
   return {

@@ -54,4 +54,31 @@ describe('operations endpoints', () => {
       expect((await system.request('GET', '/healthz')).status).toBe(200);
     });
   });
+
+  describe('in production, with only the documented required settings', () => {
+    let system: TestSystem;
+    beforeAll(async () => {
+      system = await startSystem({
+        env: {
+          NODE_ENV: 'production',
+          JWT_SECRET: randomBytes(32).toString('base64'),
+          SECRETS_KEYS: `1:${randomBytes(32).toString('base64')}`,
+          PROVIDER_WEBHOOK_SECRET: randomBytes(32).toString('base64url'),
+          ADMIN_PASSWORD: `Admin-${randomBytes(12).toString('base64url')}`,
+        },
+      });
+    });
+    afterAll(async () => {
+      await system?.stop();
+    });
+
+    it('starts, is ready, signs the admin in, and keeps /metrics to itself without METRICS_TOKEN', async () => {
+      expect(system.config.security.production).toBe(true);
+      expect((await system.request('GET', '/readyz')).status).toBe(200);
+      expect((await system.request('GET', '/api/admin/users', { token: system.adminToken })).status).toBe(200);
+      const metrics = await system.request('GET', '/metrics');
+      expect(metrics.status).toBe(404);
+      expect(String(JSON.stringify(metrics.body))).not.toContain('process_cpu');
+    });
+  });
 });
