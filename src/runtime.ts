@@ -46,6 +46,7 @@ export async function startApi(container: Container, options: { port: number; ho
     incidents: container.incidents,
     userAdmin: container.userAdmin,
     readiness: readinessChecks(container),
+    health: container.health,
     jsonBodyLimit: container.config.limits.jsonBodyBytes,
     serveUi: options.serveUi,
   });

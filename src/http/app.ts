@@ -23,6 +23,8 @@ import type { ProviderAdminService } from '../providers/provider-admin.service';
 import type { Logger } from '../lib/logger';
 import type { WalletService } from '../wallet';
 import { safeEqual } from '../auth/tokens';
+import type { ProviderHealth } from '../providers/health';
+import { registerBusinessMetrics } from './business-metrics';
 import { JWT_STREAM_STRATEGY, JWT_STRATEGY, requireAdmin, requireStreamUser, requireUser } from './middleware/auth';
 import { corsPolicy } from './middleware/cors';
 import { createCsrf } from './middleware/csrf';
@@ -63,6 +65,8 @@ export interface AppDeps {
   providerAdmin: ProviderAdminService;
   incidents: IncidentService;
   userAdmin: UserAdminService;
+  /** Circuit breakers, for the business metrics on /metrics. */
+  health?: ProviderHealth;
   /** /readyz: each named dependency check must resolve (PostgreSQL, Redis, Temporal, a polling worker). */
   readiness?: Record<string, () => Promise<unknown>>;
   jsonBodyLimit?: string;
@@ -98,6 +102,8 @@ export function createApp(deps: AppDeps): Express {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [metrics],
   });
+
+  registerBusinessMetrics(metrics, { db: deps.db, wallet: deps.wallet, health: deps.health });
 
   app.use(helmet());
   app.use('/api', corsPolicy(deps.security.corsOrigins));

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { startSystem, type TestSystem } from '../../support/system';
 
 /** /healthz (the process answers), /readyz (its dependencies answer) and /metrics (only for the scraper). */
@@ -33,6 +35,29 @@ describe('operations endpoints', () => {
       const scrape = await system.request('GET', '/metrics', { token: metricsToken });
       expect(scrape.status).toBe(200);
       expect(String(scrape.body)).toContain('simgate_http_request_duration_seconds');
+    });
+
+    it('/metrics carries the business gauges: activations, stuck ones, ledger, wallet totals, invariants, incidents, breakers', async () => {
+      await system.customer(12_345_678n);
+      const text = String((await system.request('GET', '/metrics', { token: metricsToken })).body);
+      const value = (series: string) => {
+        const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+        return line === undefined ? undefined : Number(line.slice(series.length + 1));
+      };
+      expect(value('simgate_wallet_micros{kind="available"}')).toBeGreaterThanOrEqual(12_345_678);
+      expect(value('simgate_ledger_entries{kind="CREDIT"}')).toBeGreaterThanOrEqual(1);
+      expect(value('simgate_activations_stuck')).toEqual(expect.any(Number));
+      expect(value('simgate_ledger_invariant_violations')).toEqual(expect.any(Number));
+      expect(value('simgate_provider_breaker_open{provider="hero-sim"}')).toBe(0);
+      for (const name of ['simgate_activations', 'simgate_open_incidents']) expect(text).toContain(`# TYPE ${name} gauge`);
+    });
+
+    it('serves every simgate_* series the example alert rules (ops/alerts.yml) watch', async () => {
+      const rules = readFileSync(path.resolve(__dirname, '../../../ops/alerts.yml'), 'utf8');
+      const watched = [...new Set(rules.match(/simgate_[a-z_]+/g) ?? [])];
+      expect(watched.length).toBeGreaterThanOrEqual(5);
+      const text = String((await system.request('GET', '/metrics', { token: metricsToken })).body);
+      expect(watched.filter((series) => !text.includes(`\n${series}`) && !text.includes(`${series}{`))).toEqual([]);
     });
   });
 
