@@ -8,7 +8,7 @@ async function main() {
   const container = await createContainer(config);
   try {
     const result = await seedCatalog(container);
-    await container.auth.ensureAdmin(config.env.ADMIN_EMAIL, config.env.ADMIN_PASSWORD);
+    if (!config.env.ADMIN_SETUP_TOKEN) await container.auth.ensureAdmin(config.env.ADMIN_EMAIL, config.env.ADMIN_PASSWORD);
     console.log(`catalog: ${result.offers} offers${result.failed.length ? `; failed providers: ${result.failed.join(', ')}` : ''}`);
   } finally {
     await container.close();

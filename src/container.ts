@@ -121,7 +121,7 @@ export async function createContainer(config: Readonly<AppConfig>, options: { lo
     partnerWebhooks,
     activations,
     intake: new SmsIntake({ db, temporal: temporal.client, incidents, logger }),
-    events: redisActivationEvents(redis),
+    events: redisActivationEvents(redis, config.redisPrefix),
     incidents,
     providerAdmin: new ProviderAdminService({ db, secrets, audit, catalog, providers, health }),
     userAdmin: new UserAdminService({ db, wallet, audit }),

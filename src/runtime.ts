@@ -25,7 +25,7 @@ export interface RunningApi {
 export async function startApi(container: Container, options: { port: number; host: string; serveUi?: boolean }): Promise<RunningApi> {
   const subscriber = new Redis(container.config.env.REDIS_URL, { lazyConnect: true });
   await subscriber.connect();
-  const events = new ActivationEventHub({ subscriber, logger: container.logger });
+  const events = new ActivationEventHub({ subscriber, logger: container.logger, redisPrefix: container.config.redisPrefix });
   await events.start();
   const app = createApp({
     db: container.db,
@@ -45,6 +45,8 @@ export async function startApi(container: Container, options: { port: number; ho
     providerAdmin: container.providerAdmin,
     incidents: container.incidents,
     userAdmin: container.userAdmin,
+    readiness: readinessChecks(container),
+    health: container.health,
     jsonBodyLimit: container.config.limits.jsonBodyBytes,
     serveUi: options.serveUi,
   });
@@ -61,6 +63,21 @@ export async function startApi(container: Container, options: { port: number; ho
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       subscriber.disconnect();
+    },
+  };
+}
+
+/** What /readyz asks: the database, Redis, the Temporal frontend, and that some worker polls our task queue. */
+function readinessChecks(container: Container): Record<string, () => Promise<unknown>> {
+  const { env } = container.config;
+  const service = container.temporal.client.connection.workflowService;
+  return {
+    postgres: () => container.db.$queryRaw`SELECT 1`,
+    redis: () => container.redis.ping(),
+    temporal: () => service.getSystemInfo({}),
+    worker: async () => {
+      const queue = await service.describeTaskQueue({ namespace: env.TEMPORAL_NAMESPACE, taskQueue: { name: env.TEMPORAL_TASK_QUEUE }, taskQueueType: 1 });
+      if ((queue.pollers ?? []).length === 0) throw new Error(`no worker polls ${env.TEMPORAL_TASK_QUEUE}`);
     },
   };
 }

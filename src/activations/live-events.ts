@@ -2,8 +2,11 @@ import type Redis from 'ioredis';
 import type { Logger } from '../lib/logger';
 import type { ActivationDto } from './read-model';
 
-/** Redis channel the worker publishes to and every API instance's hub listens on. */
-export const ACTIVATION_EVENTS_CHANNEL = 'simgate:activation-events';
+/**
+ * Redis channel the worker publishes to and every API instance's hub listens on: under the
+ * deployment's REDIS_PREFIX, so two deployments sharing one Redis never see each other's events.
+ */
+export const activationEventsChannel = (redisPrefix: string) => `${redisPrefix}:activation-events`;
 
 /** An activation changed: the workflow's own view at that moment travels with it. */
 export interface ActivationEvent {
@@ -16,10 +19,11 @@ export interface ActivationEventPublisher {
   publish(event: ActivationEvent): Promise<void>;
 }
 
-export function redisActivationEvents(redis: Redis): ActivationEventPublisher {
+export function redisActivationEvents(redis: Redis, redisPrefix: string): ActivationEventPublisher {
+  const channel = activationEventsChannel(redisPrefix);
   return {
     async publish(event) {
-      await redis.publish(ACTIVATION_EVENTS_CHANNEL, JSON.stringify(event));
+      await redis.publish(channel, JSON.stringify(event));
     },
   };
 }
@@ -35,11 +39,14 @@ export class ActivationEventHub {
   private readonly streams = new Map<string, Set<LiveStream>>();
   private heartbeat: NodeJS.Timeout | null = null;
 
-  constructor(private readonly deps: { subscriber: Redis; logger: Logger }) {}
+  constructor(private readonly deps: { subscriber: Redis; logger: Logger; redisPrefix: string }) {}
 
   async start(): Promise<void> {
-    await this.deps.subscriber.subscribe(ACTIVATION_EVENTS_CHANNEL);
-    this.deps.subscriber.on('message', (_channel: string, message: string) => this.dispatch(message));
+    const channel = activationEventsChannel(this.deps.redisPrefix);
+    await this.deps.subscriber.subscribe(channel);
+    this.deps.subscriber.on('message', (from: string, message: string) => {
+      if (from === channel) this.dispatch(message);
+    });
     // Comments keep proxies from closing idle streams.
     this.heartbeat = setInterval(() => this.broadcast(': keep-alive\n\n'), 25_000);
     this.heartbeat.unref();

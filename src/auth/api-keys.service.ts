@@ -85,12 +85,12 @@ export class ApiKeyService {
     return toView(revoked);
   }
 
-  /** The key's owner and scopes, or null for a malformed, unknown or revoked key. Records lastUsedAt (at most once a minute). */
+  /** The key's owner and scopes, or null for a malformed, unknown or revoked key, or a disabled owner. Records lastUsedAt (at most once a minute). */
   async authenticate(raw: string): Promise<ApiKeyPrincipal | null> {
     const parsed = parseApiKey(raw);
     if (!parsed) return null;
-    const row = await this.deps.db.apiKey.findUnique({ where: { prefix: parsed.prefix }, include: { user: { select: { id: true, email: true, role: true } } } });
-    if (!row || !safeEqual(row.keyHash, sha256Hex(raw.trim())) || row.revokedAt) return null;
+    const row = await this.deps.db.apiKey.findUnique({ where: { prefix: parsed.prefix }, include: { user: { select: { id: true, email: true, role: true, disabledAt: true } } } });
+    if (!row || !safeEqual(row.keyHash, sha256Hex(raw.trim())) || row.revokedAt || row.user.disabledAt) return null;
     const now = this.now();
     await this.deps.db.apiKey.updateMany({
       where: { id: row.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: new Date(now.getTime() - 60_000) } }] },

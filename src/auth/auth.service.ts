@@ -15,6 +15,8 @@ import { OneTimeTokens } from './one-time-tokens';
 import { hashPassword, verifyPassword } from './passwords';
 import { RefreshTokenStore, type IssuedRefreshToken } from './refresh-tokens';
 import { TwoFactorService, type SecondFactor } from './two-factor';
+import { safeEqual, sha256Hex } from './tokens';
+import { adminPasswordWeakness } from '../config/secret-strength';
 
 export type Role = 'CUSTOMER' | 'ADMIN';
 
@@ -54,6 +56,8 @@ const ALGORITHM = 'HS256';
 
 // Comparing against a real hash keeps "unknown e-mail" as slow as "wrong password".
 const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
@@ -104,6 +108,9 @@ export class AuthService {
     let failure: { code: FailureCode; message: string; reason: string } | null = null;
     if (!user || !passwordOk) {
       failure = { code: 'INVALID_CREDENTIALS', message: 'Wrong e-mail or password.', reason: user ? 'bad_password' : 'unknown_email' };
+    } else if (user.disabledAt) {
+      // The same answer as a wrong password: a disabled account is not confirmed to exist.
+      failure = { code: 'INVALID_CREDENTIALS', message: 'Wrong e-mail or password.', reason: 'disabled' };
     } else if (this.twoFactor.isEnabled(user)) {
       if (!input.totp && !input.recoveryCode) {
         failure = { code: 'TOTP_REQUIRED', message: 'Enter the code from your authenticator app (or a recovery code).', reason: 'totp_required' };
@@ -137,9 +144,8 @@ export class AuthService {
       throw new AppError('REFRESH_REUSED', 'This session was signed out for safety (a refresh token was used twice); sign in again.');
     }
     const user = await this.deps.db.user.findUnique({ where: { id: result.userId } });
-    if (!user) throw invalid;
-    const authUser = toAuthUser(user);
-    return { user: authUser, token: this.issueToken(authUser), expiresIn: this.deps.jwt.ttlSeconds, refresh: result.issued };
+    if (!user || user.disabledAt) throw invalid;
+    return { user: toAuthUser(user), token: this.issueToken(user), expiresIn: this.deps.jwt.ttlSeconds, refresh: result.issued };
   }
 
   /** Revokes the refresh token's whole family (this browser's session); unknown tokens are ignored. */
@@ -147,6 +153,8 @@ export class AuthService {
     const family = token ? await this.refreshTokens.familyOf(token) : null;
     if (family) await this.refreshTokens.revokeFamily(family.familyId);
     const actorId = family?.userId ?? ctx.userId ?? null;
+    // The access token the browser still holds ends now too, not when it expires.
+    if (actorId) await this.bumpTokenVersion(actorId);
     if (actorId) await this.deps.audit.record({ action: 'auth.logout', actorId, targetType: 'refresh_family', targetId: family?.familyId ?? null, ip: ctx.ip });
   }
 
@@ -199,17 +207,16 @@ export class AuthService {
     });
   }
 
-  /** Sets the new password and ends every session: all refresh tokens, and access tokens issued before now. */
+  /** Sets the new password and ends every session: all refresh tokens and every access token issued so far. */
   async resetPassword(token: string, password: string, ctx: RequestContext): Promise<void> {
     const userId = await this.oneTimeTokens.consume(token, 'PASSWORD_RESET');
     if (!userId) throw invalidToken();
     const passwordHash = await hashPassword(password);
-    const now = new Date();
     const current = await this.deps.db.user.findUniqueOrThrow({ where: { id: userId } });
     // Receiving the mail proves the address, too.
-    const user = await this.deps.db.user.update({ where: { id: userId }, data: { passwordHash, emailVerifiedAt: current.emailVerifiedAt ?? now } });
+    // The version bump in the same write: no access token issued before the new password survives it.
+    const user = await this.deps.db.user.update({ where: { id: userId }, data: { passwordHash, emailVerifiedAt: current.emailVerifiedAt ?? new Date(), tokenVersion: { increment: 1 } } });
     const revoked = await this.refreshTokens.revokeAllForUser(userId);
-    await this.revokeAccessTokensBefore(userId, now);
     await this.throttle.clearEmail(user.email, ctx.ip);
     await this.deps.audit.record({ action: 'auth.password.reset', actorId: userId, targetType: 'user', targetId: userId, ip: ctx.ip, details: { refreshTokensRevoked: revoked } });
   }
@@ -243,43 +250,78 @@ export class AuthService {
     });
   }
 
-  issueToken(user: AuthUser): string {
+  /**
+   * The production bootstrap without a password in the environment: whoever holds ADMIN_SETUP_TOKEN
+   * creates the first admin, once: as soon as any admin exists the token opens nothing. Every
+   * refusal is the same answer, so it tells nothing about whether a token is configured.
+   */
+  async setupFirstAdmin(input: { token: string; email: string; password: string }, ctx: RequestContext): Promise<Session> {
+    const refused = new AppError('TOKEN_INVALID', 'This setup token is invalid or has already been used.');
+    const expected = this.deps.security.adminSetupToken;
+    if (!expected || !safeEqual(sha256Hex(input.token), sha256Hex(expected))) throw refused;
+    const weakness = adminPasswordWeakness(input.password);
+    if (weakness) throw new AppError('VALIDATION_ERROR', `The admin password ${weakness}.`, { issues: [{ path: 'password', message: weakness }] });
+    // One admin at a time: the advisory lock keeps two setup calls racing from creating two.
+    const created = await this.deps.db.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('simgate:admin-setup'))`;
+      if ((await tx.user.count({ where: { role: 'ADMIN' } })) > 0) return null;
+      return tx.user.create({ data: { email: normalizeEmail(input.email), passwordHash: await hashPassword(input.password), role: 'ADMIN', emailVerifiedAt: new Date() } });
+    }).catch((error: unknown) => {
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') throw new AppError('EMAIL_TAKEN', 'An account with this e-mail already exists.');
+      throw error;
+    });
+    if (!created) throw refused;
+    await this.deps.wallet.ensureWallet(created.id);
+    await this.deps.audit.record({ action: 'auth.admin.setup', actorId: created.id, targetType: 'user', targetId: created.id, ip: ctx.ip });
+    return this.startSession(created);
+  }
+
+  /** `ver` is the user's token version at issue: any later bump (logout, demotion, password change) voids the token. */
+  issueToken(user: AuthUser & { tokenVersion: number }): string {
     const { secret, issuer, audience, ttlSeconds } = this.deps.jwt;
-    return jwt.sign({ email: user.email, role: user.role }, secret, { algorithm: ALGORITHM, subject: user.id, issuer, audience, expiresIn: ttlSeconds });
+    return jwt.sign({ email: user.email, role: user.role, ver: user.tokenVersion }, secret, { algorithm: ALGORITHM, subject: user.id, issuer, audience, expiresIn: ttlSeconds });
   }
 
   /**
-   * passport-jwt strategy: bearer header, or `access_token` query for EventSource, which cannot set
-   * headers. Algorithm, issuer and audience are checked; tokens issued before a password reset are refused.
+   * passport-jwt strategy: bearer header, or (only on the SSE stream, which cannot set headers)
+   * the `access_token` query. Algorithm, issuer and audience are checked; then the user as the
+   * database has it now decides: a user who no longer exists or is disabled, or a token whose
+   * version was bumped since (logout, demotion, password change), is refused, and the role is the
+   * current one, never the token's. One primary-key read per request (well under a millisecond
+   * locally), so nothing is cached.
    */
-  strategy(): JwtStrategy {
+  strategy(options: { queryToken: boolean } = { queryToken: false }): JwtStrategy {
     const { secret, issuer, audience } = this.deps.jwt;
+    const extractors = [ExtractJwt.fromAuthHeaderAsBearerToken()];
+    if (options.queryToken) extractors.push(ExtractJwt.fromUrlQueryParameter('access_token'));
     return new JwtStrategy(
       {
-        jwtFromRequest: ExtractJwt.fromExtractors([ExtractJwt.fromAuthHeaderAsBearerToken(), ExtractJwt.fromUrlQueryParameter('access_token')]),
+        jwtFromRequest: ExtractJwt.fromExtractors(extractors),
         secretOrKey: secret,
         algorithms: [ALGORITHM],
         issuer,
         audience,
       },
-      (payload: { sub?: string; email?: string; role?: Role; iat?: number }, done: (error: unknown, user?: AuthUser | false) => void) => {
-        if (!payload.sub || !payload.email || (payload.role !== 'CUSTOMER' && payload.role !== 'ADMIN') || typeof payload.iat !== 'number') return done(null, false);
-        const user = { id: payload.sub, email: payload.email, role: payload.role };
-        this.deps.redis
-          .get(this.notBeforeKey(payload.sub))
-          .then((notBefore) => done(null, notBefore !== null && payload.iat! < Number(notBefore) ? false : user))
-          .catch((error: unknown) => done(error));
+      (payload: { sub?: string; ver?: number }, done: (error: unknown, user?: AuthUser | false) => void) => {
+        if (typeof payload.sub !== 'string' || !UUID.test(payload.sub) || typeof payload.ver !== 'number') return done(null, false);
+        this.currentUser(payload.sub, payload.ver).then(
+          (user) => done(null, user ?? false),
+          (error: unknown) => done(error),
+        );
       },
     );
   }
 
-  private notBeforeKey(userId: string): string {
-    return `${this.redisPrefix}:access-not-before:${userId}`;
+  /** The user behind a token of version `version`, as of now; null when gone, disabled or the token is outdated. */
+  async currentUser(userId: string, version: number): Promise<AuthUser | null> {
+    const user = await this.deps.db.user.findUnique({ where: { id: userId }, select: { id: true, email: true, role: true, tokenVersion: true, disabledAt: true } });
+    if (!user || user.disabledAt || user.tokenVersion !== version) return null;
+    return toAuthUser(user);
   }
 
-  /** Access tokens are stateless; a marker that outlives the longest of them refuses those issued earlier. */
-  private async revokeAccessTokensBefore(userId: string, when: Date): Promise<void> {
-    await this.deps.redis.set(this.notBeforeKey(userId), String(Math.floor(when.getTime() / 1000)), 'EX', this.deps.jwt.ttlSeconds + 60);
+  /** Ends every access token of the user already issued (they carry the old version). */
+  private async bumpTokenVersion(userId: string): Promise<void> {
+    await this.deps.db.user.updateMany({ where: { id: userId }, data: { tokenVersion: { increment: 1 } } });
   }
 
   private async createUser(input: { email: string; password: string; role?: Role; verified?: boolean }) {
@@ -298,10 +340,9 @@ export class AuthService {
     return user;
   }
 
-  private async startSession(user: { id: string; email: string; role: Role }): Promise<Session> {
-    const authUser = toAuthUser(user);
+  private async startSession(user: { id: string; email: string; role: Role; tokenVersion: number }): Promise<Session> {
     const refresh = await this.refreshTokens.issue(user.id);
-    return { user: authUser, token: this.issueToken(authUser), expiresIn: this.deps.jwt.ttlSeconds, refresh };
+    return { user: toAuthUser(user), token: this.issueToken(user), expiresIn: this.deps.jwt.ttlSeconds, refresh };
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Db } from '../db/client';
+import type { Db, Prisma } from '../db/client';
 import type { Actor, AuditLog } from '../lib/audit';
 import { AppError } from '../lib/errors';
 import type { LedgerEntryView, WalletService, WalletSnapshot } from '../wallet';
@@ -7,6 +7,7 @@ export interface AdminUserView {
   id: string;
   email: string;
   role: string;
+  disabled: boolean;
   availableMicros: string;
   heldMicros: string;
   createdAt: string;
@@ -17,20 +18,43 @@ export class UserAdminService {
   constructor(private readonly deps: { db: Db; wallet: WalletService; audit: AuditLog }) {}
 
   async search(filter: { q: string; limit: number }): Promise<AdminUserView[]> {
-    const users = await this.deps.db.user.findMany({
-      where: filter.q ? { email: { contains: filter.q, mode: 'insensitive' } } : undefined,
-      include: { wallet: true },
-      orderBy: { createdAt: 'desc' },
-      take: filter.limit,
-    });
+    return this.viewsOf(filter.q ? { email: { contains: filter.q, mode: 'insensitive' } } : undefined, filter.limit);
+  }
+
+  private async viewsOf(where: Prisma.UserWhereInput | undefined, take?: number): Promise<AdminUserView[]> {
+    const users = await this.deps.db.user.findMany({ where, include: { wallet: true }, orderBy: { createdAt: 'desc' }, take });
     return users.map((u) => ({
       id: u.id,
       email: u.email,
       role: u.role,
+      disabled: u.disabledAt !== null,
       availableMicros: (u.wallet?.available ?? 0n).toString(),
       heldMicros: (u.wallet?.held ?? 0n).toString(),
       createdAt: u.createdAt.toISOString(),
     }));
+  }
+
+  /**
+   * Changes a user's role or disables / re-enables them. Either change ends the user's access
+   * tokens at once (token version bump: every request checks it), and disabling also revokes
+   * their refresh tokens, so a demoted admin or a banned customer is out on the next request.
+   * An admin cannot demote or disable themselves: the last admin must not lock everyone out.
+   */
+  async update(userId: string, change: { role?: 'CUSTOMER' | 'ADMIN'; disabled?: boolean }, actor: Actor): Promise<AdminUserView> {
+    const { db, audit } = this.deps;
+    if (userId === actor.id) throw new AppError('FORBIDDEN', 'Admins cannot change their own role or disable themselves.');
+    const user = await db.user.findUnique({ where: { id: userId } });
+    if (!user) throw new AppError('USER_NOT_FOUND', 'No such user.');
+    const disabledAt = change.disabled === undefined ? user.disabledAt : change.disabled ? (user.disabledAt ?? new Date()) : null;
+    const role = change.role ?? user.role;
+    const changed = role !== user.role || (disabledAt === null) !== (user.disabledAt === null);
+    if (changed) {
+      await db.user.update({ where: { id: userId }, data: { role, disabledAt, tokenVersion: { increment: 1 } } });
+      if (disabledAt) await db.refreshToken.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: new Date() } });
+      await audit.record({ action: 'admin.user.update', actorId: actor.id, targetType: 'user', targetId: userId, ip: actor.ip, details: { from: { role: user.role, disabled: user.disabledAt !== null }, to: { role, disabled: disabledAt !== null } } });
+    }
+    const [view] = await this.viewsOf({ id: userId });
+    return view;
   }
 
   /** E-mail addresses by user id, for lists that show whose an activation is. */

@@ -6,6 +6,7 @@ import { createLogger } from '../lib/logger';
 import { seedCatalog, startActivationWorker, startApi, startBackgroundWork } from '../runtime';
 import { createSimulator, defaultTenants } from '../simulator';
 import { startDevServer } from '../temporal/dev-server';
+import { startupBanner } from './banner';
 import { runMain } from './main';
 
 /** Simulator tenant → the provider id it is configured as (src/config/providers.config.ts). */
@@ -38,24 +39,30 @@ runMain(async () => {
     const migrations = await applyMigrations(env.DATABASE_URL);
     logger.info({ applied: migrations.applied }, 'database migrated');
 
-    const apiBase = `http://${env.HOST}:${env.PORT}`;
-    const simulator = createSimulator({
-      logger: createLogger(env.LOG_LEVEL, 'simulator'),
-      // The simulator forgets its activations on restart but our database does not: number this
-      // run's activations after the last run's, as a real provider's ids never repeat.
-      firstActivationId: 3_400_000_000 + Math.floor(Date.now() / 1000) * 100,
-      tenants: defaultTenants({ autoSms: { probability: 0.75, minDelayMs: 8_000, maxDelayMs: 30_000 } }).map((tenant) => ({
-        ...tenant,
-        webhookUrl: `${apiBase}/webhooks/providers/${TENANT_PROVIDER[tenant.id]}?secret=${encodeURIComponent(env.PROVIDER_WEBHOOK_SECRET)}`,
-      })),
-    });
-    const sim = await simulator.listen(env.SIMULATOR_PORT, '127.0.0.1');
-    stops.push(() => simulator.close());
+    // The simulator is a development stand-in for the providers: production trades with PROVIDERS_JSON only.
+    let simulatorUrl: string | null = null;
+    if (!config.security.production) {
+      const apiBase = `http://${env.HOST}:${env.PORT}`;
+      const simulator = createSimulator({
+        logger: createLogger(env.LOG_LEVEL, 'simulator'),
+        // The simulator forgets its activations on restart but our database does not: number this
+        // run's activations after the last run's, as a real provider's ids never repeat.
+        firstActivationId: 3_400_000_000 + Math.floor(Date.now() / 1000) * 100,
+        tenants: defaultTenants({ autoSms: { probability: 0.75, minDelayMs: 8_000, maxDelayMs: 30_000 } }).map((tenant) => ({
+          ...tenant,
+          webhookUrl: `${apiBase}/webhooks/providers/${TENANT_PROVIDER[tenant.id]}?secret=${encodeURIComponent(env.PROVIDER_WEBHOOK_SECRET)}`,
+        })),
+      });
+      const sim = await simulator.listen(env.SIMULATOR_PORT, '127.0.0.1');
+      stops.push(() => simulator.close());
+      simulatorUrl = sim.url;
+    }
 
     const container = await createContainer(config, { logger });
     stops.push(() => container.close());
     const seeded = await seedCatalog(container);
-    await container.auth.ensureAdmin(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
+    // With a setup token the first admin is created through POST /api/auth/setup, never from a password in the environment.
+    if (!env.ADMIN_SETUP_TOKEN) await container.auth.ensureAdmin(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
 
     const worker = await startActivationWorker(container);
     stops.push(() => worker.shutdown());
@@ -64,18 +71,12 @@ runMain(async () => {
     stops.push(() => api.close());
 
     process.stdout.write(
-      [
-        '',
-        'SimGate is running:',
-        `  Web app       ${api.url}/`,
-        `  Admin panel   ${api.url}/admin/   (${env.ADMIN_EMAIL} / ${env.ADMIN_PASSWORD === 'admin-password' ? 'admin-password' : '********'})`,
-        `  API           ${api.url}/api`,
-        `  Temporal UI   ${temporal.uiUrl}`,
-        `  Simulator     ${sim.url}/control/tenants`,
-        `  Catalog       ${seeded.offers} offers${seeded.failed.length ? ` (sync failed: ${seeded.failed.join(', ')})` : ''}`,
-        'Press Ctrl-C to stop.',
-        '',
-      ].join('\n'),
+      startupBanner(env, {
+        api: api.url,
+        temporalUi: temporal.uiUrl,
+        simulator: simulatorUrl,
+        catalog: `${seeded.offers} offers${seeded.failed.length ? ` (sync failed: ${seeded.failed.join(', ')})` : ''}`,
+      }),
     );
   } catch (error) {
     await stopAll();

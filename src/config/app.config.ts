@@ -20,6 +20,13 @@ export interface SecurityConfig {
   signatureToleranceSeconds: number;
   /** Where links in e-mails point (the web app). */
   publicUrl: string;
+  /** Express `trust proxy` (TRUST_PROXY): false trusts no X-Forwarded-For at all. */
+  trustProxy: false | number | string;
+  /** GET /metrics needs `Authorization: Bearer <token>`; null = open in development, 404 in production. */
+  metricsToken: string | null;
+  production: boolean;
+  /** ADMIN_SETUP_TOKEN: lets POST /api/auth/setup create the first admin while none exists. */
+  adminSetupToken: string | null;
   rateLimits: {
     enabled: boolean;
     prefix: string;
@@ -31,6 +38,8 @@ export interface SecurityConfig {
     login: RateLimitRule;
     /** Purchases (POST /api/numbers, POST /api/v1/numbers), per user. */
     purchase: RateLimitRule;
+    /** Provider webhooks, per IP. */
+    webhook: RateLimitRule;
   };
   loginLockout: {
     maxFailures: number;
@@ -70,6 +79,8 @@ export interface HealthSettings {
 
 export interface AppConfig {
   env: Readonly<Env>;
+  /** REDIS_PREFIX: the start of every Redis key and channel (rate limits and health derive theirs from it unless set). */
+  redisPrefix: string;
   providers: readonly ProviderConfig[];
   activation: {
     /** First fallback poll of the provider after purchase; doubles up to pollMaxMs. */
@@ -103,13 +114,18 @@ function securityConfig(env: Env): SecurityConfig {
     passwordResetTtlSeconds: env.PASSWORD_RESET_TTL_SECONDS,
     signatureToleranceSeconds: env.SIGNATURE_TOLERANCE_SECONDS,
     publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, ''),
+    trustProxy: trustProxySetting(env.TRUST_PROXY),
+    metricsToken: env.METRICS_TOKEN ?? null,
+    production: env.NODE_ENV === 'production',
+    adminSetupToken: env.ADMIN_SETUP_TOKEN ?? null,
     rateLimits: {
       enabled: env.RATE_LIMIT_ENABLED,
-      prefix: env.RATE_LIMIT_PREFIX,
+      prefix: env.RATE_LIMIT_PREFIX ?? `${env.REDIS_PREFIX}:rl`,
       ip: { points: env.RATE_LIMIT_IP_POINTS, windowSeconds: env.RATE_LIMIT_IP_WINDOW_SECONDS },
       user: { points: env.RATE_LIMIT_USER_POINTS, windowSeconds: env.RATE_LIMIT_USER_WINDOW_SECONDS },
       login: { points: env.RATE_LIMIT_LOGIN_POINTS, windowSeconds: env.RATE_LIMIT_LOGIN_WINDOW_SECONDS },
       purchase: { points: env.RATE_LIMIT_PURCHASE_POINTS, windowSeconds: env.RATE_LIMIT_PURCHASE_WINDOW_SECONDS },
+      webhook: { points: env.RATE_LIMIT_WEBHOOK_POINTS, windowSeconds: env.RATE_LIMIT_WEBHOOK_WINDOW_SECONDS },
     },
     loginLockout: {
       maxFailures: env.LOGIN_MAX_FAILURES,
@@ -121,14 +137,26 @@ function securityConfig(env: Env): SecurityConfig {
   };
 }
 
+/** `1`, `2` … are hop counts; anything else is Express's list of addresses, subnets or names (`loopback, 10.0.0.0/8`). */
+function trustProxySetting(value: string | undefined): false | number | string {
+  const trimmed = value?.trim();
+  if (!trimmed || trimmed === 'false' || trimmed === 'none') return false;
+  return /^\d+$/.test(trimmed) ? Number(trimmed) : trimmed;
+}
+
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<AppConfig> {
   // The environment and PROVIDERS_JSON are both checked before failing: one ConfigError lists every problem.
   const problems: string[] = [];
   const env = collectProblems(problems, () => parseEnv(source));
   const providers = collectProblems(problems, () => loadProviders({ PROVIDERS_JSON: source.PROVIDERS_JSON, SIMULATOR_PORT: env?.SIMULATOR_PORT ?? 0 }));
-  if (!env || !providers) throw new ConfigError(problems);
+  // Without PROVIDERS_JSON the bundled simulator's tenants are the providers: fake numbers for sale.
+  if ((env?.NODE_ENV ?? source.NODE_ENV) === 'production' && !source.PROVIDERS_JSON) {
+    problems.push('PROVIDERS_JSON: must be set in production (without it the simulator\'s providers would be sold)');
+  }
+  if (problems.length > 0 || !env || !providers) throw new ConfigError(problems);
   return Object.freeze({
     env,
+    redisPrefix: env.REDIS_PREFIX,
     providers: Object.freeze(providers),
     activation: { pollInitialMs: env.POLL_INITIAL_MS, pollMaxMs: Math.max(env.POLL_MAX_MS, env.POLL_INITIAL_MS) },
     reconcile: { everyMs: env.RECONCILE_EVERY_MS, orphanGraceMs: env.ORPHAN_GRACE_MS },
@@ -138,7 +166,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
       meili: env.MEILI_URL ? { url: env.MEILI_URL, apiKey: env.MEILI_API_KEY, indexPrefix: env.MEILI_INDEX_PREFIX } : undefined,
     }),
     health: Object.freeze({
-      keyPrefix: env.HEALTH_KEY_PREFIX,
+      keyPrefix: env.HEALTH_KEY_PREFIX ?? `${env.REDIS_PREFIX}:health:`,
       callWindowMinutes: env.HEALTH_WINDOW_MINUTES,
       errorRateThreshold: env.HEALTH_ERROR_RATE_THRESHOLD,
       minCalls: env.HEALTH_MIN_CALLS,

@@ -1,4 +1,14 @@
 import { z } from 'zod';
+import { adminPasswordWeakness, keyWeakness, secretWeakness } from './secret-strength';
+
+/** Published in this repository: usable on a laptop, never in production. */
+const DEVELOPMENT_DEFAULTS: Record<string, string> = {
+  JWT_SECRET: 'dev-only-secret-change-me-in-production-0123456789',
+  PROVIDER_WEBHOOK_SECRET: 'dev-provider-webhook-secret',
+};
+
+/** Optional text where an empty value (`FOO=` in a compose file or .env) means "unset". */
+const optionalText = z.preprocess((value) => (value === '' ? undefined : value), z.string().optional());
 
 const port = z.coerce.number().int().min(0).max(65535);
 const bool = z
@@ -24,6 +34,8 @@ export const envSchema = z
       .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
       .default('postgresql://postgres@127.0.0.1:5432/simgate'),
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
+    /** Every Redis key and pub/sub channel of this deployment starts with it: deployments sharing a Redis stay apart. */
+    REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . and - only').default('simgate'),
 
     TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -31,7 +43,7 @@ export const envSchema = z
     TEMPORAL_UI_PORT: port.default(8233),
     TEMPORAL_CLI: z.string().optional(),
 
-    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').default('dev-only-secret-change-me-in-production-0123456789'),
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEVELOPMENT_DEFAULTS.JWT_SECRET),
     JWT_ISSUER: z.string().min(1).default('simgate'),
     JWT_AUDIENCE: z.string().min(1).default('simgate-api'),
     /** Access tokens are short-lived; the refresh cookie (below) gets a new one. */
@@ -51,7 +63,8 @@ export const envSchema = z
     SIGNATURE_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
     /** Rate limits (Redis, shared by every API process): points per window, per key. */
     RATE_LIMIT_ENABLED: bool.default(true),
-    RATE_LIMIT_PREFIX: z.string().min(1).default('sg:rl'),
+    /** Rate-limit, lockout and nonce keys; `<REDIS_PREFIX>:rl` when unset. */
+    RATE_LIMIT_PREFIX: z.string().min(1).optional(),
     RATE_LIMIT_IP_POINTS: z.coerce.number().int().min(1).default(1200),
     RATE_LIMIT_IP_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
     RATE_LIMIT_USER_POINTS: z.coerce.number().int().min(1).default(600),
@@ -60,6 +73,9 @@ export const envSchema = z
     RATE_LIMIT_LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
     RATE_LIMIT_PURCHASE_POINTS: z.coerce.number().int().min(1).default(30),
     RATE_LIMIT_PURCHASE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
+    /** Provider webhooks (/webhooks/providers/*), per client IP. */
+    RATE_LIMIT_WEBHOOK_POINTS: z.coerce.number().int().min(1).default(600),
+    RATE_LIMIT_WEBHOOK_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
     /** Login lockout: failures per e-mail + IP, and per e-mail from anywhere, within the window. */
     LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
     LOGIN_MAX_FAILURES_PER_EMAIL: z.coerce.number().int().min(1).default(20),
@@ -68,7 +84,7 @@ export const envSchema = z
     LOGIN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).default(300),
     LOGIN_LOCKOUT_MAX_SECONDS: z.coerce.number().int().min(1).default(86_400),
 
-    PROVIDER_WEBHOOK_SECRET: z.string().min(16).default('dev-provider-webhook-secret'),
+    PROVIDER_WEBHOOK_SECRET: z.string().min(16).default(DEVELOPMENT_DEFAULTS.PROVIDER_WEBHOOK_SECRET),
     /** `<version>:<base64 32-byte key>[,…]`: AES-256-GCM keys for secrets at rest; the highest version encrypts. */
     SECRETS_KEYS: z.string().optional(),
     PROVIDERS_JSON: z.string().optional(),
@@ -90,7 +106,8 @@ export const envSchema = z
     MEILI_INDEX_PREFIX: z.string().regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and - only').default('simgate_'),
 
     // ── Provider health and circuit breaker (src/providers/health.ts) ──
-    HEALTH_KEY_PREFIX: z.string().min(1).default('simgate:health:'),
+    /** `<REDIS_PREFIX>:health:` when unset. */
+    HEALTH_KEY_PREFIX: z.string().min(1).optional(),
     /** Call outcomes are judged over this many one-minute buckets. */
     HEALTH_WINDOW_MINUTES: z.coerce.number().int().min(1).max(120).default(10),
     /** The breaker opens when the window's error rate exceeds this (0..1) over at least HEALTH_MIN_CALLS calls … */
@@ -106,23 +123,47 @@ export const envSchema = z
 
     ADMIN_EMAIL: z.email().default('admin@simgate.local'),
     ADMIN_PASSWORD: z.string().min(8).default('admin-password'),
+    /**
+     * Production alternative to ADMIN_PASSWORD: a one-time token that POST /api/auth/setup takes
+     * (with the admin's own password) to create the first admin while none exists.
+     */
+    ADMIN_SETUP_TOKEN: optionalText,
+    /** Bearer token GET /metrics requires; unset = /metrics answers 404 in production (open in development). */
+    METRICS_TOKEN: optionalText,
+    /** Express `trust proxy`: unset = trust no proxy (req.ip is the socket's address); e.g. `loopback`, `10.0.0.0/8`, `1` (hops). */
+    TRUST_PROXY: optionalText,
   })
   .superRefine((env, ctx) => {
     if (env.AUTH_COOKIE_SECURE === false && env.PUBLIC_URL && !/^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?(\/|$)/.test(env.PUBLIC_URL)) {
       ctx.addIssue({ code: 'custom', path: ['AUTH_COOKIE_SECURE'], message: 'can be false only when PUBLIC_URL is http://localhost' });
     }
     if (env.NODE_ENV !== 'production') return;
-    if (env.JWT_SECRET.startsWith('dev-only-')) {
-      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'must be set in production' });
-    }
-    if (env.PROVIDER_WEBHOOK_SECRET.startsWith('dev-')) {
-      ctx.addIssue({ code: 'custom', path: ['PROVIDER_WEBHOOK_SECRET'], message: 'must be set in production' });
+    const secrets = { JWT_SECRET: env.JWT_SECRET, PROVIDER_WEBHOOK_SECRET: env.PROVIDER_WEBHOOK_SECRET, CSRF_SECRET: env.CSRF_SECRET, METRICS_TOKEN: env.METRICS_TOKEN };
+    for (const [name, value] of Object.entries(secrets)) {
+      if (value === undefined) continue;
+      const weakness = value === DEVELOPMENT_DEFAULTS[name] ? 'must be set in production' : typeof value === 'string' ? secretWeakness(value) : null;
+      if (weakness) ctx.addIssue({ code: 'custom', path: [name], message: weakness });
     }
     if (!env.SECRETS_KEYS) {
       ctx.addIssue({ code: 'custom', path: ['SECRETS_KEYS'], message: 'must be set in production' });
+    } else {
+      for (const [version, key] of keyringEntries(env.SECRETS_KEYS)) {
+        const weakness = key.length === 32 ? keyWeakness(key) : 'must be 32 bytes (base64)';
+        if (weakness) ctx.addIssue({ code: 'custom', path: ['SECRETS_KEYS'], message: `key ${version} ${weakness}` });
+      }
+    }
+    if (!env.ADMIN_SETUP_TOKEN) {
+      const weakness = typeof env.ADMIN_PASSWORD === 'string' ? adminPasswordWeakness(env.ADMIN_PASSWORD) : null;
+      if (weakness) ctx.addIssue({ code: 'custom', path: ['ADMIN_PASSWORD'], message: `${weakness}; set a strong ADMIN_PASSWORD (or ADMIN_SETUP_TOKEN) in production` });
+    } else {
+      const weakness = secretWeakness(env.ADMIN_SETUP_TOKEN);
+      if (weakness) ctx.addIssue({ code: 'custom', path: ['ADMIN_SETUP_TOKEN'], message: weakness });
     }
     if (env.AUTH_COOKIE_SECURE === false) {
       ctx.addIssue({ code: 'custom', path: ['AUTH_COOKIE_SECURE'], message: 'cannot be false in production (plain-http localhost development only)' });
+    }
+    if (env.TRUST_PROXY?.trim() === 'true') {
+      ctx.addIssue({ code: 'custom', path: ['TRUST_PROXY'], message: 'true believes any client\'s X-Forwarded-For; name the proxies (addresses, subnets) or a hop count' });
     }
     if (!env.RATE_LIMIT_ENABLED) {
       ctx.addIssue({ code: 'custom', path: ['RATE_LIMIT_ENABLED'], message: 'cannot be false in production' });
@@ -134,6 +175,15 @@ export const envSchema = z
     // only after the first ones are fixed. Env values are strings, so a field that failed still
     // holds its (string) input and every check above stays safe.
   }, { when: () => true });
+
+/** `<version>:<base64>` entries of SECRETS_KEYS (the format itself is checked by src/lib/secrets.ts). */
+function keyringEntries(spec: string): [string, Buffer][] {
+  return spec
+    .split(',')
+    .map((part) => /^(\d+):(.+)$/.exec(part.trim()))
+    .filter((match): match is RegExpExecArray => match !== null)
+    .map((match) => [match[1], Buffer.from(match[2], 'base64')]);
+}
 
 export type Env = z.infer<typeof envSchema>;
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { Router, type Express, type RequestHandler } from 'express';
@@ -21,7 +22,10 @@ import type { IncidentService } from '../providers/incidents.service';
 import type { ProviderAdminService } from '../providers/provider-admin.service';
 import type { Logger } from '../lib/logger';
 import type { WalletService } from '../wallet';
-import { requireAdmin, requireUser } from './middleware/auth';
+import { safeEqual } from '../auth/tokens';
+import type { ProviderHealth } from '../providers/health';
+import { registerBusinessMetrics } from './business-metrics';
+import { JWT_STREAM_STRATEGY, JWT_STRATEGY, requireAdmin, requireStreamUser, requireUser } from './middleware/auth';
 import { corsPolicy } from './middleware/cors';
 import { createCsrf } from './middleware/csrf';
 import { RateLimits } from './middleware/rate-limit';
@@ -50,6 +54,7 @@ export interface AppDeps {
   intake: SmsIntake;
   events: ActivationEventHub;
   logger: Logger;
+  /** PROVIDER_WEBHOOK_SECRET: what a provider without its own webhook secret must present. */
   webhookSecret: string;
   /** Accounts and request security (rate limits, CSRF, CORS, API keys, audit): see docs/auth.md. */
   redis: Redis;
@@ -61,18 +66,33 @@ export interface AppDeps {
   providerAdmin: ProviderAdminService;
   incidents: IncidentService;
   userAdmin: UserAdminService;
+  /** Circuit breakers, for the business metrics on /metrics. */
+  health?: ProviderHealth;
+  /** /readyz: each named dependency check must resolve (PostgreSQL, Redis, Temporal, a polling worker). */
+  readiness?: Record<string, () => Promise<unknown>>;
   jsonBodyLimit?: string;
   /** Serve the built web app at / and the admin panel at /admin/ when their dist folders exist. */
   serveUi?: boolean;
 }
 
 const UI_ROOT = path.resolve(__dirname, '../..');
+const READINESS_TIMEOUT_MS = 2000;
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 /** Builds the Express app from its dependencies; does not listen (src/bin/api.ts does). */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // X-Forwarded-For decides req.ip (per-IP rate limits, lockouts, audit): believed only from the proxies TRUST_PROXY names.
+  app.set('trust proxy', deps.security.trustProxy);
 
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
@@ -84,11 +104,22 @@ export function createApp(deps: AppDeps): Express {
     registers: [metrics],
   });
 
+  registerBusinessMetrics(metrics, { db: deps.db, wallet: deps.wallet, health: deps.health });
+
   app.use(helmet());
   app.use('/api', corsPolicy(deps.security.corsOrigins));
   app.use(
     pinoHttp({
       logger: deps.logger,
+      // One id per request on every line about it, in the X-Request-Id answer header, and taken from
+      // the caller's X-Request-Id when it is a plain token (a load balancer's, a partner's).
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customAttributeKeys: { reqId: 'requestId' },
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
       // One line per request: method, path, status and time; headers (and their tokens) stay out of logs.
       serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url.split('?')[0] }), res: (res: { statusCode: number }) => ({ status: res.statusCode }) },
@@ -102,14 +133,39 @@ export function createApp(deps: AppDeps): Express {
   // The raw bytes are kept for partner request signatures (middleware/signing.ts).
   app.use(express.json({ limit: deps.jsonBodyLimit ?? '64kb', verify: captureRawBody }));
 
-  passport.use(deps.auth.strategy());
+  passport.use(JWT_STRATEGY, deps.auth.strategy({ queryToken: false }));
+  passport.use(JWT_STREAM_STRATEGY, deps.auth.strategy({ queryToken: true }));
   app.use(passport.initialize());
 
-  app.get('/healthz', async (_req, res) => {
-    await deps.db.$queryRaw`SELECT 1`;
+  // Liveness: the process answers. Restarting it would not fix a database outage, so nothing else is checked here.
+  app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
-  app.get('/metrics', async (_req, res) => {
+  // Readiness: every dependency answers; a load balancer sends no traffic until then. Names only, no internals.
+  app.get('/readyz', async (_req, res) => {
+    const results = await Promise.all(
+      Object.entries(deps.readiness ?? {}).map(async ([name, check]) => {
+        try {
+          await withTimeout(check(), READINESS_TIMEOUT_MS);
+          return [name, 'ok'] as const;
+        } catch (error) {
+          deps.logger.warn({ err: error, check: name }, 'readiness check failed');
+          return [name, 'failed'] as const;
+        }
+      }),
+    );
+    const ok = results.every(([, result]) => result === 'ok');
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(ok ? 200 : 503).json({ ok, checks: Object.fromEntries(results) });
+  });
+  // Versions, memory and every route: for the scraper only (METRICS_TOKEN), never public in production.
+  app.get('/metrics', async (req, res) => {
+    const { metricsToken, production } = deps.security;
+    if (metricsToken === null && production) return notFoundHandler(req, res);
+    if (metricsToken !== null && !safeEqual(req.get('authorization') ?? '', `Bearer ${metricsToken}`)) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
+      return res.status(401).json({ error: { code: 'UNAUTHORIZED', message: 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>.' } });
+    }
     res.type(metrics.contentType).send(await metrics.metrics());
   });
 
@@ -129,11 +185,14 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/catalog', catalogRoutes(deps));
   app.use('/api/numbers', requireUser, rateLimits.user, purchaseLimit, numbersRoutes(deps));
   app.use('/api/wallet', requireUser, rateLimits.user, walletRoutes(deps));
-  app.get('/api/events', requireUser, rateLimits.user, eventsRoute(deps.events));
+  app.get('/api/events', requireStreamUser, rateLimits.user, eventsRoute(deps.events));
   app.use('/api/keys', requireUser, rateLimits.user, apiKeyRoutes(deps));
   app.use('/api/v1', v1Routes({ ...deps, rateLimits }));
   app.use('/api/admin', requireUser, rateLimits.user, requireAdmin, admin);
-  app.use('/webhooks', webhookRoutes({ intake: deps.intake, secret: deps.webhookSecret, logger: deps.logger }));
+  app.use(
+    '/webhooks',
+    webhookRoutes({ intake: deps.intake, secretFor: (providerId) => deps.providerAdmin.webhookSecretOf(providerId, deps.webhookSecret), limit: rateLimits.webhook, logger: deps.logger }),
+  );
   app.use('/api', notFoundHandler);
 
   if (deps.serveUi) {

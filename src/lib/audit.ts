@@ -25,6 +25,9 @@ export const AUDIT_ACTIONS = [
   'admin.provider.sync',
   'admin.provider.rotate-keys',
   'admin.incident.resolve',
+  'auth.admin.setup',
+  'admin.user.update',
+  'admin.provider.webhook-secret',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -1,11 +1,30 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
-export function createLogger(level: string, name = 'simgate'): Logger {
-  return pino({
-    name,
-    level,
-    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.apiKey'], censor: '[redacted]' },
-  });
+/**
+ * Fields that carry credentials wherever they appear in a log object: request headers (bearer
+ * tokens, cookies, API keys, webhook secrets) and bodies or details naming a secret. URLs are
+ * logged without their query string (src/http), so `?secret=` and `?access_token=` never get here.
+ */
+const REDACTED = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'req.headers["x-webhook-secret"]',
+  'req.headers["x-csrf-token"]',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.apiKey',
+  '*.api_key',
+  '*.token',
+  '*.secret',
+  '*.signingSecret',
+  '*.webhookSecret',
+  '*.access_token',
+];
+
+export function createLogger(level: string, name = 'simgate', destination?: DestinationStream): Logger {
+  const options = { name, level, redact: { paths: REDACTED, censor: '[redacted]' } };
+  return destination ? pino(options, destination) : pino(options);
 }

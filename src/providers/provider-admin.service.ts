@@ -5,7 +5,8 @@ import type { Actor, AuditAction, AuditLog } from '../lib/audit';
 import { AppError } from '../lib/errors';
 import type { SecretBox } from '../lib/secrets';
 import type { ProviderHealth } from './health';
-import { configToRow, PROVIDER_KEY_PURPOSE, sealProviderKey, type ProviderRegistry } from './registry';
+import { randomBytes } from 'node:crypto';
+import { configToRow, PROVIDER_KEY_PURPOSE, PROVIDER_WEBHOOK_SECRET_PURPOSE, sealProviderKey, sealProviderWebhookSecret, type ProviderRegistry } from './registry';
 
 type ProviderRow = Awaited<ReturnType<Db['provider']['findUniqueOrThrow']>>;
 
@@ -72,12 +73,38 @@ export class ProviderAdminService {
     return result;
   }
 
+  /**
+   * Sets the provider's own webhook secret: the given one (for a provider whose console lets you
+   * paste a value) or, by default, 32 fresh random bytes. Returned once; stored encrypted. Setting
+   * a new one retires the old at once, so rotate by updating the provider's webhook URL or header
+   * right after. `null` removes it: the provider falls back to PROVIDER_WEBHOOK_SECRET.
+   */
+  async setWebhookSecret(id: string, secret: string | null | undefined, actor: Actor): Promise<{ webhookSecret: string | null }> {
+    await this.require(id);
+    const value = secret === null ? null : (secret ?? randomBytes(32).toString('base64url'));
+    await this.deps.db.provider.update({ where: { id }, data: { webhookSecret: value === null ? '' : sealProviderWebhookSecret(value, this.deps.secrets) } });
+    await this.audit(actor, 'admin.provider.webhook-secret', id, { action: value === null ? 'removed' : secret ? 'set' : 'generated' });
+    return { webhookSecret: value };
+  }
+
+  /** The secret the provider's webhooks must present: its own, else `fallback`; null for an unknown provider. */
+  async webhookSecretOf(id: string, fallback: string): Promise<string | null> {
+    const row = await this.deps.db.provider.findUnique({ where: { id }, select: { webhookSecret: true } });
+    if (!row) return null;
+    return row.webhookSecret === '' ? fallback : this.deps.secrets.decrypt(row.webhookSecret, PROVIDER_WEBHOOK_SECRET_PURPOSE);
+  }
+
   /** Re-encrypts every provider key under the newest SECRETS_KEYS version. */
   async rotateKeys(actor: Actor): Promise<{ rotated: number }> {
     let rotated = 0;
     for (const row of await this.deps.db.provider.findMany({ where: { apiKey: { not: '' } } })) {
       if (!this.deps.secrets.needsRotation(row.apiKey)) continue;
       await this.deps.db.provider.update({ where: { id: row.id }, data: { apiKey: this.deps.secrets.rotate(row.apiKey, PROVIDER_KEY_PURPOSE) } });
+      rotated += 1;
+    }
+    for (const row of await this.deps.db.provider.findMany({ where: { webhookSecret: { not: '' } } })) {
+      if (!this.deps.secrets.needsRotation(row.webhookSecret)) continue;
+      await this.deps.db.provider.update({ where: { id: row.id }, data: { webhookSecret: this.deps.secrets.rotate(row.webhookSecret, PROVIDER_WEBHOOK_SECRET_PURPOSE) } });
       rotated += 1;
     }
     await this.audit(actor, 'admin.provider.rotate-keys', '*', { rotated });
@@ -101,6 +128,7 @@ export class ProviderAdminService {
       enabled: row.enabled,
       baseUrl: row.baseUrl,
       hasApiKey: row.apiKey !== '',
+      hasWebhookSecret: row.webhookSecret !== '',
       keyNeedsRotation: row.apiKey !== '' && secrets.needsRotation(row.apiKey),
       usdRate: row.usdRate,
       markupBps: row.markupBps,

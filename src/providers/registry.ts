@@ -26,6 +26,8 @@ export class UnknownProviderError extends Error {
 
 /** The purpose bound into provider key envelopes (see src/lib/secrets.ts). */
 export const PROVIDER_KEY_PURPOSE = 'provider-api-key';
+/** A webhook secret's envelope cannot be pasted into the API key column (and decrypt), nor the other way round. */
+export const PROVIDER_WEBHOOK_SECRET_PURPOSE = 'provider-webhook-secret';
 
 export type AdapterDecorator = (adapter: ProviderAdapter, config: ProviderConfig) => ProviderAdapter;
 
@@ -103,6 +105,11 @@ export function rowToConfig(row: ProviderRow, secrets: SecretBox): ProviderConfi
 /** The one place a provider's API key is encrypted for storage. */
 export function sealProviderKey(apiKey: string, secrets: SecretBox): string {
   return secrets.encrypt(apiKey, PROVIDER_KEY_PURPOSE);
+}
+
+/** The one place a provider's webhook secret is encrypted for storage. */
+export function sealProviderWebhookSecret(secret: string, secrets: SecretBox): string {
+  return secrets.encrypt(secret, PROVIDER_WEBHOOK_SECRET_PURPOSE);
 }
 
 /** The columns a ProviderConfig sets, with the key encrypted. */

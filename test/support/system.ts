@@ -2,6 +2,8 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { loadConfig, type AppConfig } from '../../src/config/app.config';
 import type { ProviderConfig } from '../../src/config/providers.config';
 import { createContainer, type Container } from '../../src/container';
+import { createLogger } from '../../src/lib/logger';
+import type { DestinationStream } from 'pino';
 import { seedCatalog, startActivationWorker, startApi, type RunningApi } from '../../src/runtime';
 import { createSimulator, type Simulator, type TenantConfig } from '../../src/simulator';
 import type { WorkerHandle } from '../../src/temporal/worker';
@@ -16,6 +18,8 @@ export interface SystemOptions {
   env?: Record<string, string>;
   /** Serve the built web app at / and the admin panel at /admin/ (npm run build:ui first): the e2e tests. */
   serveUi?: boolean;
+  /** Where the system's logs go (at LOG_LEVEL), for tests that read them; none by default. */
+  logDestination?: DestinationStream;
 }
 
 export interface TestSystem {
@@ -97,9 +101,10 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     RATE_LIMIT_USER_POINTS: '1000000',
     RATE_LIMIT_LOGIN_POINTS: '1000000',
     RATE_LIMIT_PURCHASE_POINTS: '1000000',
+    RATE_LIMIT_WEBHOOK_POINTS: '1000000',
     ...options.env,
   });
-  const container = await createContainer(config);
+  const container = await createContainer(config, options.logDestination ? { logger: createLogger(config.env.LOG_LEVEL, 'simgate', options.logDestination) } : {});
   await seedCatalog(container);
   await container.auth.ensureAdmin(config.env.ADMIN_EMAIL, config.env.ADMIN_PASSWORD);
   const worker = await startActivationWorker(container, { workflowBundle: { codePath: WORKFLOW_BUNDLE_FILE } });
@@ -134,7 +139,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     return { status: response.status, body, headers: response.headers };
   };
 
-  const login = await request('POST', '/api/auth/login', { body: { email: config.env.ADMIN_EMAIL, password: 'admin-password' } });
+  const login = await request('POST', '/api/auth/login', { body: { email: config.env.ADMIN_EMAIL, password: config.env.ADMIN_PASSWORD } });
   const adminToken = login.body.token as string;
 
   return {

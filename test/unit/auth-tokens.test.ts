@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { hasScope, parseApiKey } from '../../src/auth/api-keys.service';
 import { refreshTokenFamily } from '../../src/auth/refresh-tokens';
 import { randomToken, safeEqual, sha256Hex } from '../../src/auth/tokens';
@@ -57,11 +58,14 @@ describe('refresh token and API key formats', () => {
 });
 
 describe('security configuration', () => {
+  // Production refuses predictable secrets, a default admin password and the simulator's providers.
   const production = {
     NODE_ENV: 'production',
-    JWT_SECRET: 'a-real-production-secret-of-at-least-32-chars',
-    PROVIDER_WEBHOOK_SECRET: 'a-real-webhook-secret',
-    SECRETS_KEYS: `1:${Buffer.alloc(32, 7).toString('base64')}`,
+    JWT_SECRET: randomBytes(32).toString('base64'),
+    PROVIDER_WEBHOOK_SECRET: randomBytes(32).toString('base64url'),
+    SECRETS_KEYS: `1:${randomBytes(32).toString('base64')}`,
+    ADMIN_PASSWORD: 'Tr0ub4dor&3-horse-battery',
+    PROVIDERS_JSON: JSON.stringify([{ id: 'hero', displayName: 'HeroSMS', protocol: 'SMS_ACTIVATE', baseUrl: 'https://hero-sms.com/stubs/handler_api.php', apiKey: 'k' }]),
   };
 
   it('defaults to 15-minute access tokens, Secure cookies, no cross-origin callers', () => {

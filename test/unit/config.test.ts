@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { loadConfig } from '../../src/config/app.config';
 import { ConfigError, parseEnv } from '../../src/config/env.schema';
@@ -36,9 +37,10 @@ const provider = (overrides: Record<string, unknown> = {}) => ({
 /** What production needs on top of the defaults. */
 const productionSecrets = {
   NODE_ENV: 'production',
-  JWT_SECRET: 'a-real-production-secret-of-more-than-32-characters',
-  PROVIDER_WEBHOOK_SECRET: 'a-real-webhook-secret',
-  SECRETS_KEYS: `1:${Buffer.alloc(32, 7).toString('base64')}`,
+  JWT_SECRET: randomBytes(32).toString('base64'),
+  PROVIDER_WEBHOOK_SECRET: randomBytes(32).toString('base64url'),
+  SECRETS_KEYS: `1:${randomBytes(32).toString('base64')}`,
+  ADMIN_PASSWORD: 'Tr0ub4dor&3-horse-battery',
 };
 
 describe('parseEnv', () => {
@@ -169,10 +171,76 @@ describe('loadConfig', () => {
     );
   });
 
+  it('refuses production without PROVIDERS_JSON: the simulator\'s providers are never sold', () => {
+    expect(problemsOf(() => loadConfig(productionSecrets))).toEqual([expect.stringMatching(/^PROVIDERS_JSON: must be set in production/)]);
+  });
+
   it('loads a production configuration with its secrets set', () => {
     const config = loadConfig({ ...productionSecrets, PROVIDERS_JSON: JSON.stringify([provider()]) });
     expect(config.env.NODE_ENV).toBe('production');
     expect(config.providers.map((p) => p.id)).toEqual(['hero']);
+  });
+});
+
+describe('production secrets and the admin bootstrap', () => {
+  const production = (overrides: Record<string, string | undefined>) => ({ ...productionSecrets, PROVIDERS_JSON: JSON.stringify([provider()]), ...overrides });
+
+  it.each([
+    ['32 × a', 'a'.repeat(32)],
+    ['the development default with another case', 'Dev-only-secret-change-me-in-production-0123456789'],
+    ['a placeholder', 'please-CHANGE_ME-before-going-live-0123456789'],
+    ['a short one', 'x7#Qp9'],
+    ['a repeated pattern', 'abab'.repeat(12)],
+  ])('refuses %s as JWT_SECRET, PROVIDER_WEBHOOK_SECRET, CSRF_SECRET and METRICS_TOKEN', (_name, weak) => {
+    const problems = problemsOf(() => loadConfig(production({ JWT_SECRET: weak.padEnd(32, weak), PROVIDER_WEBHOOK_SECRET: weak.padEnd(16, weak), CSRF_SECRET: weak.padEnd(32, weak), METRICS_TOKEN: weak })));
+    expect(variablesOf(problems)).toEqual(['CSRF_SECRET', 'JWT_SECRET', 'METRICS_TOKEN', 'PROVIDER_WEBHOOK_SECRET']);
+  });
+
+  it('refuses SECRETS_KEYS keys that are not random bytes', () => {
+    const problems = problemsOf(() => loadConfig(production({ SECRETS_KEYS: `1:${Buffer.alloc(32, 7).toString('base64')},2:${Buffer.from([...Array(32).keys()]).toString('base64')}` })));
+    expect(problems).toEqual([expect.stringMatching(/^SECRETS_KEYS: key 1 is not random/), expect.stringMatching(/^SECRETS_KEYS: key 2 is not random/)]);
+  });
+
+  it.each([
+    ['unset (the admin-password default)', undefined],
+    ['"password"', 'password'],
+    ['"Admin-Password" (a known default, any case)', 'Admin-Password'],
+    ['shorter than 12 characters', 'k9$mQ2xv!'],
+    ['one character repeated', 'zzzzzzzzzzzzzzzz'],
+  ])('refuses an ADMIN_PASSWORD that is %s, unless ADMIN_SETUP_TOKEN bootstraps the admin instead', (_name, password) => {
+    const env = { ...production({}), ADMIN_PASSWORD: password };
+    expect(variablesOf(problemsOf(() => loadConfig(env)))).toEqual(['ADMIN_PASSWORD']);
+    expect(loadConfig({ ...env, ADMIN_SETUP_TOKEN: randomBytes(32).toString('base64url') }).security.adminSetupToken).toBeTruthy();
+  });
+
+  it('refuses a weak ADMIN_SETUP_TOKEN', () => {
+    expect(variablesOf(problemsOf(() => loadConfig(production({ ADMIN_SETUP_TOKEN: 'setup'.repeat(8) }))))).toEqual(['ADMIN_SETUP_TOKEN']);
+  });
+
+  it('lists every unsafe default of a bare production start at once', () => {
+    const problems = problemsOf(() => loadConfig({ NODE_ENV: 'production' }));
+    expect(variablesOf(problems)).toEqual(['ADMIN_PASSWORD', 'JWT_SECRET', 'PROVIDERS_JSON', 'PROVIDER_WEBHOOK_SECRET', 'SECRETS_KEYS']);
+  });
+
+  it('takes an empty METRICS_TOKEN, ADMIN_SETUP_TOKEN or TRUST_PROXY (FOO= in a compose file) as unset', () => {
+    const config = loadConfig(production({ METRICS_TOKEN: '', ADMIN_SETUP_TOKEN: '', TRUST_PROXY: '' }));
+    expect(config.security).toMatchObject({ metricsToken: null, adminSetupToken: null, trustProxy: false });
+  });
+
+  it('refuses TRUST_PROXY=true in production: every client could choose its own IP', () => {
+    expect(variablesOf(problemsOf(() => loadConfig(production({ TRUST_PROXY: 'true' }))))).toEqual(['TRUST_PROXY']);
+  });
+
+  it('leaves development alone: no variable needed', () => {
+    expect(loadConfig({}).env.ADMIN_PASSWORD).toBe('admin-password');
+  });
+});
+
+describe('trusted proxies', () => {
+  it('trusts none by default, and what TRUST_PROXY names otherwise', () => {
+    expect(loadConfig({}).security.trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '1' }).security.trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).security.trustProxy).toBe('loopback, 10.0.0.0/8');
   });
 });
 
@@ -189,5 +257,18 @@ describe('an entry point with a bad configuration', () => {
     expect(run.stderr).toContain('Invalid configuration:');
     for (const line of ['  - PORT: ', '  - JWT_SECRET: must be set in production', '  - PROVIDERS_JSON: not valid JSON']) expect(run.stderr).toContain(line);
     expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses a bare NODE_ENV=production start, naming every unsafe default', () => {
+    const root = path.resolve(__dirname, '../..');
+    const run = spawnSync(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'src/bin/api.ts')], {
+      cwd: root,
+      env: { PATH: process.env.PATH, NODE_ENV: 'production' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(2);
+    for (const variable of ['ADMIN_PASSWORD', 'JWT_SECRET', 'PROVIDER_WEBHOOK_SECRET', 'SECRETS_KEYS', 'PROVIDERS_JSON']) expect(run.stderr).toContain(`  - ${variable}: `);
+    expect(run.stderr).not.toContain('admin-password');
   });
 });

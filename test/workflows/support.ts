@@ -124,7 +124,7 @@ export async function openInfra(): Promise<Infra> {
   return {
     db,
     redis,
-    events: redisActivationEvents(redis),
+    events: redisActivationEvents(redis, 'simgate-workflow-tests'),
     wallet,
     catalog,
     async close() {

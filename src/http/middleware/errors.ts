@@ -116,7 +116,8 @@ export function toHttpError(error: unknown): { status: number; body: ErrorBody }
 export function errorHandler(logger: Logger) {
   return (error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const { status, body } = toHttpError(error);
-    if (status >= 500) logger.error({ err: error, method: req.method, url: req.originalUrl }, 'request failed');
+    // The path only: query strings carry secrets (`?secret=` on provider webhooks, `?access_token=` on the SSE stream).
+    if (status >= 500) logger.error({ err: error, method: req.method, path: req.originalUrl.split('?')[0], requestId: req.id }, 'request failed');
     if (res.headersSent) return;
     res.status(status).json(body);
   };

@@ -18,6 +18,7 @@ export class RateLimits {
   readonly user: RequestHandler;
   readonly login: RequestHandler;
   readonly purchase: RequestHandler;
+  readonly webhook: RequestHandler;
 
   constructor(deps: { redis: Redis; config: SecurityConfig['rateLimits'] }) {
     const { config } = deps;
@@ -36,6 +37,7 @@ export class RateLimits {
     this.user = make('user', config.user, (req) => (req.user ? req.user.id : null));
     this.login = make('login', config.login, clientIp);
     this.purchase = make('purchase', config.purchase, (req) => (req.user ? req.user.id : clientIp(req)));
+    this.webhook = make('webhook', config.webhook, clientIp);
   }
 }
 

@@ -24,6 +24,11 @@ const markup = {
     .strict(),
 };
 const byProvider = { params: providerId };
+const webhookSecret = {
+  params: providerId,
+  // Omitted: a random one is generated; null: removed (the global PROVIDER_WEBHOOK_SECRET applies again).
+  body: z.object({ webhookSecret: z.string().min(32).max(200).nullable().optional() }).strict().default({}),
+};
 const incidentsQuery = { query: z.object({ open: z.enum(['true', 'false']).default('true'), limit: z.coerce.number().int().min(1).max(200).default(100) }) };
 const byIncident = { params: z.object({ id: pgBigint }) };
 
@@ -52,6 +57,13 @@ export function adminProviderRoutes(deps: { providerAdmin: ProviderAdminService;
 
   router.post('/providers/:id/sync', validate(byProvider), async (req, res) => {
     res.json(await providerAdmin.sync(valid(res, byProvider).params.id, actorOf(req)));
+  });
+
+  /** Sets or rotates the provider's own webhook secret; the answer is the only time it is shown. */
+  router.post('/providers/:id/webhook-secret', validate(webhookSecret), async (req, res) => {
+    const { params, body } = valid(res, webhookSecret);
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(await providerAdmin.setWebhookSecret(params.id, body.webhookSecret, actorOf(req)));
   });
 
   router.post('/providers/rotate-keys', async (req, res) => {

@@ -12,6 +12,13 @@ const credit = {
   params: z.object({ userId: z.uuid() }),
   body: z.object({ amountMicros: positiveMicros, memo: z.string().trim().min(1).max(200).default('Admin credit') }).strict(),
 };
+const userUpdate = {
+  params: z.object({ userId: z.uuid() }),
+  body: z
+    .object({ role: z.enum(['CUSTOMER', 'ADMIN']).optional(), disabled: z.boolean().optional() })
+    .strict()
+    .refine((b) => b.role !== undefined || b.disabled !== undefined, 'give role, disabled or both'),
+};
 const usersQuery = { query: z.object({ q: z.string().max(100).default(''), limit: z.coerce.number().int().min(1).max(200).default(50) }) };
 const activationsQuery = {
   query: z.object({
@@ -28,6 +35,11 @@ export function adminRoutes(deps: { wallet: WalletService; activations: Activati
 
   router.get('/users', validate(usersQuery), async (_req, res) => {
     res.json({ users: await deps.userAdmin.search(valid(res, usersQuery).query) });
+  });
+
+  router.patch('/users/:userId', validate(userUpdate), async (req, res) => {
+    const { params, body } = valid(res, userUpdate);
+    res.json({ user: await deps.userAdmin.update(params.userId, body, actorOf(req)) });
   });
 
   router.post('/wallets/:userId/credit', validate(credit), async (req, res) => {

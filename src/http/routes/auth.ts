@@ -22,6 +22,7 @@ const tokenBody = { body: z.object({ token: oneTimeToken }).strict() };
 const forgot = { body: z.object({ email }).strict() };
 const reset = { body: z.object({ token: oneTimeToken, password }).strict() };
 const confirm2fa = { body: z.object({ code: totpCode }).strict() };
+const setup = { body: z.object({ token: oneTimeToken, email, password: z.string().min(1).max(200) }).strict() };
 const disable2fa = { body: z.object({ password: z.string().min(1).max(200), totp: totpCode.optional(), recoveryCode: recoveryCode.optional() }).strict() };
 
 /** The refresh cookie: httpOnly, Secure (unless configured off for http://localhost), SameSite=Strict, only sent to /api/auth. */
@@ -65,6 +66,12 @@ export function authRoutes(deps: AuthRouteDeps): Router {
   router.post('/register', rateLimits.login, validate(credentials), async (req, res) => {
     const { body } = valid(res, credentials);
     sendSession(req, res, await auth.register(body), 201);
+  });
+
+  /** Production bootstrap (ADMIN_SETUP_TOKEN): creates the first admin and signs them in. */
+  router.post('/setup', rateLimits.login, validate(setup), async (req, res) => {
+    const { body } = valid(res, setup);
+    sendSession(req, res, await auth.setupFirstAdmin(body, ctx(req)), 201);
   });
 
   router.post('/login', rateLimits.login, validate(login), async (req, res) => {

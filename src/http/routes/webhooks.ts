@@ -1,7 +1,8 @@
-import { timingSafeEqual } from 'node:crypto';
-import { Router } from 'express';
+import { randomBytes } from 'node:crypto';
+import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { SmsIntake } from '../../activations/sms-intake';
+import { safeEqual, sha256Hex } from '../../auth/tokens';
 import { AppError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { cleanCode, cleanText } from '../../lib/text';
@@ -21,11 +22,29 @@ const smsActivateWebhook = {
   }),
 };
 
-function sameSecret(given: string | undefined, expected: string): boolean {
-  if (!given) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+const PROVIDER_ID = /^[a-z0-9-]{2,40}$/;
+
+/** What an unknown provider's "expected secret" is compared with, so that path does the same work. */
+const NO_SECRET = randomBytes(32).toString('base64url');
+
+/**
+ * The secret, before anything else reads the request: no schema error, no provider lookup result
+ * and no timing tells an unauthenticated caller anything. Hashing both sides first makes the
+ * comparison constant-time whatever their lengths; an unknown provider and a wrong secret get the
+ * same 401.
+ */
+function requireWebhookSecret(secretFor: (providerId: string) => Promise<string | null>): RequestHandler {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const header = req.get('X-Webhook-Secret');
+    const query = (req.query as Record<string, unknown>).secret;
+    const given = header ?? (typeof query === 'string' ? query : '');
+    const providerId = String(req.params.providerId ?? '');
+    (PROVIDER_ID.test(providerId) ? secretFor(providerId) : Promise.resolve(null)).then((expected) => {
+      const matches = safeEqual(sha256Hex(given), sha256Hex(expected ?? NO_SECRET));
+      if (!matches || expected === null || given === '') return next(new AppError('WEBHOOK_UNAUTHORIZED', 'Bad webhook secret.'));
+      next();
+    }, next);
+  };
 }
 
 /** "YYYY-MM-DD HH:MM:SS" (provider time, taken as UTC) → ISO; anything unparsable → now. */
@@ -36,17 +55,16 @@ function toIso(receivedAt: string | undefined): string {
 
 /**
  * Provider webhooks hand their SMS to the activations' intake (match, signal or late-SMS
- * incident). Providers sign nothing, so the URL carries a shared secret (`?secret=`, or the
- * X-Webhook-Secret header). Unknown activations are acknowledged (a provider retrying forever
- * helps no one) and logged.
+ * incident). Providers sign nothing, so each request carries the provider's secret: in the
+ * X-Webhook-Secret header where the provider can send one, else `?secret=` in the URL (for
+ * providers that only call a URL; never logged). Each provider has its own secret (set in the
+ * admin API), or the global PROVIDER_WEBHOOK_SECRET until it gets one. Rate-limited per IP.
+ * Unknown activations are acknowledged (a provider retrying forever helps no one) and logged.
  */
-export function webhookRoutes(deps: { intake: SmsIntake; secret: string; logger: Logger }): Router {
+export function webhookRoutes(deps: { intake: SmsIntake; secretFor: (providerId: string) => Promise<string | null>; limit: RequestHandler; logger: Logger }): Router {
   const router = Router();
-  router.post('/providers/:providerId', validate(smsActivateWebhook), async (req, res) => {
-    const { params, query, body } = valid(res, smsActivateWebhook);
-    if (!sameSecret(query.secret ?? req.get('X-Webhook-Secret'), deps.secret)) {
-      throw new AppError('WEBHOOK_UNAUTHORIZED', 'Bad webhook secret.');
-    }
+  router.post('/providers/:providerId', deps.limit, requireWebhookSecret(deps.secretFor), validate(smsActivateWebhook), async (req, res) => {
+    const { params, body } = valid(res, smsActivateWebhook);
     const sms = { code: body.code, text: body.text || body.code || '', receivedAt: toIso(body.receivedAt), source: 'webhook' as const };
     const outcome = await deps.intake.deliver(params.providerId, body.activationId, sms);
     switch (outcome.kind) {

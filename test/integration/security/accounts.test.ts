@@ -12,6 +12,8 @@ describe('accounts', () => {
   beforeAll(async () => {
     system = await startSystem({
       env: {
+        // The lockout tests speak from several addresses through a proxy on loopback.
+        TRUST_PROXY: 'loopback',
         LOGIN_MAX_FAILURES: '3',
         LOGIN_MAX_FAILURES_PER_EMAIL: '5',
         LOGIN_FAILURE_WINDOW_SECONDS: '60',

@@ -6,7 +6,7 @@ import { waitFor } from '../../support/wait';
 /**
  * Redis-backed rate limits with tiny windows: per IP, per user, per route (login, purchase); 429
  * RATE_LIMITED with Retry-After and RateLimit-* headers, and recovery once the window passes.
- * Each test speaks from its own address (X-Forwarded-For from loopback is trusted, as behind a proxy).
+ * Each test speaks from its own address (TRUST_PROXY=loopback: X-Forwarded-For from loopback is believed, as behind a proxy).
  */
 describe('rate limits', () => {
   let system: TestSystem;
@@ -15,6 +15,7 @@ describe('rate limits', () => {
   beforeAll(async () => {
     system = await startSystem({
       env: {
+        TRUST_PROXY: 'loopback',
         RATE_LIMIT_IP_POINTS: '8',
         RATE_LIMIT_IP_WINDOW_SECONDS: '3',
         RATE_LIMIT_USER_POINTS: '6',
@@ -106,5 +107,23 @@ describe('rate limits', () => {
     // The tighter purchase limit shows in the headers; listing is not a purchase.
     expect(refused.headers.get('ratelimit-limit')).toBe('2');
     expect((await system.request('GET', '/api/numbers', { token, headers: from(newIp()) })).status).toBe(200);
+  });
+
+  describe('without TRUST_PROXY (the default)', () => {
+    let direct: TestSystem;
+    beforeAll(async () => {
+      direct = await startSystem({ env: { RATE_LIMIT_IP_POINTS: '3', RATE_LIMIT_IP_WINDOW_SECONDS: '30' } });
+    });
+    afterAll(async () => {
+      await direct?.stop();
+    });
+
+    it('ignores X-Forwarded-For: a client cannot dodge the per-IP limit by inventing addresses', async () => {
+      // Start-up's own sign-in came from this address too, so count until refused rather than from 3.
+      const statuses: number[] = [];
+      while (statuses.length < 6 && statuses.at(-1) !== 429) statuses.push((await direct.request('GET', '/api/catalog/services', { headers: from(newIp()) })).status);
+      expect(statuses.at(-1)).toBe(429);
+      expect(statuses.length).toBeLessThanOrEqual(4);
+    });
   });
 });
