@@ -232,7 +232,16 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
 
   /** What the provider shows now, fed through the same path as a webhook. Returns false if it says cancelled. */
   const pollOnce = async (ref: { providerId: string; upstreamId: string }): Promise<boolean> => {
-    const upstreamStatus = await polling.pollUpstream(ref);
+    let upstreamStatus;
+    try {
+      upstreamStatus = await polling.pollUpstream(ref);
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      // A poll that failed its few attempts (429, 5xx, a timeout) tells us nothing: the number is
+      // taken as still open, and the next poll (or the inbox, or a webhook) is the retry.
+      log.warn('provider status poll failed', { activationId: input.activationId, type: failureType(error) });
+      return true;
+    }
     if (upstreamStatus.state === 'CODE') {
       await acceptSms({ code: upstreamStatus.code, text: upstreamStatus.text ?? upstreamStatus.code, receivedAt: new Date(Date.now()).toISOString(), source: 'poll' });
     } else if (upstreamStatus.state === 'FINISHED' && upstreamStatus.code) {

@@ -99,4 +99,26 @@ describe('SMS (time-skipping server)', () => {
     expectCaptured(await moneyOf(wf.infra, userId, input.activationId), SELL_MICROS.hero, SELL_MICROS.hero);
     expect(await recordOf(wf.infra, input.activationId)).toMatchObject({ status: 'COMPLETED' });
   });
+
+  it('status polls that fail all their attempts (a 5xx burst) do not end the purchase: the next poll finds the SMS', async () => {
+    const s = await wf.scenario();
+    const { userId, input, run } = await wf.activation(s, 'sms-poll-faults');
+
+    const { final, pollFailures } = await run(async (handle) => {
+      const { upstreamId } = await untilActive(wf.infra, handle);
+      // The first polls (30 s, then 60 s after the purchase) each fail both their attempts.
+      await s.fault('hero', { action: 'getStatus', times: 4, reply: { status: 503 } });
+      await wf.env.sleep('100 seconds');
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+      expect((await s.deliverSms('hero', upstreamId, '909090')).delivered).toBe(true);
+      await wf.env.sleep('3 minutes');
+      await waitFor(async () => (await moneyOf(wf.infra, userId, input.activationId)).hold?.status === 'CAPTURED');
+      const attempts = await activityAttempts(handle);
+      return { final: await handle.query(getActivationQuery), pollFailures: attempts.filter((a) => a.activity === 'pollUpstream' && a.outcome !== 'completed').length };
+    });
+
+    expect(pollFailures).toBeGreaterThanOrEqual(1);
+    expect(final).toMatchObject({ status: 'ACTIVE', messages: [{ seq: 1, code: '909090' }] });
+    expectCaptured(await moneyOf(wf.infra, userId, input.activationId), SELL_MICROS.hero, SELL_MICROS.hero);
+  });
 });
