@@ -11,6 +11,7 @@ import { createCatalogActivities } from './catalog';
 import { withTypedFailures } from './failures';
 import { createFundsActivities } from './funds';
 import { createInboxActivities } from './inbox';
+import { createReconcileActivities } from './reconcile';
 import { createRecordActivities } from './records';
 import { createUpstreamActivities } from './upstream';
 
@@ -38,6 +39,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRecordActivities(deps),
     ...createCatalogActivities(deps),
     ...createInboxActivities(deps),
+    ...createReconcileActivities(deps),
   });
 }
 

@@ -1,43 +1,105 @@
+import { Context } from '@temporalio/activity';
 import type { PurchaseCandidate } from '../src/catalog/catalog.service';
+import type { ProviderConfig } from '../src/config/providers.config';
+import type { Db } from '../src/db/client';
 import type { ProviderRegistry } from '../src/providers/registry';
-import type { UpstreamStatus } from '../src/providers/types';
+import { ProviderError, type ProviderAdapter, type UpstreamSale, type UpstreamStatus } from '../src/providers/types';
+import { createUpstreamClaims, type UpstreamPurchase } from './claims';
 
-export interface UpstreamPurchase {
-  providerId: string;
-  upstreamId: string;
-  phone: string;
-  boughtAt: string;
-  expiresAt: string;
-  cancelAllowedAt: string;
-}
+export type { UpstreamPurchase } from './claims';
 
 export interface UpstreamRef {
   providerId: string;
   upstreamId: string;
 }
 
+/** A sale this much older than our first attempt cannot be the reply we lost (provider clocks drift). */
+const LOST_REPLY_CLOCK_SLACK_MS = 2 * 60_000;
+
 /**
- * Calls to the upstream providers. The purchase itself is not recorded here: the activity's
- * result lands in the workflow history, and the workflow registers the upstream cancel as its
- * compensation before doing anything else — so a number bought is always cancelled or recorded.
+ * Calls to the upstream providers. A buy is never repeated blindly: the number a provider sells
+ * is claimed on the activation row before the activity returns, and an attempt after one whose
+ * outcome is unknown (timeout, lost reply, worker killed mid-call) first looks at the provider's
+ * open sales for the number the lost attempt bought, and claims it instead of buying another.
+ * What no buy claims, the provider's reconciliation pass settles (activities/reconcile.ts).
  */
-export function createUpstreamActivities(deps: { providers: ProviderRegistry; now?: () => number }) {
+export function createUpstreamActivities(deps: { db: Db; providers: ProviderRegistry; now?: () => number }) {
   const now = deps.now ?? Date.now;
+  const claims = createUpstreamClaims(deps.db);
+
+  const purchaseOf = (config: ProviderConfig, upstreamId: string, phone: string, boughtAt: number): UpstreamPurchase => ({
+    providerId: config.id,
+    upstreamId,
+    phone,
+    boughtAt: new Date(boughtAt).toISOString(),
+    expiresAt: new Date(boughtAt + config.lifetimeSeconds * 1000).toISOString(),
+    cancelAllowedAt: new Date(boughtAt + config.minCancelSeconds * 1000).toISOString(),
+  });
+
+  /**
+   * The number an earlier attempt of this buy got but never heard of: an open sale for the same
+   * service and country, within the price, without an SMS, sold since the first attempt and
+   * owned by nobody — claimed under the claim lock, newest first.
+   */
+  async function claimLostSale(activationId: string, config: ProviderConfig, adapter: ProviderAdapter, candidate: PurchaseCandidate, maxPriceMicros: bigint, sinceMs: number): Promise<UpstreamPurchase | null> {
+    const fits = (sale: UpstreamSale) =>
+      sale.service === candidate.upstreamService &&
+      (sale.country === null || sale.country === candidate.upstreamCountry) &&
+      (sale.costMicros === null || sale.costMicros <= maxPriceMicros) &&
+      sale.codes.length === 0 &&
+      (sale.soldAt === null || Date.parse(sale.soldAt) >= sinceMs - LOST_REPLY_CLOCK_SLACK_MS);
+    const sales = (await adapter.getOpenSales()).filter(fits);
+    if (sales.length === 0) return null;
+    const owned = await deps.db.activation.findMany({ where: { providerId: config.id, upstreamId: { in: sales.map((s) => s.upstreamId) } }, select: { upstreamId: true } });
+    const ownedIds = new Set(owned.map((o) => o.upstreamId));
+    const newestFirst = sales.filter((s) => !ownedIds.has(s.upstreamId)).sort((a, b) => (b.soldAt ?? '').localeCompare(a.soldAt ?? ''));
+    for (const sale of newestFirst) {
+      const soldAt = sale.soldAt ? Math.min(Date.parse(sale.soldAt), now()) : now();
+      const purchase = purchaseOf(config, sale.upstreamId, sale.phone, soldAt);
+      if ((await claims.forActivation(activationId, purchase)) === 'ours') return purchase;
+    }
+    return null;
+  }
+
+  /** Tells Temporal this attempt is alive while the provider takes its time, so a dead worker is noticed in seconds. */
+  function keepAlive(): () => void {
+    let context: Context;
+    try {
+      context = Context.current();
+    } catch {
+      return () => undefined; // called outside an activity (tests of the factory itself)
+    }
+    const timer = setInterval(() => context.heartbeat(), 1000);
+    return () => clearInterval(timer);
+  }
+
   return {
     async buyNumber(input: { activationId: string; candidate: PurchaseCandidate }): Promise<UpstreamPurchase> {
+      // A retry after the number was claimed: the reply was lost after the claim, not the number.
+      const claimed = await claims.claimedBy(input.activationId);
+      if (claimed) return claimed;
+
       const { config, adapter } = await deps.providers.get(input.candidate.providerId);
       // Never pay the provider more than the cost our sell price was computed from.
       const maxPriceMicros = (BigInt(input.candidate.costMicros) * 10n ** BigInt(rateScale(config.usdRate))) / rateUnits(config.usdRate);
-      const bought = await adapter.buy({ service: input.candidate.upstreamService, country: input.candidate.upstreamCountry, maxPriceMicros });
-      const boughtAt = now();
-      return {
-        providerId: config.id,
-        upstreamId: bought.upstreamId,
-        phone: bought.phone,
-        boughtAt: new Date(boughtAt).toISOString(),
-        expiresAt: new Date(boughtAt + config.lifetimeSeconds * 1000).toISOString(),
-        cancelAllowedAt: new Date(boughtAt + config.minCancelSeconds * 1000).toISOString(),
-      };
+      const info = activityInfoOrNull();
+      const stopKeepingAlive = keepAlive();
+      try {
+        if (info && info.attempt > 1) {
+          const found = await claimLostSale(input.activationId, config, adapter, input.candidate, maxPriceMicros, info.scheduledTimestampMs);
+          if (found) return found;
+        }
+        const bought = await adapter.buy({ service: input.candidate.upstreamService, country: input.candidate.upstreamCountry, maxPriceMicros });
+        const purchase = purchaseOf(config, bought.upstreamId, bought.phone, now());
+        if ((await claims.forActivation(input.activationId, purchase)) === 'ours') return purchase;
+        // Another buy's reconciliation took this number for the sale it lost; that lost sale, if
+        // the provider lists it, is then ours. Otherwise the next attempt buys again.
+        const swapped = await claimLostSale(input.activationId, config, adapter, input.candidate, maxPriceMicros, info?.scheduledTimestampMs ?? now());
+        if (swapped) return swapped;
+        throw new ProviderError('TRANSIENT', 'NUMBER_TAKEN', `${config.id} buy: the number sold was claimed by another purchase's reconciliation`);
+      } finally {
+        stopKeepingAlive();
+      }
     },
 
     async pollUpstream(input: UpstreamRef): Promise<UpstreamStatus> {
@@ -58,6 +120,14 @@ export function createUpstreamActivities(deps: { providers: ProviderRegistry; no
     },
 
   };
+}
+
+function activityInfoOrNull() {
+  try {
+    return Context.current().info;
+  } catch {
+    return null;
+  }
 }
 
 function rateScale(rate: string): number {

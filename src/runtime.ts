@@ -119,7 +119,8 @@ export async function startBackgroundWork(
   const enabled = new Set((await container.db.provider.findMany({ where: { id: { in: ids }, enabled: true }, select: { id: true } })).map((p) => p.id));
   const inboxes: string[] = [];
   for (const providerId of ids.filter((id) => enabled.has(id))) {
-    inboxes.push((await ensureProviderInbox(client, { providerId, taskQueue, intervalMs: options.inboxIntervalMs })).workflowId);
+    const { everyMs: reconcileEveryMs, orphanGraceMs } = container.config.reconcile;
+    inboxes.push((await ensureProviderInbox(client, { providerId, taskQueue, intervalMs: options.inboxIntervalMs, reconcileEveryMs, orphanGraceMs })).workflowId);
   }
   container.logger.info({ scheduleId, inboxes }, 'background work ensured');
   return { scheduleId, inboxes };

@@ -45,9 +45,14 @@ const local = proxyActivities<Activities>({
   retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES] },
 });
 
-/** A purchase attempt: a few quick retries of transient faults, then the next provider. */
+/**
+ * A purchase attempt: a few quick retries of transient faults, then the next provider. The
+ * heartbeat notices a dead worker within seconds; the next attempt then first looks for the number
+ * the dead one may have bought (activities/upstream.ts), so a retry never buys blindly.
+ */
 const buying = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
+  startToCloseTimeout: '25 seconds',
+  heartbeatTimeout: '5 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES] },
 });
 

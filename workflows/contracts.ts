@@ -231,6 +231,23 @@ export interface ProviderInboxInput {
   maxIterations?: number;
   /** Carried over continue-as-new. */
   lastSignalled?: InboxSignalled;
+  /** How often the poller reconciles the provider's open sales with our records; default 60000. */
+  reconcileEveryMs?: number;
+  /** How long a number nobody claims may stay open before it is settled as an orphan; default 120000. */
+  orphanGraceMs?: number;
+  /** Carried over continue-as-new. */
+  suspects?: OrphanSuspects;
+}
+
+/** Upstream id → when reconciliation first saw it open at the provider and owned by nobody (epoch ms). */
+export type OrphanSuspects = Record<string, number>;
+
+export interface ReconcileResult {
+  suspects: OrphanSuspects;
+  /** Orphans handled by this pass, by what became of them. */
+  cancelled: number;
+  withSms: number;
+  pending: number;
 }
 
 export interface ProviderInboxState {
@@ -241,6 +258,10 @@ export interface ProviderInboxState {
   signalled: number;
   consecutiveFailures: number;
   lastSignalled: InboxSignalled;
+  suspects: OrphanSuspects;
+  /** Orphan numbers this run cancelled at the provider (cost recovered) or found with an SMS (a loss). */
+  orphansCancelled: number;
+  orphansWithSms: number;
 }
 
 export const getProviderInboxQuery = defineQuery<ProviderInboxState>('getProviderInbox');

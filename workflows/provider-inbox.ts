@@ -7,8 +7,12 @@
  *
  * The "last signalled" state is carried through continue-as-new (after `maxIterations` polls or
  * when the server suggests it), so an unchanged code is not signalled again by the next run.
+ *
+ * Every `reconcileEveryMs` it also reconciles the provider's open sales with our records
+ * (activities/reconcile.ts): numbers nobody owns past the grace period are cancelled at the
+ * provider and kept as ORPHAN_NUMBER incidents. The suspects (first seen unowned) are carried too.
  */
-import { continueAsNew, isCancellation, log, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { continueAsNew, isCancellation, log, patched, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { getProviderInboxQuery, type InboxSignalled, type ProviderInboxInput, type ProviderInboxState } from './contracts';
 
@@ -19,6 +23,10 @@ const inbox = proxyActivities<Activities>({
 });
 
 const DEFAULT_INTERVAL_MS = 5000;
+const DEFAULT_RECONCILE_EVERY_MS = 60_000;
+const DEFAULT_ORPHAN_GRACE_MS = 120_000;
+/** Workflow versioning marker: pollers started before reconciliation existed poll on without it. */
+const PATCH_RECONCILES = 'inbox-reconciles-open-sales';
 const DEFAULT_MAX_ITERATIONS = 500;
 /** After failed polls, wait longer (doubling) up to this, so a provider that is down is not hammered. */
 const MAX_BACKOFF_MS = 60_000;
@@ -32,8 +40,29 @@ export async function providerInboxWorkflow(input: ProviderInboxInput): Promise<
     signalled: 0,
     consecutiveFailures: 0,
     lastSignalled: { ...(input.lastSignalled ?? {}) },
+    suspects: { ...(input.suspects ?? {}) },
+    orphansCancelled: 0,
+    orphansWithSms: 0,
   };
-  setHandler(getProviderInboxQuery, () => ({ ...state, lastSignalled: { ...state.lastSignalled } }));
+  setHandler(getProviderInboxQuery, () => ({ ...state, lastSignalled: { ...state.lastSignalled }, suspects: { ...state.suspects } }));
+  const reconcileEveryMs = Math.max(input.reconcileEveryMs ?? DEFAULT_RECONCILE_EVERY_MS, intervalMs);
+  const graceMs = Math.max(input.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS, 0);
+  let lastReconciledAt = -Infinity;
+
+  /** Settles the provider's numbers nobody owns (activities/reconcile.ts); a failure waits for the next round. */
+  const reconcile = async () => {
+    if (Date.now() - lastReconciledAt < reconcileEveryMs) return;
+    lastReconciledAt = Date.now();
+    try {
+      const result = await inbox.reconcileProvider({ providerId: input.providerId, suspects: state.suspects, graceMs });
+      state.suspects = result.suspects;
+      state.orphansCancelled += result.cancelled;
+      state.orphansWithSms += result.withSms;
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      log.warn('provider reconciliation failed', { providerId: input.providerId, error: String(error) });
+    }
+  };
 
   for (;;) {
     try {
@@ -51,11 +80,12 @@ export async function providerInboxWorkflow(input: ProviderInboxInput): Promise<
       log.warn('provider inbox poll failed', { providerId: input.providerId, failures: state.consecutiveFailures, error: String(error) });
     }
     state.iterations += 1;
+    if (patched(PATCH_RECONCILES)) await reconcile();
 
     const backoff = state.consecutiveFailures === 0 ? intervalMs : Math.min(intervalMs * 2 ** state.consecutiveFailures, Math.max(MAX_BACKOFF_MS, intervalMs));
     await sleep(backoff);
     if (state.iterations >= maxIterations || workflowInfo().continueAsNewSuggested) {
-      const next: ProviderInboxInput = { ...input, lastSignalled: state.lastSignalled as InboxSignalled };
+      const next: ProviderInboxInput = { ...input, lastSignalled: state.lastSignalled as InboxSignalled, suspects: state.suspects };
       await continueAsNew<typeof providerInboxWorkflow>(next);
     }
   }

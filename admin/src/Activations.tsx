@@ -33,15 +33,24 @@ export function Activations({ userId = '' }: { userId?: string }) {
   );
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
 
   async function cancel(activation: Activation) {
     const label = `${activation.serviceCode} ${activation.phone ?? ''} for ${activation.userEmail ?? activation.userId ?? 'this user'}`;
-    if (!window.confirm(`Cancel activation ${label}? The held funds are released.`)) return;
+    if (!window.confirm(`Cancel activation ${label}? The number goes back to the provider and the held funds are released.`)) return;
     setBusy(activation.id);
     setError(null);
+    setNotice(null);
     try {
-      const r = await api.post<{ activation: Activation }>(`/admin/activations/${encodeURIComponent(activation.id)}/cancel`);
+      const r = await api.post<{ activation: Activation; cancellation: { state: 'DONE' } | { state: 'SCHEDULED'; at: string } }>(
+        `/admin/activations/${encodeURIComponent(activation.id)}/cancel`,
+      );
       list.setData((rows) => rows?.map((a) => (a.id === activation.id ? { ...a, ...r.activation } : a)));
+      setNotice(
+        r.cancellation.state === 'SCHEDULED'
+          ? `The provider does not allow cancelling before ${formatDateTime(r.cancellation.at)}; the activation will be cancelled and refunded then.`
+          : `Activation ${r.activation.status.toLowerCase()}${r.activation.status === 'COMPLETED' ? ' (an SMS arrived first: the customer has the code and paid)' : ': the held funds were released'}.`,
+      );
     } catch (err) {
       setError(describeError(err));
     } finally {
@@ -89,6 +98,11 @@ export function Activations({ userId = '' }: { userId?: string }) {
         </div>
       </div>
       {error && <ErrorMessage message={error} />}
+      {notice && (
+        <p className="notice" role="status" data-testid="admin-cancel-notice">
+          {notice}
+        </p>
+      )}
       <LoadedList list={list} empty="No activations match these filters.">
         {(rows) => (
           <Table testId="activations" columns={ACTIVATION_COLUMNS}>

@@ -37,6 +37,15 @@ export interface PurchaseRequest {
   idempotencyKey: string | null;
 }
 
+/** How long an admin cancel waits for the workflow to end before answering "scheduled". */
+const ADMIN_CANCEL_WAIT_MS = 3000;
+
+export interface AdminCancelResult {
+  activation: ActivationDto;
+  /** Null when the activation has ended; otherwise when the workflow will cancel at the provider (its minimum age). */
+  scheduledAt: string | null;
+}
+
 /** Why a purchase ended FAILED → what the buyer is told; any other reason is PURCHASE_FAILED. */
 const purchaseFailure: Partial<Record<FailureCode, string>> = {
   INSUFFICIENT_FUNDS: 'Your balance is too low for this number.',
@@ -154,18 +163,30 @@ export class ActivationService {
     return this.act(activationId, userId, finishActivationUpdate);
   }
 
-  /** Admins may stop any purchase: Temporal cancellation, whose compensation refunds when no SMS came. */
-  async adminCancel(activationId: string, actor: Actor): Promise<ActivationDto> {
-    const row = await this.fromDatabase(activationId);
-    if (!row) throw new AppError('NOT_FOUND', 'No such activation.');
-    if (TERMINAL_STATUSES.includes(row.status)) throw new AppError('ACTIVATION_CLOSED', `The activation is already ${row.status.toLowerCase()}.`);
+  /**
+   * Admins may stop any purchase that has no SMS: Temporal cancellation, whose compensation gives
+   * the number back and refunds (DESIGN.md). The request never waits on the provider: the answer
+   * says whether it is done, or when the provider's minimum age lets the workflow cancel. A number
+   * with an SMS is refused (the customer has the code: finish it instead).
+   */
+  async adminCancel(activationId: string, actor: Actor): Promise<AdminCancelResult> {
+    const current = await this.get(activationId, null);
+    if (TERMINAL_STATUSES.includes(current.status)) throw new AppError('ACTIVATION_CLOSED', `The activation is already ${current.status.toLowerCase()}.`);
+    if (current.messages.length > 0) {
+      throw new AppError('SMS_ALREADY_RECEIVED', 'An SMS has already arrived: the customer has the code, so the number cannot be cancelled. Finish it instead.');
+    }
     const handle = this.deps.temporal.workflow.getHandle(activationId);
     await handle.cancel();
-    // Whatever the workflow ended as is read back below; its failure is not this request's.
-    await handle.result().catch(() => undefined);
+    await this.deps.audit.record({ action: 'admin.activation.cancel', actorId: actor.id, targetType: 'activation', targetId: activationId, ip: actor.ip, details: { userId: current.userId, status: current.status } });
+    // Most cancels end within moments; the rest end in the workflow, durably, not in this request.
+    const ended = await Promise.race([
+      handle.result().then(() => true, () => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), ADMIN_CANCEL_WAIT_MS).unref()),
+    ]);
     const activation = await this.get(activationId, null);
-    await this.deps.audit.record({ action: 'admin.activation.cancel', actorId: actor.id, targetType: 'activation', targetId: activationId, ip: actor.ip, details: { userId: activation.userId, status: activation.status } });
-    return activation;
+    if (ended || TERMINAL_STATUSES.includes(activation.status)) return { activation, scheduledAt: null };
+    const allowedAt = activation.cancelAllowedAt && Date.parse(activation.cancelAllowedAt) > Date.now() ? activation.cancelAllowedAt : null;
+    return { activation, scheduledAt: allowedAt ?? new Date().toISOString() };
   }
 
   private async act(activationId: string, userId: string | null, update: typeof cancelActivationUpdate): Promise<ActivationDto> {

@@ -76,6 +76,11 @@ export interface AppConfig {
     pollInitialMs: number;
     pollMaxMs: number;
   };
+  /** Per-provider reconciliation of open sales, run by each provider's inbox workflow. */
+  reconcile: {
+    everyMs: number;
+    orphanGraceMs: number;
+  };
   limits: {
     jsonBodyBytes: string;
     catalogPageSize: number;
@@ -126,6 +131,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
     env,
     providers: Object.freeze(providers),
     activation: { pollInitialMs: env.POLL_INITIAL_MS, pollMaxMs: Math.max(env.POLL_MAX_MS, env.POLL_INITIAL_MS) },
+    reconcile: { everyMs: env.RECONCILE_EVERY_MS, orphanGraceMs: env.ORPHAN_GRACE_MS },
     limits: { jsonBodyBytes: '64kb', catalogPageSize: 50 },
     search: Object.freeze({
       engine: env.SEARCH_ENGINE,

@@ -80,6 +80,10 @@ export const envSchema = z
 
     POLL_INITIAL_MS: z.coerce.number().int().min(100).default(3000),
     POLL_MAX_MS: z.coerce.number().int().min(100).default(30_000),
+    /** How often each provider's inbox reconciles the provider's open sales with our records. */
+    RECONCILE_EVERY_MS: z.coerce.number().int().min(1000).default(60_000),
+    /** How long a number no purchase owns stays open before reconciliation cancels it as an orphan. */
+    ORPHAN_GRACE_MS: z.coerce.number().int().min(10_000).default(120_000),
 
     SEARCH_ENGINE: z.enum(['postgres', 'meilisearch']).default('postgres'),
     MEILI_URL: z.url().optional(),

@@ -11,6 +11,7 @@ import {
   type PurchasedNumber,
   type UpstreamActivation,
   type UpstreamPrice,
+  type UpstreamSale,
   type UpstreamStatus,
 } from './types';
 
@@ -137,12 +138,29 @@ export class FivesimAdapter implements ProviderAdapter {
 
   /** `/user/orders?category=activation`, newest first, filtered to the live orders; returned oldest first. */
   async getActiveActivations(): Promise<UpstreamActivation[]> {
-    const live: UpstreamActivation[] = [];
+    return (await this.liveOrders()).map((order) => this.activation(order));
+  }
+
+  async getOpenSales(): Promise<UpstreamSale[]> {
+    return (await this.liveOrders()).map((order) => ({
+      upstreamId: order.id,
+      service: order.product ?? '',
+      country: order.country ?? null,
+      phone: this.values.phone(order.phone, 'orders'),
+      costMicros: order.price == null ? null : this.values.micros(order.price, 'orders'),
+      soldAt: Number.isFinite(Date.parse(order.created_at ?? '')) ? new Date(Date.parse(order.created_at!)).toISOString() : null,
+      codes: order.sms.map(codeOf),
+    }));
+  }
+
+  /** Live activation orders, oldest first. */
+  private async liveOrders(): Promise<FivesimOrder[]> {
+    const live: FivesimOrder[] = [];
     let newest = -Infinity;
     for (let page = 0; page < MAX_ORDER_PAGES; page++) {
       const query = { category: 'activation', limit: String(ORDERS_PAGE), offset: String(page * ORDERS_PAGE), order: 'id', reverse: 'true' };
       const { Data: orders, Total: total } = this.values.shaped(await this.call('orders', '/user/orders', query), ordersSchema, 'orders');
-      for (const order of orders) if (LIVE.has(order.status)) live.push(this.activation(order));
+      for (const order of orders) if (LIVE.has(order.status)) live.push(order);
       if (orders.length < ORDERS_PAGE || (total != null && (page + 1) * ORDERS_PAGE >= total)) break;
       const created = orders.map((order) => Date.parse(order.created_at ?? '')).filter(Number.isFinite);
       newest = Math.max(newest, ...created);

@@ -441,5 +441,6 @@ export function withHealth(adapter: ProviderAdapter, health: ProviderHealth, opt
     getPrices: (filter) => run('getPrices', () => adapter.getPrices(filter)),
     getBalance: () => run('getBalance', () => adapter.getBalance()),
     getActiveActivations: () => run('getActiveActivations', () => adapter.getActiveActivations()),
+    getOpenSales: () => run('getOpenSales', () => adapter.getOpenSales()),
   };
 }

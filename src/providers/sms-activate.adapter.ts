@@ -22,6 +22,7 @@ import {
   type UpstreamActivation,
   type UpstreamCountry,
   type UpstreamPrice,
+  type UpstreamSale,
   type UpstreamService,
   type UpstreamStatus,
   type UpstreamStatusV2,
@@ -133,16 +134,31 @@ export class SmsActivateAdapter implements ProviderAdapter, SmsActivateExtras {
   }
 
   async getActiveActivations(): Promise<UpstreamActivation[]> {
-    const reply = await this.call('getActiveActivations');
-    if (reply.type === 'token' && reply.name === 'NO_ACTIVATIONS') return [];
-    const { activeActivations } = this.json(reply, activeActivationsSchema, 'getActiveActivations');
-    return activeActivations.map((activation) => ({
+    return (await this.listActive()).map((activation) => ({
       upstreamId: activation.activationId,
       service: activation.serviceCode,
       phone: this.values.phone(activation.phoneNumber, 'getActiveActivations'),
-      codes: activation.smsCode == null ? [] : Array.isArray(activation.smsCode) ? activation.smsCode : [activation.smsCode],
+      codes: codesOf(activation),
       text: activation.smsText ?? null,
     }));
+  }
+
+  async getOpenSales(): Promise<UpstreamSale[]> {
+    return (await this.listActive()).map((activation) => ({
+      upstreamId: activation.activationId,
+      service: activation.serviceCode,
+      country: activation.countryCode ?? null,
+      phone: this.values.phone(activation.phoneNumber, 'getActiveActivations'),
+      costMicros: activation.activationCost == null ? null : this.values.micros(activation.activationCost, 'getActiveActivations'),
+      soldAt: providerTimeToIso(activation.activationTime),
+      codes: codesOf(activation),
+    }));
+  }
+
+  private async listActive() {
+    const reply = await this.call('getActiveActivations');
+    if (reply.type === 'token' && reply.name === 'NO_ACTIVATIONS') return [];
+    return this.json(reply, activeActivationsSchema, 'getActiveActivations').activeActivations;
   }
 
   /**
@@ -247,4 +263,15 @@ export class SmsActivateAdapter implements ProviderAdapter, SmsActivateExtras {
     if (reply.type === 'token') throw this.unexpected(reply, action);
     return this.values.shaped(reply.value, schema, action);
   }
+}
+
+function codesOf(activation: { smsCode?: string | string[] | null }): string[] {
+  return activation.smsCode == null ? [] : Array.isArray(activation.smsCode) ? activation.smsCode : [activation.smsCode];
+}
+
+/** handler_api's `YYYY-MM-DD HH:MM:SS`, read as UTC (the providers do not say their zone); null when unreadable. */
+function providerTimeToIso(value: string | null | undefined): string | null {
+  if (!value || !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(value)) return null;
+  const ms = Date.parse(`${value.replace(' ', 'T')}Z`);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
 }

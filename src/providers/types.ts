@@ -43,6 +43,23 @@ export interface UpstreamActivation {
   text: string | null;
 }
 
+/**
+ * A number the provider still holds for us, with what reconciliation needs to match it to a buy
+ * whose reply was lost (service, country, cost, when it was sold) or to settle it as an orphan.
+ */
+export interface UpstreamSale {
+  upstreamId: string;
+  service: string;
+  /** The provider's own country id or slug; null when its list does not say. */
+  country: string | null;
+  phone: string;
+  /** In provider-currency micros; null when not said. */
+  costMicros: bigint | null;
+  /** ISO time the provider says it sold the number (taken as UTC); null when not said or unreadable. */
+  soldAt: string | null;
+  codes: string[];
+}
+
 export interface ProviderAdapter {
   readonly id: string;
   buy(request: BuyRequest): Promise<PurchasedNumber>;
@@ -54,6 +71,8 @@ export interface ProviderAdapter {
   getPrices(filter?: { service?: string; country?: string }): Promise<UpstreamPrice[]>;
   getBalance(): Promise<bigint>;
   getActiveActivations(): Promise<UpstreamActivation[]>;
+  /** The same list as getActiveActivations, in the detail reconciliation needs. */
+  getOpenSales(): Promise<UpstreamSale[]>;
 }
 
 /** getStatusV2 (spec 2.6), normalised: the latest SMS and voice call, or the activation's end. */

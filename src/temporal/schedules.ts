@@ -70,9 +70,10 @@ export async function triggerCatalogSync(client: Client, options: { scheduleId?:
  */
 export async function ensureProviderInbox(
   client: Client,
-  options: { providerId: string; taskQueue: string; intervalMs?: number; maxIterations?: number },
+  options: { providerId: string; taskQueue: string } & Pick<ProviderInboxInput, 'intervalMs' | 'maxIterations' | 'reconcileEveryMs' | 'orphanGraceMs'>,
 ): Promise<{ workflowId: string; runId: string }> {
-  const input: ProviderInboxInput = { providerId: options.providerId, intervalMs: options.intervalMs, maxIterations: options.maxIterations };
+  const { providerId, intervalMs, maxIterations, reconcileEveryMs, orphanGraceMs } = options;
+  const input: ProviderInboxInput = { providerId, intervalMs, maxIterations, reconcileEveryMs, orphanGraceMs };
   const handle = await client.workflow.start(PROVIDER_INBOX_WORKFLOW_TYPE, {
     workflowId: providerInboxWorkflowId(options.providerId),
     taskQueue: options.taskQueue,

@@ -51,7 +51,9 @@ export function adminRoutes(deps: { wallet: WalletService; activations: Activati
 
   router.post('/activations/:id/cancel', validate(byId), async (req, res) => {
     const { params } = valid(res, byId);
-    res.json({ activation: await deps.activations.adminCancel(params.id, actorOf(req)) });
+    const { activation, scheduledAt } = await deps.activations.adminCancel(params.id, actorOf(req));
+    // 202: accepted, and the workflow cancels at the provider once its minimum age has passed.
+    res.status(scheduledAt ? 202 : 200).json({ activation, cancellation: scheduledAt ? { state: 'SCHEDULED', at: scheduledAt } : { state: 'DONE' } });
   });
 
   router.get('/invariants', async (_req, res) => {

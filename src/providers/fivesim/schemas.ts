@@ -26,6 +26,7 @@ export const orderSchema = z.object({
   id,
   phone: text,
   product: z.string().nullish(),
+  country: z.string().nullish(),
   price: amount.nullish(),
   status: z.enum(FIVESIM_STATUSES),
   created_at: z.string().nullish(),

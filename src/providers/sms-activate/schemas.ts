@@ -25,6 +25,9 @@ const activeActivation = z.object({
   phoneNumber: phone,
   smsCode: z.union([z.array(z.union([z.string(), z.number()]).transform(String)), z.string(), z.null()]).optional(),
   smsText: z.string().nullish(),
+  activationCost: amount.nullish(),
+  countryCode: z.union([z.string(), z.number()]).transform(String).nullish(),
+  activationTime: z.string().nullish(),
 });
 
 /** A list, or (HeroSMS, seen live) an object keyed by index; some clones put it under `data`. */

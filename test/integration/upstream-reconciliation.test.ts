@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import { ensureProviderInbox } from '../../src/temporal/schedules';
+import { providerInboxWorkflowId } from '../../workflows/contracts';
+import { startSystem, type TestSystem } from '../support/system';
+import { waitFor } from '../support/wait';
+
+/**
+ * The money SimGate pays providers (DESIGN.md "Reconciliation"): a buy whose reply is lost is
+ * not repeated blindly, and every number the provider sold that no purchase owns is cancelled
+ * at the provider (or, with an SMS, counted as a loss) and kept as an ORPHAN_NUMBER incident.
+ * One simulator tenant, so every purchase and every orphan is at the provider under test.
+ */
+
+const PROVIDER = 'hero-sim';
+const WANTED = { service: 'wa', country: 'ID' };
+
+interface SimActivation {
+  id: number;
+  phone: string;
+  state: string;
+  codes: string[];
+  cost: string;
+}
+
+let system: TestSystem;
+
+beforeAll(async () => {
+  system = await startSystem({
+    tenants: () => [{ id: 'hero', apiKey: 'sim-hero-key', errorStyle: 'hero', minCancelMs: 0 }],
+    // A short call budget, so a slow provider answers after we stopped listening.
+    providers: { [PROVIDER]: { requestTimeoutMs: 1000 } },
+  });
+});
+afterAll(async () => {
+  await system?.container.temporal.client.workflow.getHandle(providerInboxWorkflowId(PROVIDER)).terminate('test over').catch(() => undefined);
+  await system?.stop();
+});
+
+const simActivations = async (): Promise<SimActivation[]> => (await system.sim('GET', '/control/hero/activations')).activations;
+
+/** The provider's own ids for what we buy, as the catalog stored them. */
+async function upstreamIds() {
+  const offer = await system.container.db.offer.findFirstOrThrow({ where: { providerId: PROVIDER, serviceCode: WANTED.service, countryIso: WANTED.country } });
+  return { service: offer.upstreamService, country: offer.upstreamCountry };
+}
+
+/** A number bought at the provider behind SimGate's back: what a lost reply leaves. */
+async function buyBehindOurBack(): Promise<string> {
+  const { service, country } = await upstreamIds();
+  const reply = await fetch(`${system.simulatorUrl}/hero/stubs/handler_api.php?api_key=sim-hero-key&action=getNumber&service=${service}&country=${country}`);
+  const text = await reply.text();
+  const match = /^ACCESS_NUMBER:(\d+):/.exec(text);
+  if (!match) throw new Error(`the simulator did not sell: ${text}`);
+  return match[1];
+}
+
+describe('a buy whose outcome is unknown', () => {
+  it('is not repeated: the next attempt finds the number the provider sold and records it', async () => {
+    const customer = await system.customer();
+    const before = (await simActivations()).length;
+    // The provider sells, but only after our 1 s budget: the first attempt times out.
+    await system.sim('POST', '/control/hero/faults', { action: 'getNumberV2', times: 1, reply: { latencyMs: 1500 } });
+
+    const bought = await system.request('POST', '/api/numbers', { token: customer.token, headers: { 'Idempotency-Key': randomUUID() }, body: WANTED });
+    expect(bought.status).toBe(201);
+    expect(bought.body.activation).toMatchObject({ status: 'ACTIVE', providerId: PROVIDER });
+
+    const sold = (await simActivations()).slice(before);
+    expect(sold).toHaveLength(1);
+    expect(`+${sold[0].phone}`).toBe(bought.body.activation.phone);
+    const row = await system.container.db.activation.findUniqueOrThrow({ where: { id: bought.body.activation.id } });
+    expect(row.upstreamId).toBe(String(sold[0].id));
+  });
+});
+
+describe('reconciliation with the provider', () => {
+  it('cancels numbers nobody owns (cost recovered), finishes one that got an SMS (a loss), and leaves purchases alone', async () => {
+    const customer = await system.customer();
+    const owned = await system.request('POST', '/api/numbers', { token: customer.token, headers: { 'Idempotency-Key': randomUUID() }, body: WANTED });
+    expect(owned.status).toBe(201);
+
+    const orphan = await buyBehindOurBack();
+    const orphanWithSms = await buyBehindOurBack();
+    await system.sim('POST', `/control/hero/activations/${orphanWithSms}/sms`, { code: '424242' });
+
+    const inboxId = providerInboxWorkflowId(PROVIDER);
+    await system.container.temporal.client.workflow.getHandle(inboxId).terminate('a fresh poller for this test').catch(() => undefined);
+    await ensureProviderInbox(system.container.temporal.client, {
+      providerId: PROVIDER,
+      taskQueue: system.config.env.TEMPORAL_TASK_QUEUE,
+      intervalMs: 200,
+      reconcileEveryMs: 200,
+      orphanGraceMs: 1000,
+    });
+
+    type Incident = { kind: string; upstreamId: string; details: { outcome: string; costMicros: string | null; recoveredMicros: string | null; lossMicros: string | null } };
+    const settled = await waitFor(
+      async () => {
+        const { body } = await system.request('GET', '/api/admin/incidents', { token: system.adminToken });
+        const ours = (body.incidents as Incident[]).filter((i) => i.kind === 'ORPHAN_NUMBER' && [orphan, orphanWithSms].includes(i.upstreamId));
+        return ours.length === 2 && ours.every((i) => i.details.outcome !== 'CANCEL_PENDING') ? ours : null;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+
+    const at = new Map((await simActivations()).map((a) => [String(a.id), a]));
+    const costOf = (id: string) => {
+      const [whole, fraction = ''] = at.get(id)!.cost.split('.');
+      return String(BigInt(whole) * 1_000_000n + BigInt(fraction.padEnd(6, '0').slice(0, 6)));
+    };
+    const cancelled = settled.find((i) => i.upstreamId === orphan)!;
+    expect(cancelled.details).toMatchObject({ outcome: 'CANCELLED', costMicros: costOf(orphan), recoveredMicros: costOf(orphan), lossMicros: null });
+    expect(at.get(orphan)!.state).toBe('CANCELLED');
+    const lost = settled.find((i) => i.upstreamId === orphanWithSms)!;
+    expect(lost.details).toMatchObject({ outcome: 'SMS_RECEIVED', costMicros: costOf(orphanWithSms), recoveredMicros: null, lossMicros: costOf(orphanWithSms) });
+    expect(at.get(orphanWithSms)!.state).toBe('DONE');
+
+    // The purchase SimGate made is nobody's orphan: still waiting for its SMS.
+    const ownedRow = await system.container.db.activation.findUniqueOrThrow({ where: { id: owned.body.activation.id } });
+    expect(at.get(ownedRow.upstreamId!)!.state).not.toBe('CANCELLED');
+    expect(await system.container.db.upstreamIncident.count({ where: { kind: 'ORPHAN_NUMBER', providerId: PROVIDER, upstreamId: ownedRow.upstreamId } })).toBe(0);
+  });
+});
