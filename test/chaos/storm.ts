@@ -85,6 +85,8 @@ export interface StormSummary {
   /** Customer actions and what they were answered: `cancel 200`, `finish 409 NO_SMS_YET`… */
   actions: Record<string, number>;
   faults: Record<string, number>;
+  /** Recorded purchases per provider that sold them. */
+  byProvider: Record<string, number>;
   unplannedExits: Record<string, number>;
   checks: Checks;
   discrepancies: string[];
@@ -150,7 +152,8 @@ export async function runStorm(overrides: Partial<StormOptions> = {}): Promise<S
       return reply;
     };
     await mustControl('PUT', '/activate/offers/tg/16', { stock: 1_000_000, price: '0.30' });
-    await mustControl('PUT', '/fivesim/offers/telegram/england', { stock: 1_000_000, price: '0.31' });
+    // One price: routing then follows each provider's delivery and error rates, so both get traffic.
+    await mustControl('PUT', '/fivesim/offers/telegram/england', { stock: 1_000_000, price: '0.30' });
     for (const tenant of Object.keys(TENANTS)) await mustControl('PUT', `/${tenant}/balance`, { balance: '1000000' });
 
     const common = { lifetimeSeconds: options.lifetimeSeconds, minCancelSeconds: options.minCancelSeconds, requestTimeoutMs: options.requestTimeoutMs, usdRate: '1', markupBps: 2500, enabled: true };
@@ -445,12 +448,17 @@ export async function runStorm(overrides: Partial<StormOptions> = {}): Promise<S
     }
 
     const finals = new Map<string, string>();
+    const byProvider: Record<string, number> = {};
     const { Client } = await import('pg');
     const db = new Client({ connectionString: databaseUrl });
     await db.connect();
     try {
       const ids = purchases.map((purchase) => purchase.activationId).filter((id): id is string => id !== null);
-      for (const row of (await db.query<{ id: string; status: string }>('SELECT id, status FROM activations WHERE id = ANY($1)', [ids])).rows) finals.set(row.id, row.status);
+      for (const row of (await db.query<{ id: string; status: string; provider_id: string | null }>('SELECT id, status, provider_id FROM activations WHERE id = ANY($1)', [ids])).rows) {
+        finals.set(row.id, row.status);
+        const provider = row.provider_id ?? '(none)';
+        byProvider[provider] = (byProvider[provider] ?? 0) + 1;
+      }
     } finally {
       await db.end();
     }
@@ -468,7 +476,8 @@ export async function runStorm(overrides: Partial<StormOptions> = {}): Promise<S
       purchasesPerMinute: Math.round((purchasesStarted / stormMs) * 60_000),
       outcomes,
       actions,
-      faults: { ...faults, 'temporal-restarts (done)': temporal.restarts, 'redis-restarts (done)': redis.restarts },
+      faults,
+      byProvider,
       unplannedExits: Object.fromEntries(services.map((service) => [service.name, service.unplannedExits])),
       checks,
       discrepancies: discrepancies(checks),
@@ -503,6 +512,7 @@ export function formatSummary(summary: StormSummary): string {
     const row = summary.outcomes[intent] ?? {};
     lines.push(`  ${intent.padEnd(12)}${outcomeNames.map((name) => String(row[name] ?? 0).padStart(Math.max(10, name.length + 2))).join('')}`);
   }
+  table('Purchases recorded, by provider', Object.entries(summary.byProvider));
   table('Faults injected', Object.entries(summary.faults));
   table('Unplanned process exits (restarted by the harness)', Object.entries(summary.unplannedExits));
   table('Customer calls and answers', Object.entries(summary.actions).sort(([a], [b]) => a.localeCompare(b)));
