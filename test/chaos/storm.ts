@@ -49,6 +49,12 @@ export interface StormOptions {
   minCancelSeconds: number;
   /** Our adapters' per-call budget; "slow" faults stay under it, "timeouts" go over it. */
   requestTimeoutMs: number;
+  /**
+   * Reconciliation cadence and orphan grace for the providers' inbox workflows: short enough that
+   * an orphan is found while it is still open upstream (the lifetime is short too).
+   */
+  reconcileEveryMs: number;
+  orphanGraceMs: number;
   /** Pause between faults, ms. */
   faultGapMs: [number, number];
   /** Faults run first, in this order, before the seeded random ones. */
@@ -67,6 +73,8 @@ export const DEFAULT_OPTIONS: StormOptions = {
   lifetimeSeconds: 30,
   minCancelSeconds: 4,
   requestTimeoutMs: 2000,
+  reconcileEveryMs: 5000,
+  orphanGraceMs: 10_000,
   faultGapMs: [2000, 6000],
   firstFaults: [],
   settleMs: 150_000,
@@ -179,6 +187,10 @@ export async function runStorm(overrides: Partial<StormOptions> = {}): Promise<S
       PROVIDER_WEBHOOK_SECRET: webhookSecret,
       POLL_INITIAL_MS: '1000',
       POLL_MAX_MS: '5000',
+      // A fault burst opens a provider's breaker; a short cooldown keeps the storm buying rather than waiting.
+      HEALTH_COOLDOWN_MS: '5000',
+      RECONCILE_EVERY_MS: String(options.reconcileEveryMs),
+      ORPHAN_GRACE_MS: String(options.orphanGraceMs),
       JWT_TTL_SECONDS: '7200',
       ADMIN_EMAIL: adminEmail,
       ADMIN_PASSWORD: adminPassword,

@@ -17,7 +17,7 @@ beforeAll(async () => {
     purchases: 36,
     durationMs: 50_000,
     seed: 20_261_203,
-    lifetimeSeconds: 12,
+    lifetimeSeconds: 20,
     minCancelSeconds: 3,
     faultGapMs: [1500, 4000],
     firstFaults: ['worker-kill-during-slow-buy', 'provider-sold-but-timed-out', 'temporal-restart', 'redis-restart'],
