@@ -123,7 +123,7 @@ export async function runStorm(overrides: Partial<StormOptions> = {}): Promise<S
   const databaseUrl = `${process.env.CHAOS_DATABASE_BASE_URL ?? 'postgresql://postgres@127.0.0.1:5432'}/simgate_chaos_${Date.now()}_${process.pid}`;
   log(`chaos: seed ${options.seed}, ${options.customers} customers, up to ${options.purchases} purchases or ${Math.round(options.durationMs / 1000)} s; logs in ${runDir}`);
 
-  const [apiPort, redisPort, temporalPort] = [await freePort(), await freePort(), await freePort()];
+  const [redisPort, temporalPort] = [await freePort(), await freePort()];
   const redis = new PrivateRedis(redisPort);
   const temporal = new PersistedTemporal(temporalPort, path.join(runDir, 'temporal.db'));
   let simulator: Simulator | null = null;
@@ -141,15 +141,15 @@ export async function runStorm(overrides: Partial<StormOptions> = {}): Promise<S
     ]);
 
     const webhookSecret = `chaos-webhook-${randomUUID()}`;
-    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    let apiUrl = '';
     const webhookUrl = (providerId: string) => `${apiUrl}/webhooks/providers/${providerId}?secret=${webhookSecret}`;
     const lifetimeMs = options.lifetimeSeconds * 1000;
     const minCancelMs = options.minCancelSeconds * 1000;
     // Some numbers get a code on their own, so customers' cancels and expiries race real SMS.
     const autoSms = { probability: 0.2, minDelayMs: 1000, maxDelayMs: lifetimeMs + 5000 };
     const tenants: TenantConfig[] = [
-      { id: 'activate', apiKey: 'chaos-activate-key', errorStyle: 'classic', lifetimeMs, minCancelMs, autoSms, webhookUrl: webhookUrl(TENANTS.activate), seed: options.seed },
-      fivesimTenant({ id: 'fivesim', lifetimeMs, minCancelMs, autoSms, webhookUrl: webhookUrl(TENANTS.fivesim), seed: options.seed + 1 }),
+      { id: 'activate', apiKey: 'chaos-activate-key', errorStyle: 'classic', lifetimeMs, minCancelMs, autoSms, seed: options.seed },
+      fivesimTenant({ id: 'fivesim', lifetimeMs, minCancelMs, autoSms, seed: options.seed + 1 }),
     ];
     simulator = createSimulator({ tenants, logger: pino({ level: 'silent' }), sweepIntervalMs: 500 });
     const sim = await simulator.listen(0, '127.0.0.1');
@@ -176,7 +176,6 @@ export async function runStorm(overrides: Partial<StormOptions> = {}): Promise<S
       NODE_ENV: 'development',
       LOG_LEVEL: 'info',
       HOST: '127.0.0.1',
-      PORT: String(apiPort),
       DATA_DIR: runDir,
       DATABASE_URL: databaseUrl,
       REDIS_URL: redis.url,
@@ -211,9 +210,26 @@ export async function runStorm(overrides: Partial<StormOptions> = {}): Promise<S
     }
 
     const worker = new NodeService('worker', 'src/bin/worker.ts', env, path.join(runDir, 'worker.log'), 'worker running');
-    const api = new NodeService('api', 'src/bin/api.ts', env, path.join(runDir, 'api.log'), 'api listening');
-    services.push(worker, api);
-    await Promise.all([worker.start(), api.start()]);
+    services.push(worker);
+    const workerUp = worker.start();
+    // The API's port is picked right before it binds, and picked again if someone took it meanwhile
+    // (a free port is only a guess on a shared machine); the webhooks follow it.
+    let api: NodeService | null = null;
+    for (let attempt = 1; api === null; attempt++) {
+      const port = await freePort();
+      const candidate = new NodeService('api', 'src/bin/api.ts', { ...env, PORT: String(port) }, path.join(runDir, 'api.log'), 'api listening');
+      try {
+        await candidate.start();
+        api = candidate;
+        apiUrl = `http://127.0.0.1:${port}`;
+      } catch (error) {
+        candidate.close();
+        if (attempt >= 3) throw error;
+      }
+    }
+    services.push(api);
+    await workerUp;
+    for (const [tenant, providerId] of Object.entries(TENANTS)) await mustControl('PATCH', `/${tenant}/settings`, { webhookUrl: webhookUrl(providerId) });
     log('chaos: system up (API, worker, Temporal, Redis, simulator)');
 
     const login = await call(apiUrl, 'POST', '/api/auth/login', { body: { email: adminEmail, password: adminPassword } });
