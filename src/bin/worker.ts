@@ -11,7 +11,8 @@ const PREBUILT = path.resolve(__dirname, '../../dist/workflow-bundle.js');
 runMain(async () => {
   const config = loadConfig();
   const container = await createContainer(config);
-  const worker = await startActivationWorker(container, existsSync(PREBUILT) ? { workflowBundle: { codePath: PREBUILT } } : {});
+  const bundle = config.env.WORKFLOW_BUNDLE ?? (existsSync(PREBUILT) ? PREBUILT : undefined);
+  const worker = await startActivationWorker(container, bundle ? { workflowBundle: { codePath: bundle } } : {});
   await startBackgroundWork(container);
   container.logger.info({ taskQueue: config.env.TEMPORAL_TASK_QUEUE }, 'worker running');
   return async () => {

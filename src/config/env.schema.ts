@@ -42,6 +42,8 @@ export const envSchema = z
     TEMPORAL_TASK_QUEUE: z.string().min(1).default('simgate-activations'),
     TEMPORAL_UI_PORT: port.default(8233),
     TEMPORAL_CLI: z.string().optional(),
+    /** A prebuilt workflow bundle for the worker to load (default: dist/workflow-bundle.js when built, else bundle at start). */
+    WORKFLOW_BUNDLE: z.string().min(1).optional(),
 
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEVELOPMENT_DEFAULTS.JWT_SECRET),
     JWT_ISSUER: z.string().min(1).default('simgate'),

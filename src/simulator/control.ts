@@ -73,6 +73,7 @@ const schemas = {
       z.strictObject({ latencyMs: z.number().int().min(0).max(60_000) }),
       z.strictObject({ hangUp: z.literal(true) }),
       z.strictObject({ hangUpAfterMs: z.number().int().min(1).max(120_000) }),
+      z.strictObject({ serveThenHangUpAfterMs: z.number().int().min(1).max(120_000) }),
     ]),
   }),
   settings: z.strictObject({
@@ -234,8 +235,13 @@ export function controlRouter(context: ControlContext): Router {
     res.json({ settings: tenant.updateSettings(defined) });
   });
 
+  /** Every activation the tenant sold since its last reset, whatever became of it; `?phone=` narrows to one number. */
   router.get('/:tenant/activations', (req, res) => {
-    res.json({ activations: tenantOf(req).list().map(activationView) });
+    // Digits only on both sides: callers hold E.164 (`+44…`), the wire formats differ on the `+`.
+    const digits = (phone: string) => phone.replace(/\D/g, '');
+    const phone = typeof req.query.phone === 'string' ? digits(req.query.phone) : undefined;
+    const sold = tenantOf(req).list();
+    res.json({ activations: (phone === undefined ? sold : sold.filter((activation) => digits(activation.phone) === phone)).map(activationView) });
   });
   router.get('/:tenant/activations/:id', (req, res) => {
     const tenant = tenantOf(req);

@@ -17,7 +17,13 @@ export type FaultReply =
   /** Destroy the socket without answering. */
   | { hangUp: true }
   /** Hold the connection this long without answering, then destroy it; the call is never served (a client timeout, not a slow reply). */
-  | { hangUpAfterMs: number };
+  | { hangUpAfterMs: number }
+  /**
+   * Serve the call (a buy sells, a cancel cancels), then hold the reply this long and destroy the
+   * connection: the provider acted but the caller never hears — a reply lost to the caller's
+   * timeout. A refusal (NO_NUMBERS…) is answered at once, since nothing happened.
+   */
+  | { serveThenHangUpAfterMs: number };
 
 export interface Fault {
   /** Only calls with this `action` match; any action when absent. */

@@ -222,12 +222,19 @@ export function handlerApiRouter(context: HandlerApiContext): Router {
         await context.timers.sleep(fault.hangUpAfterMs);
         req.socket.destroy();
         return;
-      } else if (fault) {
+      } else if (fault && !('serveThenHangUpAfterMs' in fault)) {
         log.debug({ fault }, 'injected fault');
         sendFault(req, res, tenant, fault);
         return;
       }
       const reply = dispatch(tenant, params);
+      if (fault && 'serveThenHangUpAfterMs' in fault) {
+        // Done at the provider, reply lost: the caller has to find out what happened some other way.
+        log.debug({ fault }, 'injected lost reply');
+        await context.timers.sleep(fault.serveThenHangUpAfterMs);
+        req.socket.destroy();
+        return;
+      }
       log.debug({ reply: reply.type === 'text' ? reply.body : 'json' }, 'handler_api call');
       send(res, reply);
     } catch (error) {
@@ -330,7 +337,7 @@ function sendError(res: Response, tenant: SimTenant, error: ProtocolError): void
   writeBody(res, HERO_STATUS[error.token] ?? 400, 'application/json', JSON.stringify(body));
 }
 
-function sendFault(req: Request, res: Response, tenant: SimTenant, fault: Exclude<FaultReply, { latencyMs: number } | { hangUpAfterMs: number }>): void {
+function sendFault(req: Request, res: Response, tenant: SimTenant, fault: Exclude<FaultReply, { latencyMs: number } | { hangUpAfterMs: number } | { serveThenHangUpAfterMs: number }>): void {
   if ('hangUp' in fault) {
     req.socket.destroy();
   } else if ('token' in fault) {

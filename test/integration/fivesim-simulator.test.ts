@@ -448,6 +448,13 @@ describe('control API on a 5sim tenant', () => {
     expect((await profile()).balance).toBe(10);
   });
 
+  it('sells but loses the reply when asked to', async () => {
+    await control('POST', '/fivesim/faults', { action: 'buy', times: 1, reply: { serveThenHangUpAfterMs: 30 } });
+    await expect(api('/user/buy/activation/england/any/telegram')).rejects.toThrow();
+    const sold = (await control('GET', '/fivesim/activations')).json.activations;
+    expect(sold).toEqual([expect.objectContaining({ service: 'telegram', country: 'england', state: 'RECEIVED' })]);
+  });
+
   it('manages offers per operator; a PUT without operator collapses the pair to one', async () => {
     await control('PUT', '/fivesim/offers/telegram/england', { operator: 'virtual38', stock: 2, price: '0.50' });
     expect((await control('GET', '/fivesim/offers?service=telegram&country=england')).json.offers).toHaveLength(2);

@@ -505,6 +505,18 @@ describe('fault injection', () => {
     expect((await call('classic', { action: 'getBalance' })).text).toBe('ACCESS_BALANCE:10.00');
   });
 
+  it('serves a call but loses its reply: the number is sold, the caller hears nothing', async () => {
+    await control('POST', '/classic/faults', { action: 'getNumber', times: 1, reply: { serveThenHangUpAfterMs: 30 } });
+    await expect(call('classic', { action: 'getNumber', service: 'tg', country: '6' })).rejects.toThrow();
+    const sold = (await control('GET', '/classic/activations')).json.activations;
+    expect(sold).toEqual([expect.objectContaining({ service: 'tg', country: '6', state: 'WAIT', cost: '0.35' })]);
+    expect(await classic({ action: 'getBalance' })).toBe('ACCESS_BALANCE:9.65');
+    // A refusal is answered at once: nothing happened that the caller could miss.
+    await control('PUT', '/classic/offers/tg/6', { stock: 0 });
+    await control('POST', '/classic/faults', { action: 'getNumber', times: 1, reply: { serveThenHangUpAfterMs: 30 } });
+    expect(await classic({ action: 'getNumber', service: 'tg', country: '6' })).toBe('NO_NUMBERS');
+  });
+
   it('adds a per-tenant latency to every call', async () => {
     await control('PATCH', '/classic/settings', { latencyMs: 50 });
     const started = Date.now();
@@ -544,6 +556,16 @@ describe('control API', () => {
     const { json } = await control('GET', `/classic/activations/${id}`);
     expect(json).toMatchObject({ id: Number(id), service: 'tg', country: '6', state: 'GOT_CODE', codes: ['51234'], cost: '0.35' });
     expect((await control('GET', '/classic/activations')).json.activations).toHaveLength(1);
+  });
+
+  it('finds an activation by its phone number, with or without the +', async () => {
+    await buy();
+    const second = await control('GET', `/classic/activations/${await buy()}`);
+    for (const phone of [second.json.phone, `+${second.json.phone}`]) {
+      const { json } = await control('GET', `/classic/activations?phone=${encodeURIComponent(phone)}`);
+      expect(json.activations.map((a: { id: number }) => a.id)).toEqual([second.json.id]);
+    }
+    expect((await control('GET', '/classic/activations?phone=1')).json.activations).toEqual([]);
   });
 
   it('moves the clock forward only', async () => {

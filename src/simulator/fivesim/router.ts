@@ -113,7 +113,7 @@ export function fivesimRouter(context: FivesimApiContext): Router {
       } else if (fault && 'hangUp' in fault) {
         req.socket.destroy();
         return;
-      } else if (fault) {
+      } else if (fault && !('serveThenHangUpAfterMs' in fault)) {
         log.debug({ fault }, 'injected fault');
         // The control API refuses handler_api tokens for 5sim tenants; `status` is what is left.
         if ('status' in fault) writeBody(res, fault.status, TEXT, fault.body ?? '');
@@ -125,7 +125,15 @@ export function fivesimRouter(context: FivesimApiContext): Router {
         return;
       }
       tenant.sweep();
-      send(res, route.handle(tenant, params, readQuery(req)));
+      const reply = route.handle(tenant, params, readQuery(req));
+      if (fault && 'serveThenHangUpAfterMs' in fault) {
+        // Done at the provider, reply lost: the caller has to find out what happened some other way.
+        log.debug({ fault }, 'injected lost reply');
+        await context.timers.sleep(fault.serveThenHangUpAfterMs);
+        req.socket.destroy();
+        return;
+      }
+      send(res, reply);
     } catch (error) {
       if (error instanceof FivesimError) {
         log.debug({ phrase: error.phrase, status: error.status }, '5sim refusal');

@@ -1,0 +1,66 @@
+/** Loopback HTTP for the harness: every call bounded in time; no reply at all is status 0, never a throw. */
+export interface Reply<T = any> {
+  status: number;
+  body: T;
+  /** The API's machine-readable error code, when it sent one. */
+  code: string | null;
+}
+
+export async function call<T = any>(
+  base: string,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<Reply<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  try {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+    });
+    const text = await response.text();
+    let body: any = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    const code = typeof body === 'object' && body !== null && typeof body.error?.code === 'string' ? (body.error.code as string) : null;
+    return { status: response.status, body, code };
+  } catch (error) {
+    return { status: 0, body: null as T, code: (error as Error).name === 'TimeoutError' ? 'CLIENT_TIMEOUT' : 'NO_REPLY' };
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** mulberry32: a small seeded generator, so a printed seed replays the same schedule of decisions. */
+export function seededRandom(seed: number) {
+  let state = seed >>> 0;
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+  return {
+    next,
+    int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)),
+    pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)],
+    weighted: <T extends string>(weights: Readonly<Record<T, number>>): T => {
+      const entries = Object.entries(weights) as [T, number][];
+      let roll = next() * entries.reduce((sum, [, weight]) => sum + weight, 0);
+      for (const [item, weight] of entries) {
+        roll -= weight;
+        if (roll < 0) return item;
+      }
+      return entries[entries.length - 1][0];
+    },
+  };
+}
+export type SeededRandom = ReturnType<typeof seededRandom>;
