@@ -16,14 +16,12 @@ export type ClaimOutcome = 'ours' | 'taken';
 
 /**
  * Every number a provider sells us belongs to exactly one owner: the activation whose buy got it
- * (its row names the provider and upstream id) or, when none did, an ORPHAN_NUMBER incident that
- * reconciliation settles. A claim takes a transaction-scoped advisory lock on the number, so a
- * buy that reconciles a lost reply and the reconciliation pass can never both take the same one.
+ * or, when none did, reconciliation (an ORPHAN_NUMBER incident). Ownership is one row in
+ * `upstream_claims`, taken by a single INSERT … ON CONFLICT DO NOTHING — no lock, no interactive
+ * transaction (which would wait for a pooled connection under load) — so a buy that reconciles a
+ * lost reply and the reconciliation pass can never both take the same number.
  */
 export function createUpstreamClaims(db: Db) {
-  const lock = (tx: Db, providerId: string, upstreamId: string) =>
-    tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`upstream:${providerId}:${upstreamId}`}))`;
-
   return {
     /** The number this activation has already claimed (a retried buy whose reply was lost), if any. */
     async claimedBy(activationId: string): Promise<UpstreamPurchase | null> {
@@ -42,43 +40,50 @@ export function createUpstreamClaims(db: Db) {
       };
     },
 
-    /** Records the number on the activation (still RESERVED) unless another owner has it. */
+    /**
+     * Claims the number for the activation (still RESERVED, holding no other number) and records it
+     * on the activation row in the same statement; claiming it again for the same activation is
+     * answered 'ours'.
+     */
     async forActivation(activationId: string, purchase: UpstreamPurchase): Promise<ClaimOutcome> {
-      return db.$transaction(async (tx) => {
-        await lock(tx as unknown as Db, purchase.providerId, purchase.upstreamId);
-        const owner = await tx.activation.findUnique({ where: { providerId_upstreamId: { providerId: purchase.providerId, upstreamId: purchase.upstreamId } }, select: { id: true } });
-        if (owner) return owner.id === activationId ? 'ours' : 'taken';
-        const orphan = await tx.upstreamIncident.findUnique({ where: { kind_providerId_upstreamId: { kind: 'ORPHAN_NUMBER', providerId: purchase.providerId, upstreamId: purchase.upstreamId } }, select: { id: true } });
-        if (orphan) return 'taken';
-        const claimed = await tx.activation.updateMany({
-          where: { id: activationId, status: 'RESERVED', upstreamId: null },
-          data: {
-            providerId: purchase.providerId,
-            upstreamId: purchase.upstreamId,
-            phone: purchase.phone,
-            activatedAt: new Date(purchase.boughtAt),
-            expiresAt: new Date(purchase.expiresAt),
-            cancelAllowedAt: new Date(purchase.cancelAllowedAt),
-          },
-        });
-        // Not RESERVED any more, or already holding another number: never two numbers on one activation.
-        return claimed.count === 1 ? 'ours' : 'taken';
-      });
+      const [result] = await db.$queryRaw<{ inserted: string | null; owner: string | null }[]>`
+        WITH claimed AS (
+          INSERT INTO upstream_claims (provider_id, upstream_id, activation_id)
+          SELECT ${purchase.providerId}, ${purchase.upstreamId}, ${activationId}
+          WHERE EXISTS (SELECT 1 FROM activations WHERE id = ${activationId} AND status = 'RESERVED' AND upstream_id IS NULL)
+          ON CONFLICT DO NOTHING
+          RETURNING activation_id
+        ), recorded AS (
+          UPDATE activations SET provider_id = ${purchase.providerId}, upstream_id = ${purchase.upstreamId}, phone = ${purchase.phone},
+            activated_at = ${new Date(purchase.boughtAt)}, expires_at = ${new Date(purchase.expiresAt)}, cancel_allowed_at = ${new Date(purchase.cancelAllowedAt)}
+          WHERE id IN (SELECT activation_id FROM claimed)
+          RETURNING id
+        )
+        SELECT (SELECT id FROM recorded) AS inserted,
+               (SELECT activation_id FROM upstream_claims WHERE provider_id = ${purchase.providerId} AND upstream_id = ${purchase.upstreamId}) AS owner`;
+      return result.inserted === activationId || result.owner === activationId ? 'ours' : 'taken';
     },
 
-    /** Opens the ORPHAN_NUMBER incident that makes reconciliation the number's owner, unless an activation has it. */
+    /** Claims the number for reconciliation and opens its ORPHAN_NUMBER incident, unless somebody owns it. */
     async asOrphan(providerId: string, sale: UpstreamSale, details: Record<string, unknown>): Promise<ClaimOutcome> {
-      return db.$transaction(async (tx) => {
-        await lock(tx as unknown as Db, providerId, sale.upstreamId);
-        const owner = await tx.activation.findUnique({ where: { providerId_upstreamId: { providerId, upstreamId: sale.upstreamId } }, select: { id: true } });
-        if (owner) return 'taken';
-        await tx.upstreamIncident.upsert({
-          where: { kind_providerId_upstreamId: { kind: 'ORPHAN_NUMBER', providerId, upstreamId: sale.upstreamId } },
-          create: { kind: 'ORPHAN_NUMBER', providerId, upstreamId: sale.upstreamId, details: details as object },
-          update: {},
-        });
-        return 'ours';
-      });
+      const claimed = await db.$queryRaw<{ claimed: number }[]>`
+        WITH claimed AS (
+          INSERT INTO upstream_claims (provider_id, upstream_id, activation_id) VALUES (${providerId}, ${sale.upstreamId}, NULL)
+          ON CONFLICT DO NOTHING
+          RETURNING upstream_id
+        )
+        INSERT INTO upstream_incidents (kind, provider_id, upstream_id, details)
+        SELECT 'ORPHAN_NUMBER', ${providerId}, upstream_id, ${JSON.stringify(details)}::jsonb FROM claimed
+        ON CONFLICT DO NOTHING
+        RETURNING 1 AS claimed`;
+      return claimed.length > 0 ? 'ours' : 'taken';
+    },
+
+    /** Of these numbers at one provider, the ones somebody (an activation or reconciliation) owns. */
+    async owned(providerId: string, upstreamIds: string[]): Promise<Map<string, string | null>> {
+      if (upstreamIds.length === 0) return new Map();
+      const rows = await db.upstreamClaim.findMany({ where: { providerId, upstreamId: { in: upstreamIds } }, select: { upstreamId: true, activationId: true } });
+      return new Map(rows.map((r) => [r.upstreamId, r.activationId]));
     },
   };
 }

@@ -51,20 +51,16 @@ export function createReconcileActivities(deps: { db: Db; providers: ProviderReg
       const { config, adapter } = registered;
       const sales = await adapter.getOpenSales();
       if (sales.length === 0) return result;
-      const ids = sales.map((s) => s.upstreamId);
-      const owned = new Set(
-        (await deps.db.activation.findMany({ where: { providerId: config.id, upstreamId: { in: ids } }, select: { upstreamId: true } })).map((a) => a.upstreamId),
-      );
-      const incidents = new Map(
-        (await deps.db.upstreamIncident.findMany({ where: { kind: 'ORPHAN_NUMBER', providerId: config.id, upstreamId: { in: ids } }, select: { upstreamId: true } })).map((i) => [i.upstreamId, i]),
-      );
+      // Owned by an activation: not ours to settle. Owned by reconciliation (activation null): an
+      // orphan an earlier pass claimed, settled again while the provider still lists it open.
+      const owners = await claims.owned(config.id, sales.map((s) => s.upstreamId));
       const seenAt = now();
 
       for (const sale of sales) {
-        if (owned.has(sale.upstreamId)) continue;
+        const owner = owners.get(sale.upstreamId);
+        if (owner) continue;
         const cost = sale.costMicros === null ? null : convertMicros(sale.costMicros, config.usdRate).toString();
-        const incident = incidents.get(sale.upstreamId);
-        if (!incident) {
+        if (owner === undefined) {
           const firstSeen = input.suspects?.[sale.upstreamId] ?? seenAt;
           if (seenAt - firstSeen < input.graceMs) {
             result.suspects[sale.upstreamId] = firstSeen;

@@ -39,7 +39,7 @@ export function createUpstreamActivities(deps: { db: Db; providers: ProviderRegi
   /**
    * The number an earlier attempt of this buy got but never heard of: an open sale for the same
    * service and country, within the price, without an SMS, sold since the first attempt and
-   * owned by nobody — claimed under the claim lock, newest first.
+   * owned by nobody — claimed newest first.
    */
   async function claimLostSale(activationId: string, config: ProviderConfig, adapter: ProviderAdapter, candidate: PurchaseCandidate, maxPriceMicros: bigint, sinceMs: number): Promise<UpstreamPurchase | null> {
     const fits = (sale: UpstreamSale) =>
@@ -50,9 +50,8 @@ export function createUpstreamActivities(deps: { db: Db; providers: ProviderRegi
       (sale.soldAt === null || Date.parse(sale.soldAt) >= sinceMs - LOST_REPLY_CLOCK_SLACK_MS);
     const sales = (await adapter.getOpenSales()).filter(fits);
     if (sales.length === 0) return null;
-    const owned = await deps.db.activation.findMany({ where: { providerId: config.id, upstreamId: { in: sales.map((s) => s.upstreamId) } }, select: { upstreamId: true } });
-    const ownedIds = new Set(owned.map((o) => o.upstreamId));
-    const newestFirst = sales.filter((s) => !ownedIds.has(s.upstreamId)).sort((a, b) => (b.soldAt ?? '').localeCompare(a.soldAt ?? ''));
+    const owned = await claims.owned(config.id, sales.map((s) => s.upstreamId));
+    const newestFirst = sales.filter((s) => !owned.has(s.upstreamId)).sort((a, b) => (b.soldAt ?? '').localeCompare(a.soldAt ?? ''));
     for (const sale of newestFirst) {
       const soldAt = sale.soldAt ? Math.min(Date.parse(sale.soldAt), now()) : now();
       const purchase = purchaseOf(config, sale.upstreamId, sale.phone, soldAt);
