@@ -15,7 +15,9 @@ type OrphanOutcome = 'CANCELLED' | 'SMS_RECEIVED' | 'CANCEL_PENDING';
  * answer after our timeout — is, once it has stayed unowned for the grace period (a buy in flight
  * claims its number within moments), claimed as an ORPHAN_NUMBER incident and cancelled at the
  * provider, so its cost comes back. One that already received an SMS cannot be cancelled: it is
- * finished and its cost recorded as a loss. Amounts are in USD micros, as everywhere.
+ * finished and its cost recorded as a loss. Amounts are in USD micros, as everywhere. The same
+ * look finds what our records say and the provider does not: a refund that never came (a number
+ * we cancelled still open) and an activation we hold ACTIVE that the provider no longer lists.
  */
 export function createReconcileActivities(deps: { db: Db; providers: ProviderRegistry; now?: () => number }) {
   const now = deps.now ?? Date.now;
@@ -38,6 +40,44 @@ export function createReconcileActivities(deps: { db: Db; providers: ProviderReg
     return 'SMS_RECEIVED';
   }
 
+  /**
+   * Numbers we cancelled — the activation ended CANCELLED or EXPIRED and counted their cost as
+   * recovered — that the provider still lists open past the grace period: the refund never came.
+   * Kept as REFUND_MISSING incidents (once per number) with the amount, for admins to chase.
+   */
+  async function recordRefundsMissing(providerId: string, sales: UpstreamSale[], owners: Map<string, string | null>, endedBefore: Date): Promise<void> {
+    const ownerIds = sales.flatMap((s) => (owners.get(s.upstreamId) ? [owners.get(s.upstreamId)!] : []));
+    if (ownerIds.length === 0) return;
+    const refunded = await deps.db.activation.findMany({
+      where: { id: { in: ownerIds }, status: { in: ['CANCELLED', 'EXPIRED'] }, endedAt: { lt: endedBefore } },
+      select: { id: true, upstreamId: true, costRecoveredMicros: true },
+    });
+    for (const row of refunded) {
+      await deps.db.upstreamIncident.upsert({
+        where: { kind_providerId_upstreamId: { kind: 'REFUND_MISSING', providerId, upstreamId: row.upstreamId! } },
+        create: { kind: 'REFUND_MISSING', providerId, upstreamId: row.upstreamId!, activationId: row.id, details: { costMicros: row.costRecoveredMicros?.toString() ?? null } },
+        update: {},
+      });
+    }
+  }
+
+  /** Activations we hold ACTIVE, bought before the grace period, that the provider no longer lists open. */
+  async function recordUpstreamMissing(providerId: string, sales: UpstreamSale[], activatedBefore: Date): Promise<void> {
+    const open = new Set(sales.map((s) => s.upstreamId));
+    const active = await deps.db.activation.findMany({
+      // Within their lifetime: at its end the provider closes the number a moment before we do.
+      where: { providerId, status: 'ACTIVE', activatedAt: { lt: activatedBefore }, expiresAt: { gt: new Date(now()) } },
+      select: { id: true, upstreamId: true },
+    });
+    for (const row of active.filter((a) => a.upstreamId && !open.has(a.upstreamId))) {
+      await deps.db.upstreamIncident.upsert({
+        where: { kind_providerId_upstreamId: { kind: 'UPSTREAM_MISSING', providerId, upstreamId: row.upstreamId! } },
+        create: { kind: 'UPSTREAM_MISSING', providerId, upstreamId: row.upstreamId!, activationId: row.id, details: {} },
+        update: {},
+      });
+    }
+  }
+
   return {
     async reconcileProvider(input: { providerId: string; suspects?: OrphanSuspects; graceMs: number }): Promise<ReconcileResult> {
       const result: ReconcileResult = { suspects: {}, cancelled: 0, withSms: 0, pending: 0 };
@@ -50,11 +90,13 @@ export function createReconcileActivities(deps: { db: Db; providers: ProviderReg
       }
       const { config, adapter } = registered;
       const sales = await adapter.getOpenSales();
-      if (sales.length === 0) return result;
-      // Owned by an activation: not ours to settle. Owned by reconciliation (activation null): an
-      // orphan an earlier pass claimed, settled again while the provider still lists it open.
+      // Owned by an activation: its workflow settles it. Owned by reconciliation (activation null):
+      // an orphan an earlier pass claimed, settled again while the provider still lists it open.
       const owners = await claims.owned(config.id, sales.map((s) => s.upstreamId));
       const seenAt = now();
+      const settledBefore = new Date(seenAt - input.graceMs);
+      await recordRefundsMissing(config.id, sales, owners, settledBefore);
+      await recordUpstreamMissing(config.id, sales, settledBefore);
 
       for (const sale of sales) {
         const owner = owners.get(sale.upstreamId);

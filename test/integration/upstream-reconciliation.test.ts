@@ -29,6 +29,8 @@ beforeAll(async () => {
     tenants: () => [{ id: 'hero', apiKey: 'sim-hero-key', errorStyle: 'hero', minCancelMs: 0 }],
     // A short call budget, so a slow provider answers after we stopped listening.
     providers: { [PROVIDER]: { requestTimeoutMs: 1000 } },
+    // Only the provider's inbox (with its reconciliation) looks at the provider in these tests.
+    polling: { initialMs: 600_000, maxMs: 600_000 },
   });
 });
 afterAll(async () => {
@@ -73,6 +75,26 @@ describe('a buy whose outcome is unknown', () => {
   });
 });
 
+/** This test's own provider inbox with a fast reconciliation, replacing any other run's. */
+async function startReconciling() {
+  const inboxId = providerInboxWorkflowId(PROVIDER);
+  await system.container.temporal.client.workflow.getHandle(inboxId).terminate('a fresh poller for this test').catch(() => undefined);
+  await ensureProviderInbox(system.container.temporal.client, {
+    providerId: PROVIDER,
+    taskQueue: system.config.env.TEMPORAL_TASK_QUEUE,
+    intervalMs: 200,
+    reconcileEveryMs: 200,
+    orphanGraceMs: 1000,
+  });
+}
+
+type Incident = { kind: string; upstreamId: string; activationId: string | null; details: { outcome: string; costMicros: string | null; recoveredMicros: string | null; lossMicros: string | null } };
+
+async function incidentsOf(kind: string, upstreamIds: string[]): Promise<Incident[]> {
+  const { body } = await system.request('GET', '/api/admin/incidents', { token: system.adminToken });
+  return (body.incidents as Incident[]).filter((i) => i.kind === kind && upstreamIds.includes(i.upstreamId));
+}
+
 describe('reconciliation with the provider', () => {
   it('cancels numbers nobody owns (cost recovered), finishes one that got an SMS (a loss), and leaves purchases alone', async () => {
     const customer = await system.customer();
@@ -83,21 +105,11 @@ describe('reconciliation with the provider', () => {
     const orphanWithSms = await buyBehindOurBack();
     await system.sim('POST', `/control/hero/activations/${orphanWithSms}/sms`, { code: '424242' });
 
-    const inboxId = providerInboxWorkflowId(PROVIDER);
-    await system.container.temporal.client.workflow.getHandle(inboxId).terminate('a fresh poller for this test').catch(() => undefined);
-    await ensureProviderInbox(system.container.temporal.client, {
-      providerId: PROVIDER,
-      taskQueue: system.config.env.TEMPORAL_TASK_QUEUE,
-      intervalMs: 200,
-      reconcileEveryMs: 200,
-      orphanGraceMs: 1000,
-    });
+    await startReconciling();
 
-    type Incident = { kind: string; upstreamId: string; details: { outcome: string; costMicros: string | null; recoveredMicros: string | null; lossMicros: string | null } };
     const settled = await waitFor(
       async () => {
-        const { body } = await system.request('GET', '/api/admin/incidents', { token: system.adminToken });
-        const ours = (body.incidents as Incident[]).filter((i) => i.kind === 'ORPHAN_NUMBER' && [orphan, orphanWithSms].includes(i.upstreamId));
+        const ours = await incidentsOf('ORPHAN_NUMBER', [orphan, orphanWithSms]);
         return ours.length === 2 && ours.every((i) => i.details.outcome !== 'CANCEL_PENDING') ? ours : null;
       },
       { timeoutMs: 30_000, intervalMs: 200 },
@@ -119,5 +131,37 @@ describe('reconciliation with the provider', () => {
     const ownedRow = await system.container.db.activation.findUniqueOrThrow({ where: { id: owned.body.activation.id } });
     expect(at.get(ownedRow.upstreamId!)!.state).not.toBe('CANCELLED');
     expect(await system.container.db.upstreamIncident.count({ where: { kind: 'ORPHAN_NUMBER', providerId: PROVIDER, upstreamId: ownedRow.upstreamId } })).toBe(0);
+  });
+
+  it('finds what our records say and the provider does not: a refund that never came, a number the provider closed behind our back', async () => {
+    const customer = await system.customer();
+    const buy = async () => {
+      const bought = await system.request('POST', '/api/numbers', { token: customer.token, headers: { 'Idempotency-Key': randomUUID() }, body: WANTED });
+      expect(bought.status).toBe(201);
+      return (await system.container.db.activation.findUniqueOrThrow({ where: { id: bought.body.activation.id } }));
+    };
+
+    // The provider answers our cancel "ACCESS_CANCEL" but keeps the number open: no refund.
+    const unrefunded = await buy();
+    await system.sim('POST', '/control/hero/faults', { action: 'setStatus', times: 1, reply: { token: 'ACCESS_CANCEL' } });
+    const cancelled = await system.request('POST', `/api/numbers/${unrefunded.id}/cancel`, { token: customer.token });
+    expect(cancelled.body.activation.status).toBe('CANCELLED');
+
+    // The provider cancels a number we hold ACTIVE, and tells us nothing.
+    const vanished = await buy();
+    const reply = await fetch(`${system.simulatorUrl}/hero/stubs/handler_api.php?api_key=sim-hero-key&action=setStatus&status=8&id=${vanished.upstreamId}`);
+    expect(await reply.text()).toBe('ACCESS_CANCEL');
+
+    await startReconciling();
+    const [refund] = await waitFor(async () => {
+      const found = await incidentsOf('REFUND_MISSING', [unrefunded.upstreamId!]);
+      return found.length === 1 ? found : null;
+    }, { timeoutMs: 30_000, intervalMs: 200 });
+    expect(refund).toMatchObject({ activationId: unrefunded.id, details: { costMicros: unrefunded.costMicros!.toString() } });
+    const [missing] = await waitFor(async () => {
+      const found = await incidentsOf('UPSTREAM_MISSING', [vanished.upstreamId!]);
+      return found.length === 1 ? found : null;
+    }, { timeoutMs: 30_000, intervalMs: 200 });
+    expect(missing).toMatchObject({ activationId: vanished.id });
   });
 });
