@@ -1,3 +1,5 @@
+import { createRandom } from '../../src/simulator/random';
+
 /** Loopback HTTP for the harness: every call bounded in time; no reply at all is status 0, never a throw. */
 export interface Reply<T = any> {
   status: number;
@@ -38,23 +40,14 @@ export async function call<T = any>(
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** mulberry32: a small seeded generator, so a printed seed replays the same schedule of decisions. */
+/** The simulator's seeded generator (mulberry32), so a printed seed replays the same schedule of decisions. */
 export function seededRandom(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const random = createRandom(seed);
   return {
-    next,
-    int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)),
-    pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)],
+    ...random,
     weighted: <T extends string>(weights: Readonly<Record<T, number>>): T => {
       const entries = Object.entries(weights) as [T, number][];
-      let roll = next() * entries.reduce((sum, [, weight]) => sum + weight, 0);
+      let roll = random.next() * entries.reduce((sum, [, weight]) => sum + weight, 0);
       for (const [item, weight] of entries) {
         roll -= weight;
         if (roll < 0) return item;
@@ -63,4 +56,5 @@ export function seededRandom(seed: number) {
     },
   };
 }
+
 export type SeededRandom = ReturnType<typeof seededRandom>;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { startSystem, TENANT_PROVIDER, type TestSystem } from '../support/system';
+import { startSystem, startWebhookSystem, TENANT_PROVIDER, type TestSystem } from '../support/system';
 import { waitFor } from '../support/wait';
 import { createKey, partnerCall } from './security/helpers';
 
@@ -579,14 +579,7 @@ describe('an SMS with U+0000 delivered by the provider webhook', () => {
   let system: TestSystem;
 
   beforeAll(async () => {
-    system = await startSystem({
-      // The first fallback poll is a minute away: only the webhook delivers the SMS in time.
-      polling: { initialMs: 60_000, maxMs: 60_000 },
-      tenants: (webhookUrlFor) => [
-        { id: 'hero', apiKey: 'sim-hero-key', errorStyle: 'hero', minCancelMs: 0, webhookUrl: webhookUrlFor('hero-sim') },
-        { id: 'activate', apiKey: 'sim-activate-key', errorStyle: 'classic', minCancelMs: 0, webhookUrl: webhookUrlFor('activate-sim') },
-      ],
-    });
+    system = await startWebhookSystem();
   });
   afterAll(async () => {
     await system?.stop();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { startSystem, TENANT_PROVIDER, type TestSystem } from '../support/system';
+import { startSystem, startWebhookSystem, TENANT_PROVIDER, type TestSystem } from '../support/system';
 import { waitFor } from '../support/wait';
 
 /**
@@ -307,14 +307,7 @@ describe('SMS delivered by the provider webhook', () => {
   let system: TestSystem;
 
   beforeAll(async () => {
-    system = await startSystem({
-      // The first fallback poll is a minute away: only the webhook can deliver the SMS in time.
-      polling: { initialMs: 60_000, maxMs: 60_000 },
-      tenants: (webhookUrlFor) => [
-        { id: 'hero', apiKey: 'sim-hero-key', errorStyle: 'hero', minCancelMs: 0, webhookUrl: webhookUrlFor('hero-sim') },
-        { id: 'activate', apiKey: 'sim-activate-key', errorStyle: 'classic', minCancelMs: 0, webhookUrl: webhookUrlFor('activate-sim') },
-      ],
-    });
+    system = await startWebhookSystem();
   });
   afterAll(async () => {
     await system?.stop();

@@ -49,6 +49,21 @@ export const TENANT_PROVIDER: Record<string, string> = { hero: 'hero-sim', activ
 const firstActivationId = () => 3_400_000_001 + randomInt(2 ** 30) * 10_000;
 
 /**
+ * A system whose SMS arrive by the providers' webhooks: both tenants post to our API, and the
+ * first fallback poll is a minute away, so a test sees an SMS in time only if the webhook worked.
+ */
+export function startWebhookSystem(options: Omit<SystemOptions, 'tenants' | 'polling'> = {}): Promise<TestSystem> {
+  return startSystem({
+    ...options,
+    polling: { initialMs: 60_000, maxMs: 60_000 },
+    tenants: (webhookUrlFor) => [
+      { id: 'hero', apiKey: 'sim-hero-key', errorStyle: 'hero', minCancelMs: 0, webhookUrl: webhookUrlFor('hero-sim') },
+      { id: 'activate', apiKey: 'sim-activate-key', errorStyle: 'classic', minCancelMs: 0, webhookUrl: webhookUrlFor('activate-sim') },
+    ],
+  });
+}
+
+/**
  * The whole SimGate back end in-process on free ports: simulator, API, worker — against the
  * run's PostgreSQL database and Temporal dev server (test/support/global-setup.ts). Each system
  * has its own task queue so leftovers of another test file never reach this worker.
