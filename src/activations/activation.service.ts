@@ -240,11 +240,12 @@ export class ActivationService {
       throw await this.lostRaceOr(activationId, error);
     }
     await this.deps.audit.record({ action: 'admin.activation.cancel', actorId: actor.id, targetType: 'activation', targetId: activationId, ip: actor.ip, details: { userId: current.userId, status: current.status } });
-    // Most cancels end within moments; the rest end in the workflow, durably, not in this request.
-    const ended = await Promise.race([
-      handle.result().then(() => true, () => true),
-      new Promise<false>((resolve) => setTimeout(() => resolve(false), ADMIN_CANCEL_WAIT_MS).unref()),
-    ]);
+    // Most cancels end within moments; the rest end in the workflow, durably, not in this request
+    // (the deadline ends the wait's own call too, so nothing of this request outlives it).
+    const ended = await this.deps.temporal.withDeadline(Date.now() + ADMIN_CANCEL_WAIT_MS, () => handle.result()).then(
+      () => true,
+      () => false,
+    );
     const activation = await this.get(activationId, null);
     if (ended || TERMINAL_STATUSES.includes(activation.status)) return { activation, scheduledAt: null };
     const allowedAt = activation.cancelAllowedAt && Date.parse(activation.cancelAllowedAt) > Date.now() ? activation.cancelAllowedAt : null;
