@@ -70,13 +70,16 @@ export async function startApi(container: Container, options: { port: number; ho
 /** What /readyz asks: the database, Redis, the Temporal frontend, and that some worker polls our task queue. */
 function readinessChecks(container: Container): Record<string, () => Promise<unknown>> {
   const { env } = container.config;
-  const service = container.temporal.client.connection.workflowService;
+  const { client } = container.temporal;
+  const service = client.connection.workflowService;
+  // A deadline, not only the route's timeout: a call left retrying would outlive the request.
+  const briefly = <T>(call: () => Promise<T>) => client.withDeadline(Date.now() + 2000, call);
   return {
     postgres: () => container.db.$queryRaw`SELECT 1`,
     redis: () => container.redis.ping(),
-    temporal: () => service.getSystemInfo({}),
+    temporal: () => briefly(() => service.getSystemInfo({})),
     worker: async () => {
-      const queue = await service.describeTaskQueue({ namespace: env.TEMPORAL_NAMESPACE, taskQueue: { name: env.TEMPORAL_TASK_QUEUE }, taskQueueType: 1 });
+      const queue = await briefly(() => service.describeTaskQueue({ namespace: env.TEMPORAL_NAMESPACE, taskQueue: { name: env.TEMPORAL_TASK_QUEUE }, taskQueueType: 1 }));
       if ((queue.pollers ?? []).length === 0) throw new Error(`no worker polls ${env.TEMPORAL_TASK_QUEUE}`);
     },
   };
