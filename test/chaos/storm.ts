@@ -70,7 +70,9 @@ export const DEFAULT_OPTIONS: StormOptions = {
   purchases: 2000,
   durationMs: 20 * 60_000,
   seed: 1,
-  lifetimeSeconds: 30,
+  // Six times the orphan grace: reconciliation lists open numbers only, and the storm's faults hit
+  // those calls too (production: 20 min against 2 min).
+  lifetimeSeconds: 60,
   minCancelSeconds: 4,
   requestTimeoutMs: 2000,
   reconcileEveryMs: 5000,
