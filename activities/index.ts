@@ -4,7 +4,9 @@ import type { CatalogSearchEngine } from '../src/catalog/search/search-engine';
 import type { Db } from '../src/db/client';
 import type { Logger } from '../src/lib/logger';
 import type { ActivationEventPublisher } from '../src/activations/live-events';
+import { AuditLog } from '../src/lib/audit';
 import type { ProviderHealth } from '../src/providers/health';
+import { IncidentService } from '../src/providers/incidents.service';
 import type { ProviderRegistry } from '../src/providers/registry';
 import type { WalletService } from '../src/wallet';
 import { createCatalogActivities } from './catalog';
@@ -28,11 +30,14 @@ export interface ActivityDeps {
   search?: CatalogSearchEngine;
   /** Where the provider inbox hands the SMS it finds (signals over the worker's Temporal client). */
   intake?: SmsIntake;
+  /** Where incidents are opened; the worker's (container.incidents), else one over `db`. */
+  incidents?: IncidentService;
   logger?: Logger;
 }
 
 /** Everything a workflow may do to the world. Workflows import only this type. */
-export function createActivities(deps: ActivityDeps) {
+export function createActivities(options: ActivityDeps) {
+  const deps = { ...options, incidents: options.incidents ?? new IncidentService({ db: options.db, audit: new AuditLog({ db: options.db }) }) };
   return withTypedFailures({
     ...createFundsActivities(deps),
     ...createUpstreamActivities(deps),

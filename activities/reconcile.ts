@@ -1,5 +1,6 @@
 import type { Db } from '../src/db/client';
 import { convertMicros } from '../src/lib/money';
+import type { IncidentService } from '../src/providers/incidents.service';
 import type { ProviderRegistry } from '../src/providers/registry';
 import { ProviderError, type ProviderAdapter, type UpstreamSale } from '../src/providers/types';
 import type { OrphanSuspects, ReconcileResult } from '../workflows/contracts';
@@ -19,7 +20,8 @@ type OrphanOutcome = 'CANCELLED' | 'SMS_RECEIVED' | 'CANCEL_PENDING';
  * look finds what our records say and the provider does not: a refund that never came (a number
  * we cancelled still open) and an activation we hold ACTIVE that the provider no longer lists.
  */
-export function createReconcileActivities(deps: { db: Db; providers: ProviderRegistry; now?: () => number }) {
+export function createReconcileActivities(deps: { db: Db; providers: ProviderRegistry; incidents: IncidentService; now?: () => number }) {
+  const { incidents } = deps;
   const now = deps.now ?? Date.now;
   const claims = createUpstreamClaims(deps.db);
 
@@ -53,11 +55,7 @@ export function createReconcileActivities(deps: { db: Db; providers: ProviderReg
       select: { id: true, upstreamId: true, costRecoveredMicros: true },
     });
     for (const row of refunded) {
-      await deps.db.upstreamIncident.upsert({
-        where: { kind_providerId_upstreamId: { kind: 'REFUND_MISSING', providerId, upstreamId: row.upstreamId! } },
-        create: { kind: 'REFUND_MISSING', providerId, upstreamId: row.upstreamId!, activationId: row.id, details: { costMicros: row.costRecoveredMicros?.toString() ?? null } },
-        update: {},
-      });
+      await incidents.open('REFUND_MISSING', { providerId, upstreamId: row.upstreamId!, activationId: row.id, details: { costMicros: row.costRecoveredMicros?.toString() ?? null } });
     }
   }
 
@@ -70,11 +68,7 @@ export function createReconcileActivities(deps: { db: Db; providers: ProviderReg
       select: { id: true, upstreamId: true },
     });
     for (const row of active.filter((a) => a.upstreamId && !open.has(a.upstreamId))) {
-      await deps.db.upstreamIncident.upsert({
-        where: { kind_providerId_upstreamId: { kind: 'UPSTREAM_MISSING', providerId, upstreamId: row.upstreamId! } },
-        create: { kind: 'UPSTREAM_MISSING', providerId, upstreamId: row.upstreamId!, activationId: row.id, details: {} },
-        update: {},
-      });
+      await incidents.open('UPSTREAM_MISSING', { providerId, upstreamId: row.upstreamId!, activationId: row.id });
     }
   }
 

@@ -1,6 +1,7 @@
 import type { Db } from '../src/db/client';
 import type { ActivationEventPublisher } from '../src/activations/live-events';
 import type { ProviderHealth } from '../src/providers/health';
+import type { IncidentService } from '../src/providers/incidents.service';
 import { cleanText } from '../src/lib/text';
 import type { ActivationStatus, ActivationView, IncomingSms } from '../workflows/contracts';
 import type { UpstreamPurchase } from './upstream';
@@ -10,8 +11,8 @@ import type { UpstreamPurchase } from './upstream';
  * Every write is guarded by the state it expects, so a replayed activity changes nothing, and a
  * terminal activation is never reopened.
  */
-export function createRecordActivities(deps: { db: Db; events: ActivationEventPublisher; health?: Pick<ProviderHealth, 'recordPurchase' | 'recordSmsReceived'> }) {
-  const { db } = deps;
+export function createRecordActivities(deps: { db: Db; events: ActivationEventPublisher; incidents: IncidentService; health?: Pick<ProviderHealth, 'recordPurchase' | 'recordSmsReceived'> }) {
+  const { db, incidents } = deps;
 
   /**
    * After a write: pushes the workflow's view to the user's open pages (pub/sub) and, for a
@@ -61,11 +62,12 @@ export function createRecordActivities(deps: { db: Db; events: ActivationEventPu
      * incident, once per activation, while the workflow ends it and settles the money.
      */
     async recordDataIncident(input: { activationId: string; providerId: string | null; upstreamId: string | null; activity: string | null; sqlState: string | null }): Promise<void> {
-      const details = JSON.stringify({ activity: input.activity, sqlState: input.sqlState });
-      await db.$executeRaw`
-        INSERT INTO upstream_incidents (kind, provider_id, upstream_id, activation_id, details)
-        VALUES ('DATA_REJECTED', ${input.providerId ?? 'none'}, ${input.upstreamId ?? input.activationId}, ${input.activationId}, ${details}::jsonb)
-        ON CONFLICT (kind, provider_id, upstream_id) DO NOTHING`;
+      await incidents.open('DATA_REJECTED', {
+        providerId: input.providerId ?? 'none',
+        upstreamId: input.upstreamId ?? input.activationId,
+        activationId: input.activationId,
+        details: { activity: input.activity, sqlState: input.sqlState },
+      });
     },
 
     async recordOutcome(input: { activationId: string; status: ActivationStatus; reason: string | null; view?: ActivationView }): Promise<void> {

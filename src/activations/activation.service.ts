@@ -197,9 +197,9 @@ export class ActivationService {
     try {
       const view = await this.deps.temporal.workflow.getHandle(activationId).query(getActivationQuery);
       return { ...view, userId: row.userId, createdAt: row.createdAt };
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) return row;
-      // The worker may be restarting: the database view is slightly behind but never wrong about money.
+    } catch {
+      // Closed a moment ago, or the worker is restarting: the database view is slightly behind but
+      // never wrong about money.
       return row;
     }
   }

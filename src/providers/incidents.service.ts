@@ -45,6 +45,15 @@ export class IncidentService {
         WHERE NOT COALESCE(upstream_incidents.details->'messages', '[]'::jsonb) @> ${sameMessage}::jsonb`;
   }
 
+  /** Opens an incident of a kind recorded once per number (reconciliation's findings, refused data); again is a no-op. */
+  async open(kind: 'DATA_REJECTED' | 'REFUND_MISSING' | 'UPSTREAM_MISSING', input: { providerId: string; upstreamId: string; activationId: string | null; details?: Record<string, unknown> }): Promise<void> {
+    await this.deps.db.upstreamIncident.upsert({
+      where: { kind_providerId_upstreamId: { kind, providerId: input.providerId, upstreamId: input.upstreamId } },
+      create: { kind, providerId: input.providerId, upstreamId: input.upstreamId, activationId: input.activationId, details: (input.details ?? {}) as object },
+      update: {},
+    });
+  }
+
   async list(filter: { open: boolean; limit: number }): Promise<IncidentView[]> {
     const rows = await this.deps.db.upstreamIncident.findMany({
       where: filter.open ? { resolvedAt: null } : undefined,
