@@ -137,7 +137,7 @@ function WebhookForm({ current, loaded, onSaved }: { current: WebhookSettings | 
         signed, retried for a day. See docs/webhooks.md.
       </p>
       {current?.disabledAt && (
-        <p className="notice" role="alert" data-testid="webhook-disabled-notice">
+        <p className="error" role="alert" data-testid="webhook-disabled-notice">
           Disabled {formatDateTime(current.disabledAt)}: {current.disabledReason} Fix the endpoint, save it enabled, then replay the failed deliveries.
         </p>
       )}
