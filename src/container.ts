@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import { ActivationService } from './activations/activation.service';
 import { redisActivationEvents, type ActivationEventPublisher } from './activations/live-events';
+import { PartnerEvents } from './activations/partner-events';
 import { PurchaseKeys } from './activations/purchase-keys';
 import { ActivationReadModel } from './activations/read-model';
 import { SmsIntake } from './activations/sms-intake';
@@ -22,6 +23,7 @@ import { ProviderAdminService } from './providers/provider-admin.service';
 import { DatabaseProviderRegistry, syncProviderRows, type ProviderRegistry } from './providers/registry';
 import { connectTemporal, type TemporalConnection } from './temporal/client';
 import { WalletService } from './wallet';
+import { DEFAULT_WEBHOOK_RETRY } from '../workflows/contracts';
 
 /**
  * Every long-lived dependency of a SimGate process, built once from config and closed in
@@ -47,6 +49,8 @@ export interface Container {
   audit: AuditLog;
   apiKeys: ApiKeyService;
   partnerWebhooks: PartnerWebhookService;
+  /** Partner webhook events: enqueued by the record activities, listed and replayed by the API. */
+  partnerEvents: PartnerEvents;
   activations: ActivationService;
   /** The one path a provider's SMS takes in (webhooks in the API, inbox pollers in the worker). */
   intake: SmsIntake;
@@ -89,7 +93,13 @@ export async function createContainer(config: Readonly<AppConfig>, options: { lo
     security: config.security,
   });
   const apiKeys = new ApiKeyService({ db, secrets, audit });
-  const partnerWebhooks = new PartnerWebhookService({ db, secrets, audit, production: env.NODE_ENV === 'production' });
+  const partnerWebhooks = new PartnerWebhookService({ db, secrets, audit, mailer, production: env.NODE_ENV === 'production' });
+  const partnerEvents = new PartnerEvents({
+    db,
+    temporal: temporal.client,
+    taskQueue: env.TEMPORAL_TASK_QUEUE,
+    retry: { ...DEFAULT_WEBHOOK_RETRY, initialMs: config.webhooks.retryInitialMs, maxMs: config.webhooks.retryMaxMs },
+  });
   const incidents = new IncidentService({ db, audit });
   const activations = new ActivationService({
     readModel: new ActivationReadModel({ db }),
@@ -119,6 +129,7 @@ export async function createContainer(config: Readonly<AppConfig>, options: { lo
     audit,
     apiKeys,
     partnerWebhooks,
+    partnerEvents,
     activations,
     intake: new SmsIntake({ db, temporal: temporal.client, incidents, logger }),
     events: redisActivationEvents(redis, config.redisPrefix),

@@ -12,6 +12,7 @@ import type { ActivationEventHub } from '../activations/live-events';
 import type { SmsIntake } from '../activations/sms-intake';
 import type { UserAdminService } from '../auth/user-admin.service';
 import type { ApiKeyService } from '../auth/api-keys.service';
+import type { PartnerEvents } from '../activations/partner-events';
 import type { AuthService } from '../auth/auth.service';
 import type { PartnerWebhookService } from '../auth/partner-webhooks.service';
 import type { CatalogService } from '../catalog/catalog.service';
@@ -41,6 +42,7 @@ import { catalogRoutes } from './routes/catalog';
 import { eventsRoute } from './routes/events';
 import { numbersRoutes } from './routes/numbers';
 import { v1Routes } from './routes/v1';
+import { partnerWebhookRoutes } from './routes/partner-webhooks';
 import { walletRoutes } from './routes/wallet';
 import { webhookRoutes } from './routes/webhooks';
 
@@ -61,6 +63,7 @@ export interface AppDeps {
   audit: AuditLog;
   apiKeys: ApiKeyService;
   partnerWebhooks: PartnerWebhookService;
+  partnerEvents: PartnerEvents;
   security: SecurityConfig;
   /** The services behind /api/admin. */
   providerAdmin: ProviderAdminService;
@@ -187,6 +190,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/wallet', requireUser, rateLimits.user, walletRoutes(deps));
   app.get('/api/events', requireStreamUser, rateLimits.user, eventsRoute(deps.events));
   app.use('/api/keys', requireUser, rateLimits.user, apiKeyRoutes(deps));
+  app.use('/api/webhook', requireUser, rateLimits.user, partnerWebhookRoutes(deps));
   app.use('/api/v1', v1Routes({ ...deps, rateLimits }));
   app.use('/api/admin', requireUser, rateLimits.user, requireAdmin, admin);
   app.use(
