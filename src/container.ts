@@ -44,6 +44,8 @@ export interface Container {
   /** AES-256-GCM envelopes for secrets at rest (TOTP, API signing and partner webhook secrets …). */
   secrets: SecretBox;
   mailer: Mailer;
+  /** The activations table as the API reads it (names for live events and ledger lines). */
+  readModel: ActivationReadModel;
   audit: AuditLog;
   apiKeys: ApiKeyService;
   partnerWebhooks: PartnerWebhookService;
@@ -91,8 +93,9 @@ export async function createContainer(config: Readonly<AppConfig>, options: { lo
   const apiKeys = new ApiKeyService({ db, secrets, audit });
   const partnerWebhooks = new PartnerWebhookService({ db, secrets, audit, production: env.NODE_ENV === 'production' });
   const incidents = new IncidentService({ db, audit });
+  const readModel = new ActivationReadModel({ db });
   const activations = new ActivationService({
-    readModel: new ActivationReadModel({ db }),
+    readModel,
     purchaseKeys: new PurchaseKeys({ db }),
     temporal: temporal.client,
     audit,
@@ -116,6 +119,7 @@ export async function createContainer(config: Readonly<AppConfig>, options: { lo
     auth,
     secrets,
     mailer,
+    readModel,
     audit,
     apiKeys,
     partnerWebhooks,

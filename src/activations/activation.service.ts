@@ -28,7 +28,7 @@ import {
   type FailureCode,
 } from '../../workflows/contracts';
 import { PurchaseKeys, type PurchaseKeyClaim } from './purchase-keys';
-import type { ActivationDto, ActivationListFilter, ActivationReadModel } from './read-model';
+import type { ActivationDto, ActivationListFilter, ActivationNames, ActivationReadModel, PurchaseLabel } from './read-model';
 
 export type { ActivationDto } from './read-model';
 
@@ -186,7 +186,8 @@ export class ActivationService {
       if (!finished) throw error;
       return finished;
     }
-    return { ...view, userId: request.userId, createdAt: await this.deps.readModel.createdAt(activationId) };
+    const [createdAt, names] = await Promise.all([this.deps.readModel.createdAt(activationId), this.deps.readModel.names(request.serviceCode, request.countryIso)]);
+    return withOwner(view, { userId: request.userId, createdAt, ...names });
   }
 
   /** A user's own activation: the live workflow view while it runs, the database once it ended. */
@@ -196,7 +197,7 @@ export class ActivationService {
     if (TERMINAL_STATUSES.includes(row.status)) return row;
     try {
       const view = await this.deps.temporal.workflow.getHandle(activationId).query(getActivationQuery);
-      return { ...view, userId: row.userId, createdAt: row.createdAt };
+      return withOwner(view, row);
     } catch {
       // Closed a moment ago, or the worker is restarting: the database view is slightly behind but
       // never wrong about money.
@@ -206,6 +207,11 @@ export class ActivationService {
 
   list(filter: ActivationListFilter): Promise<ActivationDto[]> {
     return this.deps.readModel.list(filter);
+  }
+
+  /** The user's own purchases among `activationIds`, named (for ledger lines). */
+  purchaseLabels(userId: string, activationIds: readonly string[]): Promise<Map<string, PurchaseLabel>> {
+    return this.deps.readModel.labels(userId, activationIds);
   }
 
   cancel(activationId: string, userId: string | null) {
@@ -258,7 +264,7 @@ export class ActivationService {
     if (TERMINAL_STATUSES.includes(row.status)) throw closedError(row);
     try {
       const view = await this.deps.temporal.workflow.getHandle(activationId).executeUpdate(update);
-      return { ...view, userId: row.userId, createdAt: row.createdAt };
+      return withOwner(view, row);
     } catch (error) {
       throw await this.lostRaceOr(activationId, error);
     }
@@ -298,6 +304,33 @@ export class ActivationService {
   private fromDatabase(activationId: string): Promise<ActivationDto | null> {
     return this.deps.readModel.find(activationId);
   }
+}
+
+/** A workflow's view as the API shows it: its owner, its start and the catalog's names, with cancel judged by the wall clock. */
+function withOwner(view: ActivationView, row: Pick<ActivationDto, 'userId' | 'createdAt'> & ActivationNames): ActivationDto {
+  return {
+    ...view,
+    actions: actionsAt(view, Date.now()),
+    userId: row.userId,
+    createdAt: row.createdAt,
+    serviceName: row.serviceName,
+    countryName: row.countryName,
+    countryDial: row.countryDial,
+  };
+}
+
+/**
+ * The view's actions with the cancel delay judged at `now`. A query answers from the workflow's
+ * last task, whose clock stopped when that task ran: a number bought at 12:00 with a two-minute
+ * cancel delay still reads "not yet" at 12:05 if nothing woke the workflow since. The update's
+ * validator runs in a fresh task (the clock of that moment), so it accepts the cancel that the
+ * stale view refused. With no SMS, the only action that can be pending is a cancel itself,
+ * which a second cancel joins: offering it once the delay is over is always safe.
+ */
+export function actionsAt(view: Pick<ActivationView, 'status' | 'messages' | 'cancelAllowedAt' | 'actions'>, now: number): ActivationView['actions'] {
+  if (view.actions.cancel || view.status !== 'ACTIVE' || view.messages.length > 0) return view.actions;
+  const allowedAt = view.cancelAllowedAt ? Date.parse(view.cancelAllowedAt) : Number.NaN;
+  return Number.isFinite(allowedAt) && allowedAt <= now ? { ...view.actions, cancel: true } : view.actions;
 }
 
 /** How long a request that lost a race waits for the winner to close the workflow. */
