@@ -21,11 +21,15 @@ export function useNow(intervalMs = 1000): number {
   return now;
 }
 
-/** `#/numbers/abc` → ['numbers', 'abc']. Hash routing needs no server fallback for deep links. */
+/**
+ * `#/numbers/abc` → ['numbers', 'abc']. Hash routing needs no server fallback for deep links.
+ * A query after the path (`#/wallet/topup?missing=440000`) is not part of it: see hashQuery().
+ */
 export function useHashRoute(): string[] {
   const read = () =>
     window.location.hash
       .replace(/^#\/?/, '')
+      .replace(/\?.*$/, '')
       .split('/')
       .filter(Boolean)
       .map((part) => {
@@ -42,6 +46,12 @@ export function useHashRoute(): string[] {
     return () => window.removeEventListener('hashchange', onChange);
   }, []);
   return parts;
+}
+
+/** The query of the hash route: `#/wallet/topup?missing=440000` → missing=440000. */
+export function hashQuery(hash: string = window.location.hash): URLSearchParams {
+  const at = hash.indexOf('?');
+  return new URLSearchParams(at < 0 ? '' : hash.slice(at + 1));
 }
 
 export function navigate(path: string): void {

@@ -70,7 +70,11 @@ runMain(async () => {
       simulatorUrl = sim.url;
     }
 
-    const container = await createContainer(config, { logger });
+    const container = await createContainer(config, {
+      logger,
+      // No mail leaves a development machine: verification and reset links are printed here instead.
+      echoMail: (mail) => process.stdout.write(`\n  ✉  to ${mail.to}: ${mail.subject}\n${mail.text.replace(/^/gm, '     ')}\n\n`),
+    });
     stops.push(() => container.close());
     const seeded = await seedCatalog(container);
     // With a setup token the first admin is created through POST /api/auth/setup, never from a password in the environment.

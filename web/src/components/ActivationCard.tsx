@@ -1,12 +1,11 @@
 import { useCallback, useEffect, useState } from 'react';
 import { describeError } from '../../../ui/api';
-import { countryName, formatDateTime } from '../../../ui/format';
+import { formatDateTime, formatPhone } from '../../../ui/format';
 import { useLoad, useNow } from '../../../ui/hooks';
 import type { Activation, SmsMessage } from '../../../ui/types';
 import { CopyButton, ErrorMessage, Loading, StatusBadge } from '../../../ui/components';
 import { api, balance, feed, useOnline } from '../client';
 import { highlightCode, isLiveStatus, messagesNewestFirst, outcomeText, priceShown, refundMicros, statusLabel, timeLeft, type Action } from '../lib/activation-view';
-import { serviceName } from '../lib/service-names';
 import { useLiveState } from '../lib/live';
 import { ActivationActions } from './ActivationActions';
 import { LivePill } from './LiveNotice';
@@ -87,7 +86,7 @@ export function ActivationCard({ id }: { id: string }) {
     <article className="card stack activation" data-testid="activation" data-status={activation.status} aria-labelledby="activation-title">
       <div className="row">
         <h1 id="activation-title" className="grow">
-          {serviceName(activation.serviceCode)} <span className="muted">· {countryName(activation.countryIso)}</span>
+          {activation.serviceName} <span className="muted">· {activation.countryName}</span>
         </h1>
         {watching && <LivePill status={live.status} online={online} everOpened={live.everOpened} />}
         <StatusBadge status={activation.status} label={statusLabel(activation)} />
@@ -96,8 +95,8 @@ export function ActivationCard({ id }: { id: string }) {
       <div className="phone-row">
         {activation.phone ? (
           <>
-            <span className="phone" data-testid="phone-number">
-              {activation.phone}
+            <span className="phone" data-testid="phone-number" data-phone={activation.phone}>
+              {formatPhone(activation.phone, activation.countryDial)}
             </span>
             <CopyButton text={activation.phone} label="phone number" testId="copy-phone" />
           </>
@@ -127,6 +126,12 @@ export function ActivationCard({ id }: { id: string }) {
         <div>
           <dt>Bought</dt>
           <dd>{formatDateTime(activation.createdAt)}</dd>
+        </div>
+        <div>
+          <dt>Order</dt>
+          <dd className="order-id" data-testid="activation-id">
+            {activation.id}
+          </dd>
         </div>
       </dl>
 
