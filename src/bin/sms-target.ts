@@ -10,8 +10,9 @@ export function simulatorSmsUrl(providerBaseUrl: string, upstreamId: string): st
   } catch {
     return null;
   }
-  const tenant = url.pathname.split('/').filter(Boolean)[0];
-  if (!tenant || !/^[a-z0-9-]+$/.test(tenant) || !/^\d+$/.test(upstreamId)) return null;
+  // `/<tenant>/stubs/handler_api.php` or `/<tenant>/v1`: a real provider's URL has no tenant segment.
+  const [tenant, protocol] = url.pathname.split('/').filter(Boolean);
+  if (!tenant || !/^[a-z0-9-]+$/.test(tenant) || (protocol !== 'stubs' && protocol !== 'v1') || !/^\d+$/.test(upstreamId)) return null;
   return `${url.origin}/control/${tenant}/activations/${upstreamId}/sms`;
 }
 
