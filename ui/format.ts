@@ -65,3 +65,9 @@ export function groupDigits(digits: string): string {
   }
   return parts.join(' ');
 }
+
+/** The query of a hash route: `#/wallet/topup?missing=440000` → missing=440000 (useHashRoute leaves it out of the path). */
+export function hashQuery(hash: string = (globalThis as { location?: { hash: string } }).location?.hash ?? ''): URLSearchParams {
+  const at = hash.indexOf('?');
+  return new URLSearchParams(at < 0 ? '' : hash.slice(at + 1));
+}

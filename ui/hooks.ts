@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState, type DependencyList } from 'react';
 import { describeError, isAbort } from './api';
+export { hashQuery } from './format';
 
 /** `value`, but only after it stopped changing for `delayMs`. */
 export function useDebounced<T>(value: T, delayMs: number): T {
@@ -46,12 +47,6 @@ export function useHashRoute(): string[] {
     return () => window.removeEventListener('hashchange', onChange);
   }, []);
   return parts;
-}
-
-/** The query of the hash route: `#/wallet/topup?missing=440000` → missing=440000. */
-export function hashQuery(hash: string = window.location.hash): URLSearchParams {
-  const at = hash.indexOf('?');
-  return new URLSearchParams(at < 0 ? '' : hash.slice(at + 1));
 }
 
 export function navigate(path: string): void {

@@ -1,5 +1,4 @@
-import { formatPhone, groupDigits } from '../../ui/format';
-import { hashQuery } from '../../ui/hooks';
+import { formatPhone, groupDigits, hashQuery } from '../../ui/format';
 import { deliveryLabel, missingMicros, topUpHref } from '../../web/src/lib/catalog';
 import { actionsAt } from '../../src/activations/view-clock';
 import { hasRealMatch, relevantOnly, type MatchKind } from '../../src/catalog/search/search-engine';
