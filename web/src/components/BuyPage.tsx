@@ -137,11 +137,14 @@ function usePurchase(): Purchase {
         // Prices or stock may have moved; a low balance moved nothing (and the row keeps its message).
         if (!insufficientFunds) setStale((n) => n + 1);
       }
-      const required = err instanceof ApiError && typeof err.details?.requiredMicros === 'string' ? err.details.requiredMicros : offer.priceMicros;
+      const details = err instanceof ApiError ? err.details : null;
+      const required = typeof details?.requiredMicros === 'string' ? details.requiredMicros : offer.priceMicros;
+      // The server's figure is the one it judged by; the top bar's may be a moment old.
+      const available = typeof details?.availableMicros === 'string' ? details.availableMicros : balance.current?.availableMicros;
       setError({
         which: where,
         message: insufficientFunds ? 'Your balance is too low for this number.' : describeError(err),
-        missingMicros: insufficientFunds ? missingMicros(required, balance.current?.availableMicros) : null,
+        missingMicros: insufficientFunds ? missingMicros(required, available) : null,
         insufficientFunds,
       });
       if (insufficientFunds) void balance.refresh();
