@@ -16,7 +16,7 @@ import { createDb, type Db } from './db/client';
 import { AuditLog } from './lib/audit';
 import { createLogger, type Logger } from './lib/logger';
 import { developmentKeyring, parseKeyring, SecretBox } from './lib/secrets';
-import { OutboxMailer, type Mailer } from './notify/mail';
+import { EchoingMailer, OutboxMailer, type MailMessageInput, type Mailer } from './notify/mail';
 import { ProviderHealth, withHealth } from './providers/health';
 import { IncidentService } from './providers/incidents.service';
 import { ProviderAdminService } from './providers/provider-admin.service';
@@ -46,6 +46,8 @@ export interface Container {
   /** AES-256-GCM envelopes for secrets at rest (TOTP, API signing and partner webhook secrets …). */
   secrets: SecretBox;
   mailer: Mailer;
+  /** The activations table as the API reads it (names for live events and ledger lines). */
+  readModel: ActivationReadModel;
   audit: AuditLog;
   apiKeys: ApiKeyService;
   partnerWebhooks: PartnerWebhookService;
@@ -61,7 +63,13 @@ export interface Container {
   close(): Promise<void>;
 }
 
-export async function createContainer(config: Readonly<AppConfig>, options: { logger?: Logger } = {}): Promise<Container> {
+export interface ContainerOptions {
+  logger?: Logger;
+  /** Development: also show every e-mail sent (the dev stack prints it to the terminal). */
+  echoMail?: (message: MailMessageInput) => void;
+}
+
+export async function createContainer(config: Readonly<AppConfig>, options: ContainerOptions = {}): Promise<Container> {
   const { env } = config;
   const logger = options.logger ?? createLogger(env.LOG_LEVEL);
   const db = createDb(env.DATABASE_URL, { max: 20 });
@@ -80,7 +88,8 @@ export async function createContainer(config: Readonly<AppConfig>, options: { lo
   const wallet = new WalletService({ db });
   const search = await createSearchEngine(config.search, { db });
   const catalog = new CatalogService({ db, search, health });
-  const mailer = new OutboxMailer({ db, logger });
+  const outbox = new OutboxMailer({ db, logger });
+  const mailer: Mailer = options.echoMail ? new EchoingMailer(outbox, options.echoMail) : outbox;
   const audit = new AuditLog({ db });
   const auth = new AuthService({
     db,
@@ -101,8 +110,9 @@ export async function createContainer(config: Readonly<AppConfig>, options: { lo
     retry: { ...DEFAULT_WEBHOOK_RETRY, initialMs: config.webhooks.retryInitialMs, maxMs: config.webhooks.retryMaxMs },
   });
   const incidents = new IncidentService({ db, audit });
+  const readModel = new ActivationReadModel({ db });
   const activations = new ActivationService({
-    readModel: new ActivationReadModel({ db }),
+    readModel,
     purchaseKeys: new PurchaseKeys({ db }),
     temporal: temporal.client,
     audit,
@@ -126,6 +136,7 @@ export async function createContainer(config: Readonly<AppConfig>, options: { lo
     auth,
     secrets,
     mailer,
+    readModel,
     audit,
     apiKeys,
     partnerWebhooks,

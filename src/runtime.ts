@@ -25,7 +25,12 @@ export interface RunningApi {
 export async function startApi(container: Container, options: { port: number; host: string; serveUi?: boolean }): Promise<RunningApi> {
   const subscriber = new Redis(container.config.env.REDIS_URL, { lazyConnect: true });
   await subscriber.connect();
-  const events = new ActivationEventHub({ subscriber, logger: container.logger, redisPrefix: container.config.redisPrefix });
+  const events = new ActivationEventHub({
+    subscriber,
+    logger: container.logger,
+    redisPrefix: container.config.redisPrefix,
+    names: (serviceCode, countryIso) => container.readModel.names(serviceCode, countryIso),
+  });
   await events.start();
   const app = createApp({
     db: container.db,

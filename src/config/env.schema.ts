@@ -93,6 +93,8 @@ export const envSchema = z
 
     SIMULATOR_PORT: port.default(4010),
     SIMULATOR_ENABLED: bool.default(true),
+    /** Seed of the demo simulator's phones, codes and automatic SMS; unset = a fresh one per start. */
+    SIMULATOR_SEED: z.coerce.number().int().min(0).max(2 ** 32 - 1).optional(),
 
     POLL_INITIAL_MS: z.coerce.number().int().min(100).default(3000),
     POLL_MAX_MS: z.coerce.number().int().min(100).default(30_000),

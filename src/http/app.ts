@@ -204,6 +204,15 @@ export function createApp(deps: AppDeps): Express {
       const root = path.join(UI_ROOT, dir);
       if (existsSync(root)) app.use(mount, express.static(root, { index: 'index.html', maxAge: '1h' }));
     }
+    // The links mailed for e-mail verification and password resets open the web app's own pages.
+    const webIndex = path.join(UI_ROOT, 'web/dist/index.html');
+    app.get(['/verify-email', '/reset-password'], (req, res, next) => {
+      if (!existsSync(webIndex)) return next();
+      res.setHeader('Cache-Control', 'no-store');
+      // The token is in the query: the page must not hand it to other sites as a referrer.
+      res.setHeader('Referrer-Policy', 'no-referrer');
+      res.sendFile(webIndex);
+    });
   }
 
   app.use(notFoundHandler);
