@@ -11,7 +11,7 @@ import {
   type WebhookEventRef,
   type WebhookRetryPolicy,
 } from '../../workflows/contracts';
-import type { ActivationDto } from './read-model';
+import type { ActivationRecord } from './read-model';
 
 export const PARTNER_EVENT_TYPES = ['activation.active', 'sms.received', 'activation.completed', 'activation.expired', 'activation.cancelled', 'balance.low'] as const;
 export type PartnerEventType = (typeof PARTNER_EVENT_TYPES)[number];
@@ -35,7 +35,7 @@ export interface WebhookDeliveryView {
   body: string;
 }
 
-const OUTCOME_EVENTS: Partial<Record<ActivationDto['status'], PartnerEventType>> = {
+const OUTCOME_EVENTS: Partial<Record<ActivationRecord['status'], PartnerEventType>> = {
   COMPLETED: 'activation.completed',
   EXPIRED: 'activation.expired',
   CANCELLED: 'activation.cancelled',
@@ -54,7 +54,7 @@ export class PartnerEvents {
   constructor(private readonly deps: { db: Db; temporal: Client; taskQueue: string; retry: WebhookRetryPolicy }) {}
 
   /** A record activity wrote `activation` (the workflow's view, with its owner). */
-  async activationChanged(activation: ActivationDto, change: ActivationChange): Promise<void> {
+  async activationChanged(activation: ActivationRecord, change: ActivationChange): Promise<void> {
     const type: PartnerEventType | undefined =
       change.kind === 'purchase' ? (activation.status === 'ACTIVE' ? 'activation.active' : undefined) : change.kind === 'sms' ? 'sms.received' : OUTCOME_EVENTS[activation.status];
     if (!type) return;

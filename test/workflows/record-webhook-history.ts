@@ -12,7 +12,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createWebhookActivities } from '../../activities/webhooks';
-import type { ActivationDto } from '../../src/activations/read-model';
+import type { ActivationRecord } from '../../src/activations/read-model';
 import { PartnerEvents } from '../../src/activations/partner-events';
 import { PartnerWebhookService } from '../../src/auth/partner-webhooks.service';
 import { applyMigrations, dropDatabase } from '../../src/db/migrate';
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     const { worker, taskQueue } = await temporal.worker(createWebhookActivities({ db, partnerWebhooks, timeoutMs: 2000 }), 'record-webhook');
     const retry: WebhookDeliveryInput['retry'] = { initialMs: 200, maxMs: 1000, giveUpAfterMs: 60_000, disableAfterMs: 60_000 };
     const events = new PartnerEvents({ db, temporal: temporal.client, taskQueue, retry });
-    const activation = (id: string, status: ActivationDto['status'], messages: ActivationDto['messages'] = []): ActivationDto => ({
+    const activation = (id: string, status: ActivationRecord['status'], messages: ActivationRecord['messages'] = []): ActivationRecord => ({
       id,
       userId,
       status,

@@ -1,5 +1,5 @@
 import { createWebhookActivities } from '../../activities/webhooks';
-import type { ActivationDto } from '../../src/activations/read-model';
+import type { ActivationRecord } from '../../src/activations/read-model';
 import { PartnerEvents } from '../../src/activations/partner-events';
 import { PartnerWebhookService } from '../../src/auth/partner-webhooks.service';
 import { AuditLog } from '../../src/lib/audit';
@@ -48,7 +48,7 @@ describe('webhook delivery workflow', () => {
     wf.afterTest(async () => {
       if ((await handle.describe()).status.name === 'RUNNING') await handle.terminate('test over');
     });
-    const activation = (id: string, status: ActivationDto['status'], messages: ActivationDto['messages'] = []): ActivationDto => ({
+    const activation = (id: string, status: ActivationRecord['status'], messages: ActivationRecord['messages'] = []): ActivationRecord => ({
       id,
       userId,
       status,
