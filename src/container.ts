@@ -3,6 +3,7 @@ import { ActivationService } from './activations/activation.service';
 import { redisActivationEvents, type ActivationEventPublisher } from './activations/live-events';
 import { PurchaseKeys } from './activations/purchase-keys';
 import { ActivationReadModel } from './activations/read-model';
+import { AdminReports } from './activations/reports';
 import { SmsIntake } from './activations/sms-intake';
 import { ApiKeyService } from './auth/api-keys.service';
 import { AuthService } from './auth/auth.service';
@@ -54,6 +55,7 @@ export interface Container {
   incidents: IncidentService;
   providerAdmin: ProviderAdminService;
   userAdmin: UserAdminService;
+  reports: AdminReports;
   close(): Promise<void>;
 }
 
@@ -100,6 +102,7 @@ export async function createContainer(config: Readonly<AppConfig>, options: { lo
     catalog,
     wallet,
     polling: { initialMs: config.activation.pollInitialMs, maxMs: config.activation.pollMaxMs },
+    temporalUiUrl: env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${env.TEMPORAL_UI_PORT}`,
   });
 
   return {
@@ -125,6 +128,7 @@ export async function createContainer(config: Readonly<AppConfig>, options: { lo
     incidents,
     providerAdmin: new ProviderAdminService({ db, secrets, audit, catalog, providers, health }),
     userAdmin: new UserAdminService({ db, wallet, audit }),
+    reports: new AdminReports({ db, health }),
     async close() {
       await temporal.close().catch(() => undefined);
       redis.disconnect();

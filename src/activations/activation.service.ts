@@ -29,6 +29,7 @@ import {
 } from '../../workflows/contracts';
 import { PurchaseKeys, type PurchaseKeyClaim } from './purchase-keys';
 import type { ActivationDto, ActivationListFilter, ActivationReadModel } from './read-model';
+import { describeHistory, pendingActivityView, type PendingActivityView, type TimelineEvent } from './workflow-views';
 
 export type { ActivationDto } from './read-model';
 
@@ -72,6 +73,8 @@ export class ActivationService {
       catalog: CatalogService;
       wallet: WalletService;
       polling: ActivationInput['polling'];
+      /** The Temporal Web UI's base URL, for the admin panel's deep links (TEMPORAL_UI_URL). */
+      temporalUiUrl?: string;
     },
   ) {}
 
@@ -208,6 +211,125 @@ export class ActivationService {
     return this.deps.readModel.list(filter);
   }
 
+  /**
+   * Activations an admin is looking for. "Stuck" comes from two places, each able to see what the
+   * other cannot: Temporal visibility (the workflow's phase has been BUYING or CANCELLING — a
+   * provider call retrying — for longer than `stuckMinutes`), and the database (RESERVED longer
+   * than that, or still open that long past its expiry: the workflow's timers should have closed
+   * it). A server without the phase attributes answers with the database's half only.
+   */
+  async adminSearch(filter: AdminActivationFilter): Promise<{ activations: ActivationDto[]; stuckFrom: ('visibility' | 'database')[] }> {
+    if (filter.stuckMinutes === undefined) return { activations: await this.deps.readModel.list(filter), stuckFrom: [] };
+    const since = new Date(Date.now() - filter.stuckMinutes * 60_000);
+    const stuckFrom: ('visibility' | 'database')[] = ['database'];
+    const fromVisibility: string[] = [];
+    try {
+      const query = `WorkflowType = '${ACTIVATION_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND ${PHASE_ATTRIBUTE} IN ('BUYING', 'CANCELLING') AND ${PHASE_SINCE_ATTRIBUTE} < '${since.toISOString()}'`;
+      for await (const execution of this.deps.temporal.workflow.list({ query, pageSize: 200 })) {
+        fromVisibility.push(execution.workflowId);
+        if (fromVisibility.length >= STUCK_VISIBILITY_LIMIT) break;
+      }
+      stuckFrom.unshift('visibility');
+    } catch (error) {
+      // INVALID_ARGUMENT: this server has no phase attributes registered (an older deployment).
+      if (!(error instanceof ServiceError)) throw error;
+    }
+    return { activations: await this.deps.readModel.list({ ...filter, stuck: { since, ids: fromVisibility } }), stuckFrom };
+  }
+
+  /**
+   * Everything the admin detail page shows about one activation: the row (or the workflow's live
+   * view, by query), Temporal's description with its pending activities (attempt, last failure),
+   * the history as a timeline, the money movements of its hold, and the link into the Temporal UI.
+   */
+  async adminDetail(activationId: string): Promise<AdminActivationDetail> {
+    const activation = await this.get(activationId, null);
+    const handle = this.deps.temporal.workflow.getHandle(activationId);
+    const namespace = this.deps.temporal.options.namespace;
+    const workflow = await handle.describe().then(
+      (d) => ({
+        runId: d.runId,
+        status: d.status.name,
+        taskQueue: d.taskQueue,
+        startTime: d.startTime.toISOString(),
+        closeTime: d.closeTime?.toISOString() ?? null,
+        historyLength: d.historyLength,
+        searchAttributes: Object.fromEntries(d.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value instanceof Date ? p.value.toISOString() : p.value])),
+        pendingActivities: (d.raw.pendingActivities ?? []).map(pendingActivityView),
+      }),
+      (error: unknown) => {
+        if (error instanceof WorkflowNotFoundError) return null;
+        throw error;
+      },
+    );
+    const timeline = workflow ? describeHistory(await handle.fetchHistory()) : [];
+    const temporalUiUrl = this.deps.temporalUiUrl
+      ? `${this.deps.temporalUiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(activationId)}${workflow ? `/${encodeURIComponent(workflow.runId)}` : ''}/history`
+      : null;
+    return { activation, workflow, timeline, money: await this.deps.wallet.ledgerOfHold(activationId), temporalUiUrl };
+  }
+
+  /**
+   * Ends the workflow at once, without its compensation (Temporal termination runs no workflow
+   * code): for a workflow that cannot make progress at all. What the compensation would have done
+   * is done here, durably and idempotently: an open hold is released (the customer is refunded)
+   * and the row is closed as FAILED "TERMINATED"; a captured hold stays captured (COMPLETED). The
+   * number is not cancelled at the provider: it expires there, or reconciliation finds it.
+   * Audited with the reason.
+   */
+  async adminTerminate(activationId: string, reason: string, actor: Actor): Promise<ActivationDto> {
+    const current = await this.get(activationId, null);
+    const handle = this.deps.temporal.workflow.getHandle(activationId);
+    const running = await handle.describe().then((d) => d.status.name === 'RUNNING', () => false);
+    if (!running) throw closedError(current);
+    await handle.terminate(`admin ${actor.id}: ${reason}`);
+    await this.deps.audit.record({ action: 'admin.activation.terminate', actorId: actor.id, targetType: 'activation', targetId: activationId, ip: actor.ip, details: { reason, userId: current.userId, status: current.status } });
+    const { wallet } = this.deps;
+    let hold = await wallet.findHold(activationId);
+    if (hold?.status === 'OPEN') {
+      // A capture already running in the worker (an SMS that just arrived) may settle it first: it wins.
+      hold = await wallet.release({ key: activationId }).catch(async (error: unknown) => {
+        if (error instanceof AppError && error.code === 'HOLD_ALREADY_SETTLED') return wallet.findHold(activationId);
+        throw error;
+      });
+    }
+    await this.deps.readModel.closeTerminated(activationId, hold?.status === 'CAPTURED' ? 'COMPLETED' : 'FAILED');
+    return this.get(activationId, null);
+  }
+
+  /**
+   * Retries a stuck step now: Temporal's ResetActivity on every pending activity that has failed
+   * at least once — its attempt count starts again at 1 and one waiting out its backoff runs at
+   * once. Chosen over a workflow reset (which rewinds the history and re-runs steps already done)
+   * and over a signal (which a workflow blocked in an activity would not read until it returns):
+   * it touches only the step that is retrying, and every activity is idempotent (a buy first
+   * claims what a lost attempt bought). Audited.
+   */
+  async adminRetryStuckStep(activationId: string, actor: Actor): Promise<{ reset: string[] }> {
+    const handle = this.deps.temporal.workflow.getHandle(activationId);
+    const description = await handle.describe().catch((error: unknown) => {
+      if (error instanceof WorkflowNotFoundError) throw new AppError('NOT_FOUND', 'No such activation workflow.');
+      throw error;
+    });
+    if (description.status.name !== 'RUNNING') throw new AppError('ACTIVATION_CLOSED', 'The workflow has ended: nothing to retry.', { workflowStatus: description.status.name });
+    const retrying = (description.raw.pendingActivities ?? []).filter((a) => (a.attempt ?? 1) > 1 || a.lastFailure);
+    if (retrying.length === 0) throw new AppError('NOTHING_TO_RETRY', 'No step of this activation is retrying right now.');
+    const { namespace, identity } = this.deps.temporal.options;
+    for (const activity of retrying) {
+      await this.deps.temporal.workflowService.resetActivity({
+        namespace,
+        identity: `${identity} admin ${actor.id}`,
+        execution: { workflowId: activationId, runId: description.runId },
+        id: activity.activityId,
+        resetHeartbeat: false,
+        keepPaused: false,
+      });
+    }
+    const reset = retrying.map((a) => `${a.activityType?.name ?? '?'}#${a.activityId}`);
+    await this.deps.audit.record({ action: 'admin.activation.retry-step', actorId: actor.id, targetType: 'activation', targetId: activationId, ip: actor.ip, details: { reset } });
+    return { reset };
+  }
+
   cancel(activationId: string, userId: string | null) {
     return this.act(activationId, userId, cancelActivationUpdate);
   }
@@ -298,6 +420,38 @@ export class ActivationService {
   private fromDatabase(activationId: string): Promise<ActivationDto | null> {
     return this.deps.readModel.find(activationId);
   }
+}
+
+/**
+ * The workflow's phase search attributes (set by workflows/activation.ts with each phase change):
+ * HOLDING, BUYING, WAITING_SMS, CODE_RECEIVED, CANCELLING, ENDED, and when the phase began.
+ */
+export const PHASE_ATTRIBUTE = 'SimGatePhase';
+export const PHASE_SINCE_ATTRIBUTE = 'SimGatePhaseSince';
+/** More stuck workflows than this is an outage, not a list to page through. */
+const STUCK_VISIBILITY_LIMIT = 500;
+
+export interface AdminActivationFilter extends Omit<ActivationListFilter, 'stuck'> {
+  /** Only activations stuck for longer than this many minutes. */
+  stuckMinutes?: number;
+}
+
+export interface AdminActivationDetail {
+  activation: ActivationDto;
+  /** Null once Temporal no longer keeps the workflow (past the namespace's retention). */
+  workflow: {
+    runId: string;
+    status: string;
+    taskQueue: string;
+    startTime: string;
+    closeTime: string | null;
+    historyLength: number;
+    searchAttributes: Record<string, unknown>;
+    pendingActivities: PendingActivityView[];
+  } | null;
+  timeline: TimelineEvent[];
+  money: Awaited<ReturnType<WalletService['ledgerOfHold']>>;
+  temporalUiUrl: string | null;
 }
 
 /** How long a request that lost a race waits for the winner to close the workflow. */

@@ -6,6 +6,7 @@ import { AppError } from '../lib/errors';
 import type { SecretBox } from '../lib/secrets';
 import type { ProviderHealth } from './health';
 import { randomBytes } from 'node:crypto';
+import { convertMicros } from '../lib/money';
 import { configToRow, PROVIDER_KEY_PURPOSE, PROVIDER_WEBHOOK_SECRET_PURPOSE, sealProviderKey, sealProviderWebhookSecret, type ProviderRegistry } from './registry';
 
 type ProviderRow = Awaited<ReturnType<Db['provider']['findUniqueOrThrow']>>;
@@ -111,6 +112,23 @@ export class ProviderAdminService {
     return { rotated };
   }
 
+  /**
+   * What the provider says it holds for us right now: its own currency's micro-units and the
+   * same in micro-dollars at the provider's usdRate. A provider that does not answer is reported,
+   * not thrown: the page shows its other figures regardless.
+   */
+  async balance(id: string): Promise<{ micros: string; usdMicros: string } | { error: string }> {
+    const { config, adapter } = await this.deps.providers.get(id).catch(() => {
+      throw new AppError('PROVIDER_NOT_FOUND', 'No such provider with credentials.');
+    });
+    try {
+      const micros = await adapter.getBalance();
+      return { micros: micros.toString(), usdMicros: convertMicros(micros, config.usdRate).toString() };
+    } catch (error) {
+      return { error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
   private async require(id: string): Promise<void> {
     if (!(await this.deps.db.provider.findUnique({ where: { id }, select: { id: true } }))) throw new AppError('PROVIDER_NOT_FOUND', 'No such provider.');
   }
@@ -137,6 +155,11 @@ export class ProviderAdminService {
       countryIds: row.countryIds,
       // The breaker lives in Redis: without it the provider is still listed, its breaker unknown.
       breaker: await health.state(row.id).catch(() => null),
+      // Calls over the health window (any route): the call figures are per provider.
+      calls: await health.snapshot(row.id, '-', '--').then(
+        (h) => ({ count: h.callCount, errors: h.errorCount, errorRate: h.errorRate, p50LatencyMs: h.p50LatencyMs }),
+        () => null,
+      ),
       markupOverrides: (await db.markupOverride.findMany({ where: { providerId: row.id } })).map((o) => ({ serviceCode: o.serviceCode, countryIso: o.countryIso, markupBps: o.markupBps })),
     };
   }

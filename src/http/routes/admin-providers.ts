@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { providerConfigSchema } from '../../config/providers.config';
+import type { AdminReports } from '../../activations/reports';
 import type { IncidentService } from '../../providers/incidents.service';
 import type { ProviderAdminService } from '../../providers/provider-admin.service';
 import { actorOf } from '../middleware/auth';
@@ -33,12 +34,19 @@ const incidentsQuery = { query: z.object({ open: z.enum(['true', 'false']).defau
 const byIncident = { params: z.object({ id: pgBigint }) };
 
 /** /api/admin/providers and /api/admin/incidents (mounted behind requireUser + requireAdmin). */
-export function adminProviderRoutes(deps: { providerAdmin: ProviderAdminService; incidents: IncidentService }): Router {
+export function adminProviderRoutes(deps: { providerAdmin: ProviderAdminService; incidents: IncidentService; reports: AdminReports }): Router {
   const router = Router();
   const { providerAdmin, incidents } = deps;
 
   router.get('/providers', async (_req, res) => {
-    res.json({ providers: await providerAdmin.list() });
+    const [providers, delivery] = await Promise.all([providerAdmin.list(), deps.reports.deliveryByProvider(24)]);
+    res.json({ providers: providers.map((p) => ({ ...p, delivery: delivery.get(p.id) ?? { bought: 0, delivered: 0, rate: null } })) });
+  });
+
+  /** The provider's own balance, asked now (one upstream call). */
+  router.get('/providers/:id/balance', validate(byProvider), async (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ balance: await providerAdmin.balance(valid(res, byProvider).params.id) });
   });
 
   router.post('/providers', validate(create), async (req, res) => {
