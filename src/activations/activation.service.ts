@@ -218,10 +218,10 @@ export class ActivationService {
    * than that, or still open that long past its expiry: the workflow's timers should have closed
    * it). A server without the phase attributes answers with the database's half only.
    */
-  async adminSearch(filter: AdminActivationFilter): Promise<{ activations: ActivationDto[]; stuckFrom: ('visibility' | 'database')[] }> {
+  async adminSearch(filter: AdminActivationFilter): Promise<{ activations: ActivationDto[]; stuckFrom: StuckSource[] }> {
     if (filter.stuckMinutes === undefined) return { activations: await this.deps.readModel.list(filter), stuckFrom: [] };
     const since = new Date(Date.now() - filter.stuckMinutes * 60_000);
-    const stuckFrom: ('visibility' | 'database')[] = ['database'];
+    const stuckFrom: StuckSource[] = ['database'];
     const fromVisibility: string[] = [];
     try {
       const query = `WorkflowType = '${ACTIVATION_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND ${PHASE_ATTRIBUTE} IN ('BUYING', 'CANCELLING') AND ${PHASE_SINCE_ATTRIBUTE} < '${since.toISOString()}'`;
@@ -232,7 +232,20 @@ export class ActivationService {
       stuckFrom.unshift('visibility');
     } catch (error) {
       // INVALID_ARGUMENT: this server has no phase attributes registered (an older deployment).
+      // Then the running workflows themselves are asked: an open activation older than N minutes
+      // with a step that has failed at least once and is being retried.
       if (!(error instanceof ServiceError)) throw error;
+      const open = await this.deps.readModel.list({ ...filter, status: undefined, to: since, openOnly: true, limit: STUCK_DESCRIBE_LIMIT });
+      const described = await Promise.all(
+        open.map((a) =>
+          this.deps.temporal.workflow
+            .getHandle(a.id)
+            .describe()
+            .then((d) => ((d.raw.pendingActivities ?? []).some((p) => (p.attempt ?? 1) > 1) ? a.id : null), () => null),
+        ),
+      );
+      fromVisibility.push(...described.filter((id): id is string => id !== null));
+      stuckFrom.unshift('workflows');
     }
     return { activations: await this.deps.readModel.list({ ...filter, stuck: { since, ids: fromVisibility } }), stuckFrom };
   }
@@ -430,6 +443,10 @@ export const PHASE_ATTRIBUTE = 'SimGatePhase';
 export const PHASE_SINCE_ATTRIBUTE = 'SimGatePhaseSince';
 /** More stuck workflows than this is an outage, not a list to page through. */
 const STUCK_VISIBILITY_LIMIT = 500;
+/** Without the phase attributes, at most this many open activations are asked whether a step is retrying. */
+const STUCK_DESCRIBE_LIMIT = 200;
+/** Which sources named the stuck activations: visibility (phase attributes), the running workflows (their pending activities), the table. */
+export type StuckSource = 'visibility' | 'workflows' | 'database';
 
 export interface AdminActivationFilter extends Omit<ActivationListFilter, 'stuck'> {
   /** Only activations stuck for longer than this many minutes. */

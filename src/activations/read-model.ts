@@ -23,6 +23,8 @@ export interface ActivationListFilter {
    * `since`, or still open though it expired before `since`.
    */
   stuck?: { since: Date; ids: string[] };
+  /** RESERVED or ACTIVE only. */
+  openOnly?: boolean;
   limit: number;
 }
 
@@ -47,7 +49,7 @@ export class ActivationReadModel {
     const rows = await this.deps.db.activation.findMany({
       where: {
         userId: filter.userIds ? { in: filter.userIds } : filter.userId,
-        status: filter.status,
+        status: filter.openOnly ? { in: ['RESERVED', 'ACTIVE'] } : filter.status,
         providerId: filter.providerId,
         serviceCode: filter.serviceCode,
         countryIso: filter.countryIso,
