@@ -10,7 +10,9 @@ import { isLive, type Activation } from '../../ui/types';
 import { api } from './client';
 import type { ActivationDetail as Detail } from './types';
 
-const time = (iso: string | null) => (iso ? new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' }) : '—');
+const time = (iso: string | null) => (iso ? new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }) : '—');
+/** Temporal's own attributes (build ids) say nothing to an admin. */
+const shownAttributes = (attributes: Record<string, unknown>) => Object.entries(attributes).filter(([key]) => key.startsWith('SimGate'));
 
 /**
  * One activation as ops need it: the workflow's state (its query while it runs), pending steps
@@ -85,7 +87,7 @@ export function ActivationDetail({ id }: { id: string }) {
             </span>
           )}
         </div>
-        <dl className="facts">
+        <dl className="details">
           <dt>Activation</dt>
           <dd>
             <code>{a.id}</code>
@@ -124,12 +126,12 @@ export function ActivationDetail({ id }: { id: string }) {
               </>
             )}
           </dd>
-          {workflow && Object.keys(workflow.searchAttributes).length > 0 && (
+          {workflow && shownAttributes(workflow.searchAttributes).length > 0 && (
             <>
               <dt>Search attributes</dt>
               <dd className="small-text">
-                {Object.entries(workflow.searchAttributes)
-                  .map(([k, v]) => `${k}=${String(v)}`)
+                {shownAttributes(workflow.searchAttributes)
+                  .map(([k, v]) => `${k.replace(/^SimGate/, '')}=${String(v)}`)
                   .join(' · ')}
               </dd>
             </>

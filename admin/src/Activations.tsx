@@ -147,13 +147,17 @@ export function Activations({ email = '' }: { email?: string }) {
                 </td>
                 <td data-label="Customer">{a.userEmail ?? a.userId ?? '—'}</td>
                 <td data-label="Service · country">
-                  {a.serviceCode} · <span title={countryName(a.countryIso)}>{a.countryIso}</span>
+                  <span>
+                    {a.serviceCode} · <span title={countryName(a.countryIso)}>{a.countryIso}</span>
+                  </span>
                 </td>
                 <td data-label="Phone">{a.phone ?? '—'}</td>
                 <td data-label="Provider">{a.providerId ?? '—'}</td>
                 <td data-label="Status">
-                  <StatusBadge status={a.status} label={statusLabel(a)} />
-                  {a.failureReason && <div className="muted small-text">{a.failureReason}</div>}
+                  <span>
+                    <StatusBadge status={a.status} label={statusLabel(a)} />
+                    {a.failureReason && <span className="muted small-text"> {a.failureReason}</span>}
+                  </span>
                 </td>
                 <td data-label="Price" className="num">
                   {formatUsd(a.priceMicros ?? a.heldMicros)}

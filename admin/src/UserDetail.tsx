@@ -50,7 +50,7 @@ export function UserDetail({ id, me }: { id: string; me: User }) {
         <h1 id="user-title" style={{ overflowWrap: 'anywhere' }}>
           {user.email}
         </h1>
-        <dl className="facts">
+        <dl className="details">
           <dt>Role</dt>
           <dd data-testid="user-role">{user.role}</dd>
           <dt>Account</dt>
