@@ -159,6 +159,7 @@ function ProviderRow({ provider: p, onChanged }: { provider: ProviderView; onCha
           Edit
         </button>
       </div>
+      <TestPurchase provider={p} />
       {editing && (
         <div className="stack">
           <ProviderForm
@@ -313,5 +314,62 @@ function MarkupForm({ provider, onSaved }: { provider: ProviderView; onSaved: ()
       </div>
       {error && <ErrorMessage message={error} />}
     </form>
+  );
+}
+
+interface TestPurchaseResult {
+  bought: { upstreamId: string; phone: string; costMicros: string | null } | null;
+  buyMs: number;
+  buyError?: string;
+  cancel: { ok: boolean; ms: number; error: string | null } | null;
+}
+
+/** Buys one number at this provider only and cancels it at once (reconciliation cancels it if the provider refuses). */
+function TestPurchase({ provider }: { provider: ProviderView }) {
+  const [service, setService] = useState('tg');
+  const [country, setCountry] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [result, setResult] = useState<TestPurchaseResult | null>(null);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    setResult(null);
+    try {
+      const r = await api.post<{ result: TestPurchaseResult }>(`/admin/providers/${provider.id}/test-purchase`, { service: service.trim(), country: country.trim() });
+      setResult(r.result);
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <details>
+      <summary>Test purchase</summary>
+      <form className="stack inline-form" onSubmit={submit} aria-label={`Test purchase at ${provider.id}`} data-testid="test-purchase-form">
+        <p className="muted small-text">Buys one number here (at most our recorded cost) and cancels it at once. Nobody's wallet is charged.</p>
+        <TextField id={`test-service-${provider.id}`} label="Service code" required value={service} onChange={setService} data-testid="test-service" />
+        <TextField id={`test-country-${provider.id}`} label="Country ISO" required maxLength={2} value={country} onChange={setCountry} data-testid="test-country" />
+        <div className="row">
+          <button type="submit" disabled={busy || !service.trim() || country.trim().length !== 2} data-testid="test-purchase">
+            {busy ? 'Buying…' : 'Buy and cancel'}
+          </button>
+        </div>
+        {error && <ErrorMessage message={error} />}
+        {result && (
+          <p className={result.bought ? 'notice' : 'error'} role="status" data-testid="test-purchase-result">
+            {result.bought
+              ? `Bought ${result.bought.phone} in ${millis(result.buyMs)}${result.bought.costMicros ? ` for ${formatUsd(result.bought.costMicros)}` : ''}; ${
+                  result.cancel?.ok ? `cancelled in ${millis(result.cancel.ms)}.` : `cancel refused (${result.cancel?.error ?? '?'}): reconciliation cancels it.`
+                }`
+              : `The provider did not sell (${millis(result.buyMs)}): ${result.buyError ?? 'unknown error'}`}
+          </p>
+        )}
+      </form>
+    </details>
   );
 }

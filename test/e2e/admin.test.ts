@@ -257,6 +257,12 @@ describe('admin panel in Chromium', () => {
     await hero.getByTestId('provider-sync').click();
     await waitFor(async () => ((await hero.getByTestId('provider-notice').textContent().catch(() => '')) ?? '').includes('Synced'), { timeoutMs: 30_000 });
 
+    await hero.getByText('Test purchase').click();
+    await hero.getByTestId('test-service').fill('wa');
+    await hero.getByTestId('test-country').fill('ID');
+    await hero.getByTestId('test-purchase').click();
+    await waitFor(async () => /Bought \+\d+.*cancelled/.test((await hero.getByTestId('test-purchase-result').textContent().catch(() => '')) ?? ''));
+
     await hero.getByTestId('provider-edit-open').click();
     await hero.getByTestId('markup-service').fill('wa');
     await hero.getByTestId('markup-country').fill('ID');

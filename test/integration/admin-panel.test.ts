@@ -181,6 +181,14 @@ describe('admin users and money', () => {
     const hero = providers.body.providers.find((p: { id: string }) => p.id === 'hero-sim');
     expect(hero).toMatchObject({ breaker: 'closed', calls: { count: expect.any(Number) }, delivery: { bought: expect.any(Number) } });
     expect(hero.delivery.delivered).toBeGreaterThan(0);
+    const probe = await admin('POST', '/providers/hero-sim/test-purchase', { service: 'wa', country: 'ID' });
+    expect(probe.status).toBe(200);
+    expect(probe.body.result).toMatchObject({ bought: { phone: expect.stringMatching(/^\+\d+$/) }, cancel: { ok: true } });
+    const probed = (await system.sim('GET', '/control/hero/activations')).activations.find((a: { id: string | number }) => String(a.id) === probe.body.result.bought.upstreamId);
+    expect(probed.state).toBe('CANCELLED');
+    const claim = await system.container.db.upstreamClaim.findUnique({ where: { providerId_upstreamId: { providerId: 'hero-sim', upstreamId: probe.body.result.bought.upstreamId } } });
+    expect(claim).toMatchObject({ activationId: null });
+    expect((await admin('POST', '/providers/hero-sim/test-purchase', { service: 'wa', country: 'ZZ' })).status).toBe(409);
     const balance = await admin('GET', '/providers/hero-sim/balance');
     expect(balance.body.balance).toMatchObject({ micros: expect.stringMatching(/^\d+$/), usdMicros: expect.stringMatching(/^\d+$/) });
   });

@@ -6,7 +6,7 @@ import type { IncidentService } from '../../providers/incidents.service';
 import type { ProviderAdminService } from '../../providers/provider-admin.service';
 import { actorOf } from '../middleware/auth';
 import { valid, validate } from '../middleware/validate';
-import { pgBigint } from '../schemas';
+import { countryIso, pgBigint, serviceCode } from '../schemas';
 
 const providerId = z.object({ id: z.string().regex(/^[a-z0-9-]{2,40}$/) });
 const create = { body: providerConfigSchema.strict() };
@@ -25,6 +25,7 @@ const markup = {
     .strict(),
 };
 const byProvider = { params: providerId };
+const testPurchase = { params: providerId, body: z.object({ service: serviceCode, country: countryIso }).strict() };
 const webhookSecret = {
   params: providerId,
   // Omitted: a random one is generated; null: removed (the global PROVIDER_WEBHOOK_SECRET applies again).
@@ -65,6 +66,12 @@ export function adminProviderRoutes(deps: { providerAdmin: ProviderAdminService;
 
   router.post('/providers/:id/sync', validate(byProvider), async (req, res) => {
     res.json(await providerAdmin.sync(valid(res, byProvider).params.id, actorOf(req)));
+  });
+
+  /** Buys one number at this provider and cancels it at once: does the provider sell, and how fast? */
+  router.post('/providers/:id/test-purchase', validate(testPurchase), async (req, res) => {
+    const { params, body } = valid(res, testPurchase);
+    res.json({ result: await providerAdmin.testPurchase(params.id, { serviceCode: body.service, countryIso: body.country }, actorOf(req)) });
   });
 
   /** Sets or rotates the provider's own webhook secret; the answer is the only time it is shown. */

@@ -125,6 +125,8 @@ describe('access control', () => {
           'GET /api/admin/reconciliation',
           'GET /api/admin/dashboard',
           'GET /api/admin/providers/:id/balance',
+          'POST /api/admin/providers/:id/test-purchase',
+          'GET /api/admin/audit/actions',
         ]),
       );
     });
