@@ -68,6 +68,8 @@ export function ActivationDetail({ id }: { id: string }) {
   if (!detail.data) return <Loading />;
   const { activation: a, workflow, timeline, money, temporalUiUrl } = detail.data;
   const running = workflow?.status === 'RUNNING';
+  // The workflow ended without recording it (terminated in the Temporal UI): the books still need closing.
+  const orphaned = !running && isLive(a);
   const retrying = workflow?.pendingActivities.filter((p) => p.attempt > 1 || p.lastFailure) ?? [];
 
   return (
@@ -150,15 +152,16 @@ export function ActivationDetail({ id }: { id: string }) {
           <button type="button" onClick={retry} disabled={!running || retrying.length === 0 || busy != null} data-testid="retry-step">
             {busy === 'retry' ? 'Retrying…' : 'Retry stuck step now'}
           </button>
-          <button type="button" onClick={() => setTerminating(!terminating)} disabled={!running || busy != null} aria-expanded={terminating} data-testid="terminate-open">
-            Terminate…
+          <button type="button" onClick={() => setTerminating(!terminating)} disabled={!(running || orphaned) || busy != null} aria-expanded={terminating} data-testid="terminate-open">
+            {orphaned ? 'Settle and close…' : 'Terminate…'}
           </button>
         </div>
         {terminating && (
           <form className="stack inline-form" onSubmit={terminate} aria-label="Terminate the workflow" data-testid="terminate-form">
             <p className="muted small-text">
-              Ends the workflow at once, without its own clean-up: the hold is refunded here, the number is not cancelled at the provider (it expires there). Use
-              Cancel when the workflow can still act.
+              {orphaned
+                ? 'The workflow has ended without closing this activation: an open hold is refunded and the activation closed as failed.'
+                : 'Ends the workflow at once, without its own clean-up: the hold is refunded here, the number is not cancelled at the provider (it expires there). Use Cancel when the workflow can still act.'}
             </p>
             <TextField id="terminate-reason" label="Reason (kept in the audit log)" required minLength={3} maxLength={500} value={reason} onChange={setReason} data-testid="terminate-reason" />
             <div className="row">

@@ -288,15 +288,31 @@ export class ActivationService {
    * is done here, durably and idempotently: an open hold is released (the customer is refunded)
    * and the row is closed as FAILED "TERMINATED"; a captured hold stays captured (COMPLETED). The
    * number is not cancelled at the provider: it expires there, or reconciliation finds it.
-   * Audited with the reason.
+   * Audited with the reason. Also settles an activation whose workflow already ended without
+   * recording it (terminated from the Temporal UI): the row is open, the workflow is not.
    */
   async adminTerminate(activationId: string, reason: string, actor: Actor): Promise<ActivationDto> {
     const current = await this.get(activationId, null);
     const handle = this.deps.temporal.workflow.getHandle(activationId);
-    const running = await handle.describe().then((d) => d.status.name === 'RUNNING', () => false);
-    if (!running) throw closedError(current);
-    await handle.terminate(`admin ${actor.id}: ${reason}`);
-    await this.deps.audit.record({ action: 'admin.activation.terminate', actorId: actor.id, targetType: 'activation', targetId: activationId, ip: actor.ip, details: { reason, userId: current.userId, status: current.status } });
+    const workflowStatus = await handle.describe().then(
+      (d) => d.status.name,
+      (error: unknown) => {
+        if (error instanceof WorkflowNotFoundError) return 'NOT_FOUND';
+        throw error;
+      },
+    );
+    if (workflowStatus === 'RUNNING') await handle.terminate(`admin ${actor.id}: ${reason}`);
+    // A workflow that ended without recording its outcome (terminated in the Temporal UI) left its
+    // row open and maybe its hold: settled here the same way. Anything else has already ended.
+    else if (TERMINAL_STATUSES.includes(current.status)) throw closedError(current, { workflowStatus });
+    await this.deps.audit.record({
+      action: 'admin.activation.terminate',
+      actorId: actor.id,
+      targetType: 'activation',
+      targetId: activationId,
+      ip: actor.ip,
+      details: { reason, userId: current.userId, status: current.status, workflowStatus },
+    });
     const { wallet } = this.deps;
     let hold = await wallet.findHold(activationId);
     if (hold?.status === 'OPEN') {

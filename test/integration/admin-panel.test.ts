@@ -119,6 +119,19 @@ describe('admin activations', () => {
     expect(again.status).toBe(409);
     expect(await system.container.wallet.checkInvariants(customer.id)).toEqual([]);
   });
+
+  it('settles one terminated from the Temporal UI (workflow gone, row and hold left open)', async () => {
+    const { customer, activation } = await buy();
+    await system.container.temporal.client.workflow.getHandle(activation.id).terminate('by hand in the Temporal UI');
+    expect((await system.container.wallet.getWallet(customer.id)).heldMicros).toBeGreaterThan(0n);
+    const settled = await admin('POST', `/activations/${activation.id}/terminate`, { reason: 'terminated in the UI, refund' });
+    expect(settled.status).toBe(200);
+    expect(settled.body.activation).toMatchObject({ status: 'FAILED', failureReason: 'TERMINATED' });
+    expect((await system.request('GET', '/api/wallet', { token: customer.token })).body.wallet).toMatchObject({ availableMicros: '5000000', heldMicros: '0' });
+    const audit = await admin('GET', `/audit?action=admin.activation.terminate&targetId=${activation.id}`);
+    expect(audit.body.entries[0].details).toMatchObject({ workflowStatus: 'TERMINATED' });
+    expect((await admin('POST', `/activations/${activation.id}/terminate`, { reason: 'again' })).status).toBe(409);
+  });
 });
 
 describe('admin users and money', () => {
