@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { describeError } from '../../ui/api';
 import { ErrorMessage, Loading, StatusBadge, TextField } from '../../ui/components';
 import { countryName, formatDateTime } from '../../ui/format';
@@ -11,6 +11,7 @@ import { api } from './client';
 import type { ActivationDetail as Detail } from './types';
 
 const time = (iso: string | null) => (iso ? new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }) : '—');
+const REFRESH_MS = 5000;
 /** Temporal's own attributes (build ids) say nothing to an admin. */
 const shownAttributes = (attributes: Record<string, unknown>) => Object.entries(attributes).filter(([key]) => key.startsWith('SimGate'));
 
@@ -26,6 +27,14 @@ export function ActivationDetail({ id }: { id: string }) {
   const [busy, setBusy] = useState<string | null>(null);
   const [terminating, setTerminating] = useState(false);
   const [reason, setReason] = useState('');
+  const live = detail.data?.workflow?.status === 'RUNNING';
+  const { reload } = detail;
+  // While the workflow runs, its state, pending steps and history change on their own.
+  useEffect(() => {
+    if (!live) return;
+    const timer = setInterval(reload, REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [live, reload]);
 
   async function act(name: string, call: () => Promise<string>) {
     setBusy(name);
