@@ -73,7 +73,7 @@ export function Money() {
         ) : !report.data ? (
           <Loading />
         ) : (
-          <MoneyView report={report.data} by={by} />
+          <MoneyView report={report.data} by={by} daily={bucket === 'day'} />
         )}
       </section>
       <section className="card stack" aria-labelledby="reconciliation-title">
@@ -91,7 +91,7 @@ export function Money() {
   );
 }
 
-function MoneyView({ report, by }: { report: MoneyReport; by: Dimension }) {
+function MoneyView({ report, by, daily }: { report: MoneyReport; by: Dimension; daily: boolean }) {
   const perBucket = new Map<string, { revenue: string; cost: string; margin: string }>();
   const perKey = new Map<string, Omit<MoneyRow, 'bucket' | 'key'>>();
   for (const r of report.rows) {
@@ -119,7 +119,7 @@ function MoneyView({ report, by }: { report: MoneyReport; by: Dimension }) {
         </div>
         <div className="tile" data-testid="money-cost">
           <div className="value">{formatUsd(add(t.costMicros, `-${t.recoveredMicros}`))}</div>
-          <div className="label">Upstream cost (after {formatUsd(t.recoveredMicros)} recovered)</div>
+          <div className="label">Upstream cost of every number bought, after {formatUsd(t.recoveredMicros)} recovered</div>
         </div>
         <div className="tile" data-testid="money-margin">
           <div className="value">{formatUsd(t.marginMicros)}</div>
@@ -129,6 +129,7 @@ function MoneyView({ report, by }: { report: MoneyReport; by: Dimension }) {
       {chart.length > 0 && (
         <TimeChart
           testId="chart-money"
+          daily={daily}
           data={chart}
           x="bucket"
           series={[

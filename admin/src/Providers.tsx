@@ -85,7 +85,7 @@ function ProviderRow({ provider: p, onChanged }: { provider: ProviderView; onCha
           Breaker {breaker}
         </span>
       </div>
-      <dl className="facts">
+      <dl className="details">
         <dt>Error rate</dt>
         <dd data-testid="error-rate">
           {percent(p.calls?.errorRate)} of {p.calls?.count ?? 0} calls

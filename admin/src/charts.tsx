@@ -23,6 +23,7 @@ export function TimeChart({
   label,
   format = (v) => String(v),
   testId,
+  daily = false,
 }: {
   data: Record<string, number | string>[];
   x: string;
@@ -31,6 +32,8 @@ export function TimeChart({
   label: string;
   format?: (value: number) => string;
   testId?: string;
+  /** One point per day: the axis shows dates. */
+  daily?: boolean;
 }) {
   const tick = (value: string) => {
     const d = new Date(value);
@@ -40,7 +43,7 @@ export function TimeChart({
     const d = new Date(value);
     return Number.isNaN(d.getTime()) ? value : d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
   };
-  const spansDays = data.length > 1 && Date.parse(String(data[data.length - 1][x])) - Date.parse(String(data[0][x])) > 36 * 3_600_000;
+  const spansDays = daily || data.length > 1 && Date.parse(String(data[data.length - 1][x])) - Date.parse(String(data[0][x])) > 36 * 3_600_000;
   const common = (
     <>
       <CartesianGrid strokeDasharray="3 3" stroke="#dde1e8" />
