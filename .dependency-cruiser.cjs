@@ -102,6 +102,8 @@ module.exports = {
     // Worktrees link node_modules and src/generated from the main checkout: name modules by their link, as in a clone.
     preserveSymlinks: true,
     doNotFollow: { path: ['node_modules', '^src/generated/'] },
+    // Built bundles (vite output) are not source: their code-split chunks import each other in cycles.
+    exclude: { path: '^(web|admin)/dist/' },
     // Type-only imports are walls too: `import type` from the wrong side couples the code all the same.
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },

@@ -4,6 +4,7 @@ import { redisActivationEvents, type ActivationEventPublisher } from './activati
 import { PartnerEvents } from './activations/partner-events';
 import { PurchaseKeys } from './activations/purchase-keys';
 import { ActivationReadModel } from './activations/read-model';
+import { AdminReports } from './activations/reports';
 import { SmsIntake } from './activations/sms-intake';
 import { ApiKeyService } from './auth/api-keys.service';
 import { AuthService } from './auth/auth.service';
@@ -60,6 +61,7 @@ export interface Container {
   incidents: IncidentService;
   providerAdmin: ProviderAdminService;
   userAdmin: UserAdminService;
+  reports: AdminReports;
   close(): Promise<void>;
 }
 
@@ -120,6 +122,7 @@ export async function createContainer(config: Readonly<AppConfig>, options: Cont
     catalog,
     wallet,
     polling: { initialMs: config.activation.pollInitialMs, maxMs: config.activation.pollMaxMs },
+    temporalUiUrl: env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${env.TEMPORAL_UI_PORT}`,
   });
 
   return {
@@ -147,6 +150,7 @@ export async function createContainer(config: Readonly<AppConfig>, options: Cont
     incidents,
     providerAdmin: new ProviderAdminService({ db, secrets, audit, catalog, providers, health }),
     userAdmin: new UserAdminService({ db, wallet, audit }),
+    reports: new AdminReports({ db, health }),
     async close() {
       await temporal.close().catch(() => undefined);
       redis.disconnect();

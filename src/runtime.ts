@@ -51,6 +51,7 @@ export async function startApi(container: Container, options: { port: number; ho
     providerAdmin: container.providerAdmin,
     incidents: container.incidents,
     userAdmin: container.userAdmin,
+    reports: container.reports,
     readiness: readinessChecks(container),
     health: container.health,
     jsonBodyLimit: container.config.limits.jsonBodyBytes,

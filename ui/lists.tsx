@@ -33,11 +33,14 @@ export interface Column {
   hidden?: boolean;
 }
 
-/** A table with one header row that scrolls inside its card instead of widening the page. */
-export function Table({ testId, columns, children }: { testId: string; columns: readonly Column[]; children: ReactNode }) {
+/**
+ * A table with one header row that scrolls inside its card instead of widening the page; with
+ * `cards`, each row becomes a card on a phone (its cells name their column in data-label).
+ */
+export function Table({ testId, columns, cards = false, children }: { testId: string; columns: readonly Column[]; cards?: boolean; children: ReactNode }) {
   return (
     <div className="table-wrap">
-      <table data-testid={testId}>
+      <table data-testid={testId} className={cards ? 'cards' : undefined}>
         <thead>
           <tr>
             {columns.map(({ label, numeric, hidden }) => (

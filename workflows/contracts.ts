@@ -159,6 +159,8 @@ export const failures = {
   ACTIVATION_CLOSED: { retryable: false },
   ACTIVATION_NOT_READY: { retryable: false },
   ACTION_IN_PROGRESS: { retryable: false },
+  /** An admin asked to retry a stuck step of an activation none of whose steps is retrying. */
+  NOTHING_TO_RETRY: { retryable: false },
   /** The provider refused a customer's action after its own retries. */
   PROVIDER_ERROR: { retryable: false },
 

@@ -5,21 +5,15 @@ import { formatDateTime } from '../../ui/format';
 import { useDebounced, useLoad } from '../../ui/hooks';
 import { LoadedList, Table } from '../../ui/lists';
 import { formatUsd, parseDollars } from '../../ui/money';
-import type { LedgerEntry, Micros, Wallet } from '../../ui/types';
+import type { LedgerEntry, Wallet } from '../../ui/types';
 import { api } from './client';
 
-interface AdminUser {
-  id: string;
-  email: string;
-  role: string;
-  availableMicros: Micros;
-  heldMicros: Micros;
-  createdAt: string;
-}
+import type { AdminUser } from './types';
 
 const USER_COLUMNS = [
   { label: 'Email' },
   { label: 'Role' },
+  { label: 'Account' },
   { label: 'Balance', numeric: true },
   { label: 'Held', numeric: true },
   { label: 'Joined' },
@@ -68,22 +62,25 @@ export function Users() {
       )}
       <LoadedList list={users} empty={<>No users match “{q}”.</>}>
         {(rows) => (
-          <Table testId="users" columns={USER_COLUMNS}>
+          <Table testId="users" columns={USER_COLUMNS} cards>
             {rows.map((u) => (
               <Fragment key={u.id}>
                 <tr data-testid="user-row" data-email={u.email}>
-                  <td>
-                    <a href={`#/activations/${encodeURIComponent(u.id)}`} title="Show this user's activations">
+                  <td data-label="Email">
+                    <a href={`#/user/${encodeURIComponent(u.id)}`} title="Wallet, ledger, roles" data-testid="user-link">
                       {u.email}
                     </a>
                   </td>
-                  <td>{u.role}</td>
-                  <td className="num" data-testid="user-balance">
+                  <td data-label="Role">{u.role}</td>
+                  <td data-label="Account">{u.disabled ? 'Disabled' : 'Active'}</td>
+                  <td data-label="Balance" className="num" data-testid="user-balance">
                     {formatUsd(u.availableMicros)}
                   </td>
-                  <td className="num">{formatUsd(u.heldMicros)}</td>
-                  <td>{formatDateTime(u.createdAt)}</td>
-                  <td>
+                  <td data-label="Held" className="num">
+                    {formatUsd(u.heldMicros)}
+                  </td>
+                  <td data-label="Joined">{formatDateTime(u.createdAt)}</td>
+                  <td data-label="">
                     <button
                       type="button"
                       className="small"
@@ -100,7 +97,7 @@ export function Users() {
                 </tr>
                 {crediting === u.id && (
                   <tr>
-                    <td colSpan={USER_COLUMNS.length}>
+                    <td colSpan={USER_COLUMNS.length} data-label="">
                       <CreditForm
                         user={u}
                         onCredited={(wallet, amount) => credited(u, wallet, amount)}
@@ -118,15 +115,19 @@ export function Users() {
   );
 }
 
-function CreditForm({
+/** Credit (or, with `debit`, take money out of) a wallet, with a memo, idempotently. */
+export function CreditForm({
   user,
   onCredited,
   onClose,
+  debit = false,
 }: {
-  user: AdminUser;
+  user: Pick<AdminUser, 'id' | 'email'>;
   onCredited: (wallet: Wallet, amount: bigint) => void;
   onClose: () => void;
+  debit?: boolean;
 }) {
+  const verb = debit ? 'Debit' : 'Credit';
   const [amount, setAmount] = useState('');
   const [memo, setMemo] = useState('');
   const [busy, setBusy] = useState(false);
@@ -163,7 +164,7 @@ function CreditForm({
     setError(null);
     try {
       const result = await api.post<{ entry: LedgerEntry; wallet: Wallet }>(
-        `/admin/wallets/${encodeURIComponent(user.id)}/credit`,
+        `/admin/wallets/${encodeURIComponent(user.id)}/${debit ? 'debit' : 'credit'}`,
         body,
         { idempotencyKey: pending.current.key },
       );
@@ -171,7 +172,7 @@ function CreditForm({
       onCredited(result.wallet, micros);
     } catch (err) {
       if (isOutcomeUnknown(err)) {
-        setError(`${describeError(err)} Press Credit again to retry: the same request cannot be applied twice.`);
+        setError(`${describeError(err)} Press ${verb} again to retry: the same request cannot be applied twice.`);
       } else {
         pending.current = null;
         setError(describeError(err));
@@ -182,10 +183,10 @@ function CreditForm({
   }
 
   return (
-    <form className="inline-form" onSubmit={submit} aria-label={`Credit ${user.email}`} data-testid="credit-form">
+    <form className="inline-form" onSubmit={submit} aria-label={`${verb} ${user.email}`} data-testid={debit ? 'debit-form' : 'credit-form'}>
       <div className="stack">
         <TextField
-          id={`amount-${user.id}`}
+          id={`amount-${verb}-${user.id}`}
           label="Amount in dollars"
           inputMode="decimal"
           autoComplete="off"
@@ -193,32 +194,32 @@ function CreditForm({
           required
           value={amount}
           onChange={setAmount}
-          aria-describedby={`amount-hint-${user.id}`}
-          data-testid="credit-amount"
+          aria-describedby={`amount-hint-${verb}-${user.id}`}
+          data-testid={debit ? 'debit-amount' : 'credit-amount'}
         />
       </div>
       <div className="stack">
         <TextField
-          id={`memo-${user.id}`}
-          label="Memo (shown in the customer’s history)"
+          id={`memo-${verb}-${user.id}`}
+          label={debit ? 'Reason (shown in the customer’s history)' : 'Memo (shown in the customer’s history)'}
           required
           maxLength={200}
           value={memo}
           onChange={setMemo}
-          placeholder="Bank transfer #1234"
-          data-testid="credit-memo"
+          placeholder={debit ? 'Duplicate credit of 3 Dec' : 'Bank transfer #1234'}
+          data-testid={debit ? 'debit-memo' : 'credit-memo'}
         />
       </div>
       <div className="row">
-        <button type="submit" className="primary" disabled={busy} data-testid="credit-submit">
-          {busy ? 'Crediting…' : 'Credit'}
+        <button type="submit" className={debit ? 'danger' : 'primary'} disabled={busy} data-testid={debit ? 'debit-submit' : 'credit-submit'}>
+          {busy ? `${verb}ing…` : verb}
         </button>
         <button type="button" onClick={onClose} disabled={busy}>
           Close
         </button>
       </div>
-      <p id={`amount-hint-${user.id}`} className="muted small-text">
-        {preview ? `${user.email} receives ${preview}.` : 'For example 25 or 2.50.'}
+      <p id={`amount-hint-${verb}-${user.id}`} className="muted small-text">
+        {preview ? `${user.email} ${debit ? 'loses' : 'receives'} ${preview}.` : 'For example 25 or 2.50.'}
       </p>
       {error && <ErrorMessage message={error} />}
     </form>

@@ -30,6 +30,7 @@ import {
 import { PurchaseKeys, type PurchaseKeyClaim } from './purchase-keys';
 import { actionsAt } from './view-clock';
 import type { ActivationDto, ActivationListFilter, ActivationNames, ActivationReadModel, PurchaseLabel } from './read-model';
+import { describeHistory, pendingActivityView, type PendingActivityView, type TimelineEvent } from './workflow-views';
 
 export type { ActivationDto } from './read-model';
 
@@ -73,6 +74,8 @@ export class ActivationService {
       catalog: CatalogService;
       wallet: WalletService;
       polling: ActivationInput['polling'];
+      /** The Temporal Web UI's base URL, for the admin panel's deep links (TEMPORAL_UI_URL). */
+      temporalUiUrl?: string;
     },
   ) {}
 
@@ -219,6 +222,154 @@ export class ActivationService {
     return this.deps.readModel.labels(userId, activationIds);
   }
 
+  /**
+   * Activations an admin is looking for. "Stuck" comes from two places, each able to see what the
+   * other cannot: Temporal visibility (the workflow's phase has been BUYING or CANCELLING — a
+   * provider call retrying — for longer than `stuckMinutes`), and the database (RESERVED longer
+   * than that, or still open that long past its expiry: the workflow's timers should have closed
+   * it). A server without the phase attributes answers with the database's half only.
+   */
+  async adminSearch(filter: AdminActivationFilter): Promise<{ activations: ActivationDto[]; stuckFrom: StuckSource[] }> {
+    if (filter.stuckMinutes === undefined) return { activations: await this.deps.readModel.list(filter), stuckFrom: [] };
+    const since = new Date(Date.now() - filter.stuckMinutes * 60_000);
+    const stuckFrom: StuckSource[] = ['database'];
+    const fromVisibility: string[] = [];
+    try {
+      const query = `WorkflowType = '${ACTIVATION_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND ${PHASE_ATTRIBUTE} IN ('BUYING', 'CANCELLING') AND ${PHASE_SINCE_ATTRIBUTE} < '${since.toISOString()}'`;
+      for await (const execution of this.deps.temporal.workflow.list({ query, pageSize: 200 })) {
+        fromVisibility.push(execution.workflowId);
+        if (fromVisibility.length >= STUCK_VISIBILITY_LIMIT) break;
+      }
+      stuckFrom.unshift('visibility');
+    } catch (error) {
+      // INVALID_ARGUMENT: this server has no phase attributes registered (an older deployment).
+      // Then the running workflows themselves are asked: an open activation older than N minutes
+      // with a step that has failed at least once and is being retried.
+      if (!(error instanceof ServiceError)) throw error;
+      const open = await this.deps.readModel.list({ ...filter, status: undefined, to: since, openOnly: true, limit: STUCK_DESCRIBE_LIMIT });
+      const described = await Promise.all(
+        open.map((a) =>
+          this.deps.temporal.workflow
+            .getHandle(a.id)
+            .describe()
+            .then((d) => ((d.raw.pendingActivities ?? []).some((p) => (p.attempt ?? 1) > 1) ? a.id : null), () => null),
+        ),
+      );
+      fromVisibility.push(...described.filter((id): id is string => id !== null));
+      stuckFrom.unshift('workflows');
+    }
+    return { activations: await this.deps.readModel.list({ ...filter, stuck: { since, ids: fromVisibility } }), stuckFrom };
+  }
+
+  /**
+   * Everything the admin detail page shows about one activation: the row (or the workflow's live
+   * view, by query), Temporal's description with its pending activities (attempt, last failure),
+   * the history as a timeline, the money movements of its hold, and the link into the Temporal UI.
+   */
+  async adminDetail(activationId: string): Promise<AdminActivationDetail> {
+    const activation = await this.get(activationId, null);
+    const handle = this.deps.temporal.workflow.getHandle(activationId);
+    const namespace = this.deps.temporal.options.namespace;
+    const workflow = await handle.describe().then(
+      (d) => ({
+        runId: d.runId,
+        status: d.status.name,
+        taskQueue: d.taskQueue,
+        startTime: d.startTime.toISOString(),
+        closeTime: d.closeTime?.toISOString() ?? null,
+        historyLength: d.historyLength,
+        searchAttributes: Object.fromEntries(d.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value instanceof Date ? p.value.toISOString() : p.value])),
+        pendingActivities: (d.raw.pendingActivities ?? []).map(pendingActivityView),
+      }),
+      (error: unknown) => {
+        if (error instanceof WorkflowNotFoundError) return null;
+        throw error;
+      },
+    );
+    const timeline = workflow ? describeHistory(await handle.fetchHistory()) : [];
+    const temporalUiUrl = this.deps.temporalUiUrl
+      ? `${this.deps.temporalUiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(activationId)}${workflow ? `/${encodeURIComponent(workflow.runId)}` : ''}/history`
+      : null;
+    return { activation, workflow, timeline, money: await this.deps.wallet.ledgerOfHold(activationId), temporalUiUrl };
+  }
+
+  /**
+   * Ends the workflow at once, without its compensation (Temporal termination runs no workflow
+   * code): for a workflow that cannot make progress at all. What the compensation would have done
+   * is done here, durably and idempotently: an open hold is released (the customer is refunded)
+   * and the row is closed as FAILED "TERMINATED"; a captured hold stays captured (COMPLETED). The
+   * number is not cancelled at the provider: it expires there, or reconciliation finds it.
+   * Audited with the reason. Also settles an activation whose workflow already ended without
+   * recording it (terminated from the Temporal UI): the row is open, the workflow is not.
+   */
+  async adminTerminate(activationId: string, reason: string, actor: Actor): Promise<ActivationDto> {
+    const current = await this.get(activationId, null);
+    const handle = this.deps.temporal.workflow.getHandle(activationId);
+    const workflowStatus = await handle.describe().then(
+      (d) => d.status.name,
+      (error: unknown) => {
+        if (error instanceof WorkflowNotFoundError) return 'NOT_FOUND';
+        throw error;
+      },
+    );
+    if (workflowStatus === 'RUNNING') await handle.terminate(`admin ${actor.id}: ${reason}`);
+    // A workflow that ended without recording its outcome (terminated in the Temporal UI) left its
+    // row open and maybe its hold: settled here the same way. Anything else has already ended.
+    else if (TERMINAL_STATUSES.includes(current.status)) throw closedError(current, { workflowStatus });
+    await this.deps.audit.record({
+      action: 'admin.activation.terminate',
+      actorId: actor.id,
+      targetType: 'activation',
+      targetId: activationId,
+      ip: actor.ip,
+      details: { reason, userId: current.userId, status: current.status, workflowStatus },
+    });
+    const { wallet } = this.deps;
+    let hold = await wallet.findHold(activationId);
+    if (hold?.status === 'OPEN') {
+      // A capture already running in the worker (an SMS that just arrived) may settle it first: it wins.
+      hold = await wallet.release({ key: activationId }).catch(async (error: unknown) => {
+        if (error instanceof AppError && error.code === 'HOLD_ALREADY_SETTLED') return wallet.findHold(activationId);
+        throw error;
+      });
+    }
+    await this.deps.readModel.closeTerminated(activationId, hold?.status === 'CAPTURED' ? 'COMPLETED' : 'FAILED');
+    return this.get(activationId, null);
+  }
+
+  /**
+   * Retries a stuck step now: Temporal's ResetActivity on every pending activity that has failed
+   * at least once — its attempt count starts again at 1 and one waiting out its backoff runs at
+   * once. Chosen over a workflow reset (which rewinds the history and re-runs steps already done)
+   * and over a signal (which a workflow blocked in an activity would not read until it returns):
+   * it touches only the step that is retrying, and every activity is idempotent (a buy first
+   * claims what a lost attempt bought). Audited.
+   */
+  async adminRetryStuckStep(activationId: string, actor: Actor): Promise<{ reset: string[] }> {
+    const handle = this.deps.temporal.workflow.getHandle(activationId);
+    const description = await handle.describe().catch((error: unknown) => {
+      if (error instanceof WorkflowNotFoundError) throw new AppError('NOT_FOUND', 'No such activation workflow.');
+      throw error;
+    });
+    if (description.status.name !== 'RUNNING') throw new AppError('ACTIVATION_CLOSED', 'The workflow has ended: nothing to retry.', { workflowStatus: description.status.name });
+    const retrying = (description.raw.pendingActivities ?? []).filter((a) => (a.attempt ?? 1) > 1 || a.lastFailure);
+    if (retrying.length === 0) throw new AppError('NOTHING_TO_RETRY', 'No step of this activation is retrying right now.');
+    const { namespace, identity } = this.deps.temporal.options;
+    for (const activity of retrying) {
+      await this.deps.temporal.workflowService.resetActivity({
+        namespace,
+        identity: `${identity} admin ${actor.id}`,
+        execution: { workflowId: activationId, runId: description.runId },
+        id: activity.activityId,
+        resetHeartbeat: false,
+        keepPaused: false,
+      });
+    }
+    const reset = retrying.map((a) => `${a.activityType?.name ?? '?'}#${a.activityId}`);
+    await this.deps.audit.record({ action: 'admin.activation.retry-step', actorId: actor.id, targetType: 'activation', targetId: activationId, ip: actor.ip, details: { reset } });
+    return { reset };
+  }
+
   cancel(activationId: string, userId: string | null) {
     return this.act(activationId, userId, cancelActivationUpdate);
   }
@@ -322,6 +473,42 @@ function withOwner(view: ActivationView, row: Pick<ActivationDto, 'userId' | 'cr
     countryName: row.countryName,
     countryDial: row.countryDial,
   };
+}
+
+/**
+ * The workflow's phase search attributes (set by workflows/activation.ts with each phase change):
+ * HOLDING, BUYING, WAITING_SMS, CODE_RECEIVED, CANCELLING, ENDED, and when the phase began.
+ */
+export const PHASE_ATTRIBUTE = 'SimGatePhase';
+export const PHASE_SINCE_ATTRIBUTE = 'SimGatePhaseSince';
+/** More stuck workflows than this is an outage, not a list to page through. */
+const STUCK_VISIBILITY_LIMIT = 500;
+/** Without the phase attributes, at most this many open activations are asked whether a step is retrying. */
+const STUCK_DESCRIBE_LIMIT = 200;
+/** Which sources named the stuck activations: visibility (phase attributes), the running workflows (their pending activities), the table. */
+export type StuckSource = 'visibility' | 'workflows' | 'database';
+
+export interface AdminActivationFilter extends Omit<ActivationListFilter, 'stuck'> {
+  /** Only activations stuck for longer than this many minutes. */
+  stuckMinutes?: number;
+}
+
+export interface AdminActivationDetail {
+  activation: ActivationDto;
+  /** Null once Temporal no longer keeps the workflow (past the namespace's retention). */
+  workflow: {
+    runId: string;
+    status: string;
+    taskQueue: string;
+    startTime: string;
+    closeTime: string | null;
+    historyLength: number;
+    searchAttributes: Record<string, unknown>;
+    pendingActivities: PendingActivityView[];
+  } | null;
+  timeline: TimelineEvent[];
+  money: Awaited<ReturnType<WalletService['ledgerOfHold']>>;
+  temporalUiUrl: string | null;
 }
 
 /** How long a request that lost a race waits for the winner to close the workflow. */

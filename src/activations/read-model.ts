@@ -22,7 +22,22 @@ export interface ActivationNames {
 
 export interface ActivationListFilter {
   userId?: string;
+  /** Several users (an admin's e-mail search matched more than one). */
+  userIds?: string[];
   status?: ActivationStatus;
+  providerId?: string;
+  serviceCode?: string;
+  countryIso?: string;
+  /** Created at or after / before. */
+  from?: Date;
+  to?: Date;
+  /**
+   * Only stuck ones: named by Temporal visibility (`ids`), or by the table — RESERVED since before
+   * `since`, or still open though it expired before `since`.
+   */
+  stuck?: { since: Date; ids: string[] };
+  /** RESERVED or ACTIVE only. */
+  openOnly?: boolean;
   limit: number;
 }
 
@@ -58,8 +73,25 @@ export class ActivationReadModel {
   }
 
   async list(filter: ActivationListFilter): Promise<ActivationDto[]> {
+    const { stuck } = filter;
     const rows = await this.deps.db.activation.findMany({
-      where: { userId: filter.userId, status: filter.status },
+      where: {
+        userId: filter.userIds ? { in: filter.userIds } : filter.userId,
+        status: filter.openOnly ? { in: ['RESERVED', 'ACTIVE'] } : filter.status,
+        providerId: filter.providerId,
+        serviceCode: filter.serviceCode,
+        countryIso: filter.countryIso,
+        createdAt: filter.from || filter.to ? { gte: filter.from, lt: filter.to } : undefined,
+        ...(stuck
+          ? {
+              OR: [
+                { id: { in: stuck.ids } },
+                { status: 'RESERVED', createdAt: { lt: stuck.since } },
+                { status: { in: ['RESERVED', 'ACTIVE'] }, expiresAt: { lt: stuck.since } },
+              ],
+            }
+          : {}),
+      },
       orderBy: { createdAt: 'desc' },
       take: filter.limit,
       include: WITH_DETAILS,
@@ -90,6 +122,17 @@ export class ActivationReadModel {
       this.deps.db.country.findUnique({ where: { iso2: countryIso }, select: { name: true, dial: true } }),
     ]);
     return { serviceName: service?.name ?? serviceCode, countryName: country?.name ?? countryIso, countryDial: country?.dial ?? '' };
+  }
+
+  /**
+   * Closes the row of a workflow an admin terminated (no record activity will ever run for it):
+   * only while it is still open, so an outcome the workflow recorded first is kept.
+   */
+  async closeTerminated(activationId: string, status: 'COMPLETED' | 'FAILED'): Promise<void> {
+    await this.deps.db.activation.updateMany({
+      where: { id: activationId, status: { in: ['RESERVED', 'ACTIVE'] } },
+      data: { status, failureReason: status === 'FAILED' ? 'TERMINATED' : undefined, endedAt: new Date() },
+    });
   }
 
   async createdAt(activationId: string): Promise<string> {

@@ -63,6 +63,35 @@ export class UserAdminService {
     return new Map(users.map((u) => [u.id, u.email]));
   }
 
+  /** A user's wallet and its newest ledger entries (admin user page). */
+  async walletOf(userId: string, limit: number): Promise<{ user: AdminUserView; wallet: WalletSnapshot | null; ledger: LedgerEntryView[] }> {
+    const [user] = await this.viewsOf({ id: userId });
+    if (!user) throw new AppError('USER_NOT_FOUND', 'No such user.');
+    const wallet = await this.deps.wallet.getWallet(userId).catch(() => null);
+    return { user, wallet, ledger: wallet ? await this.deps.wallet.listLedger(userId, { limit }) : [] };
+  }
+
+  /**
+   * Takes money out of a wallet (a correction: a credit made twice, a chargeback), never below
+   * zero; with the client's idempotency key and a reason, audited with the ledger entry.
+   */
+  async debit(input: { userId: string; amountMicros: bigint; memo: string; idempotencyKey: string }, actor: Actor): Promise<{ entry: LedgerEntryView; wallet: WalletSnapshot }> {
+    const { db, wallet, audit } = this.deps;
+    const user = await db.user.findUnique({ where: { id: input.userId } });
+    if (!user) throw new AppError('USER_NOT_FOUND', 'No such user.');
+    await wallet.ensureWallet(user.id);
+    const entry = await wallet.debit({ userId: user.id, amountMicros: input.amountMicros, idempotencyKey: `admin-debit:${input.idempotencyKey}`, memo: input.memo, actorId: actor.id });
+    await audit.record({
+      action: 'admin.wallet.debit',
+      actorId: actor.id,
+      targetType: 'user',
+      targetId: user.id,
+      ip: actor.ip,
+      details: { amountMicros: input.amountMicros.toString(), ledgerEntryId: entry.id.toString(), idempotencyKey: input.idempotencyKey, reason: input.memo },
+    });
+    return { entry, wallet: await wallet.getWallet(user.id) };
+  }
+
   /**
    * The only way money enters a wallet until payments exist: an admin, with the client's
    * idempotency key, so a retried request credits once. Audited with the ledger entry.

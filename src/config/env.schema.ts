@@ -41,6 +41,8 @@ export const envSchema = z
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     TEMPORAL_TASK_QUEUE: z.string().min(1).default('simgate-activations'),
     TEMPORAL_UI_PORT: port.default(8233),
+    /** Where admins open a workflow in the Temporal Web UI (the admin panel's deep links); default http://127.0.0.1:<TEMPORAL_UI_PORT>. */
+    TEMPORAL_UI_URL: z.url().optional(),
     TEMPORAL_CLI: z.string().optional(),
     /** A prebuilt workflow bundle for the worker to load (default: dist/workflow-bundle.js when built, else bundle at start). */
     WORKFLOW_BUNDLE: z.string().min(1).optional(),

@@ -9,6 +9,7 @@ import { pinoHttp } from 'pino-http';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { ActivationService } from '../activations/activation.service';
 import type { ActivationEventHub } from '../activations/live-events';
+import type { AdminReports } from '../activations/reports';
 import type { SmsIntake } from '../activations/sms-intake';
 import type { UserAdminService } from '../auth/user-admin.service';
 import type { ApiKeyService } from '../auth/api-keys.service';
@@ -69,6 +70,8 @@ export interface AppDeps {
   providerAdmin: ProviderAdminService;
   incidents: IncidentService;
   userAdmin: UserAdminService;
+  /** The admin panel's money, reconciliation and dashboard figures. */
+  reports: AdminReports;
   /** Circuit breakers, for the business metrics on /metrics. */
   health?: ProviderHealth;
   /** /readyz: each named dependency check must resolve (PostgreSQL, Redis, Temporal, a polling worker). */

@@ -30,6 +30,10 @@ export const AUDIT_ACTIONS = [
   'auth.admin.setup',
   'admin.user.update',
   'admin.provider.webhook-secret',
+  'admin.activation.terminate',
+  'admin.activation.retry-step',
+  'admin.wallet.debit',
+  'admin.provider.test-purchase',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -6,6 +6,8 @@ import { AppError } from '../lib/errors';
 import type { SecretBox } from '../lib/secrets';
 import type { ProviderHealth } from './health';
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { convertMicros } from '../lib/money';
 import { configToRow, PROVIDER_KEY_PURPOSE, PROVIDER_WEBHOOK_SECRET_PURPOSE, sealProviderKey, sealProviderWebhookSecret, type ProviderRegistry } from './registry';
 
 type ProviderRow = Awaited<ReturnType<Db['provider']['findUniqueOrThrow']>>;
@@ -18,6 +20,20 @@ export interface MarkupOverrideInput {
   /** null removes the override. */
   markupBps: number | null;
 }
+
+export interface TestPurchaseResult {
+  providerId: string;
+  serviceCode: string;
+  countryIso: string;
+  /** The number sold (cost in micro-dollars when the provider says), or null when the buy failed. */
+  bought: { upstreamId: string; phone: string; costMicros: string | null } | null;
+  buyMs: number;
+  buyError?: string;
+  /** Cancelling it at once: null when nothing was bought; a refusal leaves it to reconciliation. */
+  cancel: { ok: boolean; ms: number; error: string | null } | null;
+}
+
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
  * Providers are data: added, re-keyed, enabled and priced by admins, never in code. API keys are
@@ -111,6 +127,61 @@ export class ProviderAdminService {
     return { rotated };
   }
 
+  /**
+   * What the provider says it holds for us right now: its own currency's micro-units and the
+   * same in micro-dollars at the provider's usdRate. A provider that does not answer is reported,
+   * not thrown: the page shows its other figures regardless.
+   */
+  async balance(id: string): Promise<{ micros: string; usdMicros: string } | { error: string }> {
+    const { config, adapter } = await this.deps.providers.get(id).catch(() => {
+      throw new AppError('PROVIDER_NOT_FOUND', 'No such provider with credentials.');
+    });
+    try {
+      const micros = await adapter.getBalance();
+      return { micros: micros.toString(), usdMicros: convertMicros(micros, config.usdRate).toString() };
+    } catch (error) {
+      return { error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  /**
+   * A test purchase at this provider only, outside any customer's wallet: buys the number of one
+   * offer (at most the cost our price was computed from), then cancels it at once. The number is
+   * first claimed for reconciliation (upstream_claims, activation null), so if the cancel is
+   * refused (the provider's minimum age) or the reply is lost, the provider's inbox reconciliation
+   * cancels it on its next pass — it is never left open and unowned. Each step is timed; a
+   * provider's refusal is the result, not an error. Audited.
+   */
+  async testPurchase(id: string, input: { serviceCode: string; countryIso: string }, actor: Actor): Promise<TestPurchaseResult> {
+    const { config, adapter } = await this.deps.providers.get(id).catch(() => {
+      throw new AppError('PROVIDER_NOT_FOUND', 'No such provider with credentials.');
+    });
+    const offer = await this.deps.db.offer.findUnique({ where: { providerId_serviceCode_countryIso: { providerId: id, serviceCode: input.serviceCode, countryIso: input.countryIso } } });
+    if (!offer) throw new AppError('NO_OFFERS', `${id} has no offer for ${input.serviceCode} in ${input.countryIso}; sync it first.`);
+    const scale = config.usdRate.split('.')[1]?.length ?? 0;
+    const maxPriceMicros = (offer.costMicros * 10n ** BigInt(scale)) / BigInt(config.usdRate.replace('.', ''));
+    const result: TestPurchaseResult = { providerId: id, serviceCode: input.serviceCode, countryIso: input.countryIso, bought: null, buyMs: 0, cancel: null };
+    let started = performance.now();
+    try {
+      const bought = await adapter.buy({ service: offer.upstreamService, country: offer.upstreamCountry, maxPriceMicros });
+      result.buyMs = Math.round(performance.now() - started);
+      await this.deps.db.upstreamClaim.createMany({ data: [{ providerId: id, upstreamId: bought.upstreamId, activationId: null }], skipDuplicates: true });
+      result.bought = { upstreamId: bought.upstreamId, phone: bought.phone, costMicros: bought.costMicros === null ? null : convertMicros(bought.costMicros, config.usdRate).toString() };
+      started = performance.now();
+      try {
+        await adapter.cancel(bought.upstreamId);
+        result.cancel = { ok: true, ms: Math.round(performance.now() - started), error: null };
+      } catch (error) {
+        result.cancel = { ok: false, ms: Math.round(performance.now() - started), error: errorText(error) };
+      }
+    } catch (error) {
+      result.buyMs = Math.round(performance.now() - started);
+      result.buyError = errorText(error);
+    }
+    await this.audit(actor, 'admin.provider.test-purchase', id, { ...result });
+    return result;
+  }
+
   private async require(id: string): Promise<void> {
     if (!(await this.deps.db.provider.findUnique({ where: { id }, select: { id: true } }))) throw new AppError('PROVIDER_NOT_FOUND', 'No such provider.');
   }
@@ -137,6 +208,11 @@ export class ProviderAdminService {
       countryIds: row.countryIds,
       // The breaker lives in Redis: without it the provider is still listed, its breaker unknown.
       breaker: await health.state(row.id).catch(() => null),
+      // Calls over the health window (any route): the call figures are per provider.
+      calls: await health.snapshot(row.id, '-', '--').then(
+        (h) => ({ count: h.callCount, errors: h.errorCount, errorRate: h.errorRate, p50LatencyMs: h.p50LatencyMs }),
+        () => null,
+      ),
       markupOverrides: (await db.markupOverride.findMany({ where: { providerId: row.id } })).map((o) => ({ serviceCode: o.serviceCode, countryIso: o.countryIso, markupBps: o.markupBps })),
     };
   }

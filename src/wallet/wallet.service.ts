@@ -109,7 +109,7 @@ export const INVARIANT_RULES = [
   'wallet_held_matches_ledger', // held = Σ held_delta
   'wallet_held_matches_open_holds', // held = Σ amount of OPEN holds
   'wallet_not_negative', // available ≥ 0 and held ≥ 0
-  'ledger_entry_shape', // CREDIT: +available only, no hold; HOLD/CAPTURE/RELEASE: linked to a hold
+  'ledger_entry_shape', // CREDIT: +available only, no hold; DEBIT: -available only, no hold; HOLD/CAPTURE/RELEASE: linked to a hold
   'hold_has_one_hold_entry',
   'hold_settlement_entries', // OPEN: none; CAPTURED: one CAPTURE, no RELEASE; RELEASED: the reverse
   'hold_entries_match_hold', // entry wallet and deltas agree with the hold's amount / captured amount
@@ -201,6 +201,54 @@ export class WalletService {
       assertOneRow(updated, 'credit: wallet row vanished');
       return toEntryView(entry);
     });
+  }
+
+  /**
+   * Takes money out of available (an admin's correction), never below zero: 402 and nothing
+   * written when the balance is short. Idempotent by key like a credit.
+   */
+  async debit(input: CreditInput): Promise<LedgerEntryView> {
+    const { userId, amountMicros: amount, idempotencyKey: key, memo } = input;
+    assertPositiveAmount(amount);
+    assertKey(key);
+    const actorId = input.actorId ?? null;
+    if (actorId !== null && !isUuid(actorId)) throw new AppError('INVALID_ACTOR_ID', 'actorId must be a UUID');
+
+    return this.transaction(async (tx) => {
+      const wallet = await findWalletOrThrow(tx, userId);
+      const [entry] = await tx.$queryRaw<LedgerEntry[]>`
+        INSERT INTO ledger_entries (wallet_id, idempotency_key, kind, available_delta, held_delta, memo, actor_id)
+        VALUES (${wallet.id}::uuid, ${key}, 'DEBIT', ${-amount}, 0, ${memo}, ${actorId}::uuid)
+        ON CONFLICT (idempotency_key) DO NOTHING
+        RETURNING ${LEDGER_COLUMNS}`;
+
+      if (!entry) {
+        const existing = await tx.ledgerEntry.findUniqueOrThrow({ where: { idempotencyKey: key } });
+        if (existing.kind !== 'DEBIT' || existing.walletId !== wallet.id || existing.availableDelta !== -amount) {
+          throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was already used for a different operation', { idempotencyKey: key });
+        }
+        return toEntryView(existing);
+      }
+
+      // Throwing rolls back the entry written above.
+      const moved = await tx.$executeRaw`
+        UPDATE wallets SET available = available - ${amount}, updated_at = now()
+        WHERE id = ${wallet.id}::uuid AND available >= ${amount}`;
+      if (moved === 0) throw new AppError('INSUFFICIENT_FUNDS', 'The balance is lower than this debit', { requiredMicros: amount.toString() });
+      return toEntryView(entry);
+    });
+  }
+
+  /** The hold keyed `key` (an activation id), if any. */
+  async findHold(key: string): Promise<HoldView | null> {
+    const hold = await this.db.hold.findUnique({ where: { key } });
+    return hold ? toHoldView(hold) : null;
+  }
+
+  /** A hold and its ledger entries (hold, capture or release), oldest first: an activation's money movements. */
+  async ledgerOfHold(key: string): Promise<{ hold: HoldView | null; entries: LedgerEntryView[] }> {
+    const hold = await this.db.hold.findUnique({ where: { key }, include: { entries: { orderBy: { id: 'asc' } } } });
+    return { hold: hold ? toHoldView(hold) : null, entries: (hold?.entries ?? []).map(toEntryView) };
   }
 
   /**
@@ -539,6 +587,7 @@ function invariantsQuery(scope: Prisma.Sql): Prisma.Sql {
       FROM ledger_entries e JOIN scope s ON s.id = e.wallet_id
       WHERE CASE e.kind
               WHEN 'CREDIT' THEN NOT (e.available_delta > 0 AND e.held_delta = 0 AND e.hold_id IS NULL)
+              WHEN 'DEBIT' THEN NOT (e.available_delta < 0 AND e.held_delta = 0 AND e.hold_id IS NULL)
               ELSE e.hold_id IS NULL
             END
       UNION ALL

@@ -349,7 +349,7 @@ describe('customer web app in Chromium', () => {
   it('admin panel: signs in, credits a customer, runs the invariants, refreshes its own session', async () => {
     const customer = await system.customer(0n);
     const page = await newPage();
-    await page.goto('/admin/');
+    await page.goto('/admin/#/users');
     await page.getByLabel('Email').fill(system.config.env.ADMIN_EMAIL);
     await page.getByLabel('Password').fill('admin-password');
     await page.getByTestId('auth-submit').click();

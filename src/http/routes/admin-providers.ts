@@ -1,11 +1,12 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { providerConfigSchema } from '../../config/providers.config';
+import type { AdminReports } from '../../activations/reports';
 import type { IncidentService } from '../../providers/incidents.service';
 import type { ProviderAdminService } from '../../providers/provider-admin.service';
 import { actorOf } from '../middleware/auth';
 import { valid, validate } from '../middleware/validate';
-import { pgBigint } from '../schemas';
+import { countryIso, pgBigint, serviceCode } from '../schemas';
 
 const providerId = z.object({ id: z.string().regex(/^[a-z0-9-]{2,40}$/) });
 const create = { body: providerConfigSchema.strict() };
@@ -24,6 +25,7 @@ const markup = {
     .strict(),
 };
 const byProvider = { params: providerId };
+const testPurchase = { params: providerId, body: z.object({ service: serviceCode, country: countryIso }).strict() };
 const webhookSecret = {
   params: providerId,
   // Omitted: a random one is generated; null: removed (the global PROVIDER_WEBHOOK_SECRET applies again).
@@ -33,12 +35,19 @@ const incidentsQuery = { query: z.object({ open: z.enum(['true', 'false']).defau
 const byIncident = { params: z.object({ id: pgBigint }) };
 
 /** /api/admin/providers and /api/admin/incidents (mounted behind requireUser + requireAdmin). */
-export function adminProviderRoutes(deps: { providerAdmin: ProviderAdminService; incidents: IncidentService }): Router {
+export function adminProviderRoutes(deps: { providerAdmin: ProviderAdminService; incidents: IncidentService; reports: AdminReports }): Router {
   const router = Router();
   const { providerAdmin, incidents } = deps;
 
   router.get('/providers', async (_req, res) => {
-    res.json({ providers: await providerAdmin.list() });
+    const [providers, delivery] = await Promise.all([providerAdmin.list(), deps.reports.deliveryByProvider(24)]);
+    res.json({ providers: providers.map((p) => ({ ...p, delivery: delivery.get(p.id) ?? { bought: 0, delivered: 0, rate: null } })) });
+  });
+
+  /** The provider's own balance, asked now (one upstream call). */
+  router.get('/providers/:id/balance', validate(byProvider), async (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ balance: await providerAdmin.balance(valid(res, byProvider).params.id) });
   });
 
   router.post('/providers', validate(create), async (req, res) => {
@@ -57,6 +66,12 @@ export function adminProviderRoutes(deps: { providerAdmin: ProviderAdminService;
 
   router.post('/providers/:id/sync', validate(byProvider), async (req, res) => {
     res.json(await providerAdmin.sync(valid(res, byProvider).params.id, actorOf(req)));
+  });
+
+  /** Buys one number at this provider and cancels it at once: does the provider sell, and how fast? */
+  router.post('/providers/:id/test-purchase', validate(testPurchase), async (req, res) => {
+    const { params, body } = valid(res, testPurchase);
+    res.json({ result: await providerAdmin.testPurchase(params.id, { serviceCode: body.service, countryIso: body.country }, actorOf(req)) });
   });
 
   /** Sets or rotates the provider's own webhook secret; the answer is the only time it is shown. */

@@ -17,6 +17,10 @@ const auditQuery = {
 /** /api/admin/audit: mounted inside the admin router (requireUser + requireAdmin). */
 export function auditRoutes(deps: { audit: AuditLog }): Router {
   const router = Router();
+  /** The action names the filter accepts (the admin panel's list). */
+  router.get('/actions', (_req, res) => {
+    res.json({ actions: AUDIT_ACTIONS });
+  });
   router.get('/', validate(auditQuery), async (_req, res) => {
     const { query } = valid(res, auditQuery);
     res.json({ entries: await deps.audit.list(query) });

@@ -117,12 +117,22 @@ describe('access control', () => {
           'POST /api/admin/activations/:id/cancel',
           'GET /api/admin/invariants',
           'GET /api/admin/audit',
+          'GET /api/admin/users/:userId',
+          'POST /api/admin/wallets/:userId/debit',
+          'POST /api/admin/activations/:id/terminate',
+          'POST /api/admin/activations/:id/retry-step',
+          'GET /api/admin/money',
+          'GET /api/admin/reconciliation',
+          'GET /api/admin/dashboard',
+          'GET /api/admin/providers/:id/balance',
+          'POST /api/admin/providers/:id/test-purchase',
+          'GET /api/admin/audit/actions',
         ]),
       );
     });
 
     it('answers 403 to a customer on every one of them, and 401 without a token', async () => {
-      expect(routes.length).toBeGreaterThanOrEqual(7);
+      expect(routes.length).toBeGreaterThanOrEqual(15);
       for (const route of routes) {
         const path = concrete(route.path);
         const asCustomer = await system.request(route.method, path, { token: bob.token, headers: { 'Idempotency-Key': `acl-${randomUUID()}` }, body: route.method === 'GET' ? undefined : {} });

@@ -13,6 +13,7 @@ const KIND_LABELS: Record<LedgerEntry['kind'], string> = {
   HOLD: 'Held for a number',
   CAPTURE: 'Paid',
   RELEASE: 'Refund',
+  DEBIT: 'Correction',
 };
 
 const LEDGER_COLUMNS = [{ label: 'Date' }, { label: 'What' }, { label: 'Balance', numeric: true }, { label: 'Held', numeric: true }];

@@ -1,0 +1,3 @@
+-- AlterEnum
+ALTER TYPE "LedgerKind" ADD VALUE 'DEBIT';
+
