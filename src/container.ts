@@ -87,6 +87,7 @@ export async function createContainer(config: Readonly<AppConfig>, options: { lo
     mailer,
     audit,
     security: config.security,
+    redisPrefix: config.redisPrefix,
   });
   const apiKeys = new ApiKeyService({ db, secrets, audit });
   const partnerWebhooks = new PartnerWebhookService({ db, secrets, audit, production: env.NODE_ENV === 'production' });

@@ -130,6 +130,8 @@ export const envSchema = z
      * (with the admin's own password) to create the first admin while none exists.
      */
     ADMIN_SETUP_TOKEN: optionalText,
+    /** Lifetime of a one-use SSE stream ticket: long enough to open EventSource after asking, short enough to be worthless in a log. */
+    STREAM_TICKET_TTL_SECONDS: z.coerce.number().int().min(1).max(300).default(30),
     /** Bearer token GET /metrics requires; unset = /metrics answers 404 in production (open in development). */
     METRICS_TOKEN: optionalText,
     /** Express `trust proxy`: unset = trust no proxy (req.ip is the socket's address); e.g. `loopback`, `10.0.0.0/8`, `1` (hops). */

@@ -25,7 +25,7 @@ import type { WalletService } from '../wallet';
 import { safeEqual } from '../auth/tokens';
 import type { ProviderHealth } from '../providers/health';
 import { registerBusinessMetrics } from './business-metrics';
-import { JWT_STREAM_STRATEGY, JWT_STRATEGY, requireAdmin, requireStreamUser, requireUser } from './middleware/auth';
+import { JWT_STRATEGY, requireAdmin, requireStreamUser, requireUser } from './middleware/auth';
 import { corsPolicy } from './middleware/cors';
 import { createCsrf } from './middleware/csrf';
 import { RateLimits } from './middleware/rate-limit';
@@ -38,7 +38,7 @@ import { apiKeyRoutes } from './routes/api-keys';
 import { auditRoutes } from './routes/audit';
 import { authRoutes, refreshFamilyOf } from './routes/auth';
 import { catalogRoutes } from './routes/catalog';
-import { eventsRoute } from './routes/events';
+import { eventsRoute, streamTicketRoute } from './routes/events';
 import { numbersRoutes } from './routes/numbers';
 import { v1Routes } from './routes/v1';
 import { walletRoutes } from './routes/wallet';
@@ -133,8 +133,7 @@ export function createApp(deps: AppDeps): Express {
   // The raw bytes are kept for partner request signatures (middleware/signing.ts).
   app.use(express.json({ limit: deps.jsonBodyLimit ?? '64kb', verify: captureRawBody }));
 
-  passport.use(JWT_STRATEGY, deps.auth.strategy({ queryToken: false }));
-  passport.use(JWT_STREAM_STRATEGY, deps.auth.strategy({ queryToken: true }));
+  passport.use(JWT_STRATEGY, deps.auth.strategy());
   app.use(passport.initialize());
 
   // Liveness: the process answers. Restarting it would not fix a database outage, so nothing else is checked here.
@@ -185,7 +184,8 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/catalog', catalogRoutes(deps));
   app.use('/api/numbers', requireUser, rateLimits.user, purchaseLimit, numbersRoutes(deps));
   app.use('/api/wallet', requireUser, rateLimits.user, walletRoutes(deps));
-  app.get('/api/events', requireStreamUser, rateLimits.user, eventsRoute(deps.events));
+  app.post('/api/events/ticket', requireUser, rateLimits.user, streamTicketRoute(deps.auth));
+  app.get('/api/events', requireStreamUser(deps.auth), rateLimits.user, eventsRoute(deps.events));
   app.use('/api/keys', requireUser, rateLimits.user, apiKeyRoutes(deps));
   app.use('/api/v1', v1Routes({ ...deps, rateLimits }));
   app.use('/api/admin', requireUser, rateLimits.user, requireAdmin, admin);
