@@ -42,6 +42,10 @@ export const envSchema = z
     TEMPORAL_TASK_QUEUE: z.string().min(1).default('simgate-activations'),
     TEMPORAL_UI_PORT: port.default(8233),
     TEMPORAL_CLI: z.string().optional(),
+    /** The worker process's own GET /metrics (our counters and the Temporal SDK's), on HOST; 0 = any free port. */
+    WORKER_METRICS_PORT: port.default(9464),
+    /** Loopback port of the Temporal SDK's Prometheus exporter, which the worker's /metrics includes; 0 = any free port. */
+    TEMPORAL_SDK_METRICS_PORT: port.default(0),
     /** A prebuilt workflow bundle for the worker to load (default: dist/workflow-bundle.js when built, else bundle at start). */
     WORKFLOW_BUNDLE: z.string().min(1).optional(),
 

@@ -21,6 +21,8 @@ import type { AuditLog } from '../lib/audit';
 import type { IncidentService } from '../providers/incidents.service';
 import type { ProviderAdminService } from '../providers/provider-admin.service';
 import type { Logger } from '../lib/logger';
+import { withLogContext } from '../lib/log-context';
+import { eventMetrics } from '../lib/metrics';
 import type { WalletService } from '../wallet';
 import { safeEqual } from '../auth/tokens';
 import type { ProviderHealth } from '../providers/health';
@@ -105,6 +107,8 @@ export function createApp(deps: AppDeps): Express {
   });
 
   registerBusinessMetrics(metrics, { db: deps.db, wallet: deps.wallet, health: deps.health });
+  // Plus the counters of what happened in this process (provider calls made by admin syncs …; src/lib/metrics.ts).
+  const scraped = Registry.merge([metrics, eventMetrics]);
 
   app.use(helmet());
   app.use('/api', corsPolicy(deps.security.corsOrigins));
@@ -125,6 +129,8 @@ export function createApp(deps: AppDeps): Express {
       serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url.split('?')[0] }), res: (res: { statusCode: number }) => ({ status: res.statusCode }) },
     }),
   );
+  // Everything the request does from here logs its id, and every workflow it starts, signals or updates gets it too.
+  app.use((req, _res, next) => withLogContext({ requestId: String(req.id) }, next));
   app.use((req, res, next) => {
     const end = httpDuration.startTimer({ method: req.method });
     res.on('finish', () => end({ route: req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched', status: String(res.statusCode) }));
@@ -165,7 +171,7 @@ export function createApp(deps: AppDeps): Express {
       res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
       return res.status(401).json({ error: { code: 'UNAUTHORIZED', message: 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>.' } });
     }
-    res.type(metrics.contentType).send(await metrics.metrics());
+    res.type(metrics.contentType).send(await scraped.metrics());
   });
 
   const rateLimits = new RateLimits({ redis: deps.redis, config: deps.security.rateLimits });
