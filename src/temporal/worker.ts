@@ -72,7 +72,7 @@ export function installRuntime(options: RuntimeOptions): boolean {
       logger: new PinoTemporalLogger(options.logger),
       telemetryOptions: {
         logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN', other: 'WARN' }) },
-        ...(options.sdkMetricsAddress ? { metrics: { prometheus: { bindAddress: options.sdkMetricsAddress } } } : {}),
+        ...(options.sdkMetricsAddress ? { metrics: { prometheus: { bindAddress: options.sdkMetricsAddress, useSecondsForDurations: true } } } : {}),
       },
     });
     return true;

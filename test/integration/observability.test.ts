@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { startWorkerMetricsServer } from '../../src/temporal/worker-metrics';
 import { startSystem, TENANT_PROVIDER, type TestSystem } from '../support/system';
@@ -57,7 +59,7 @@ describe('observability of a purchase', () => {
 
     const ours = await waitFor(async () => {
       const found = lines.filter((line) => line.requestId === requestId && typeof line.activityType === 'string');
-      return found.some((line) => line.msg === 'provider call') && found.some((line) => line.msg === 'Activity completed') ? found : null;
+      return found.some((line) => line.msg === 'provider call') && found.some((line) => line.msg === 'Activity completed' && line.activityType === 'buyNumber') ? found : null;
     });
     const workflowIds = new Set(ours.map((line) => line.workflowId));
     expect(workflowIds.size).toBe(1);
@@ -133,6 +135,20 @@ describe('observability of a purchase', () => {
     expect(delta('simgate_provider_call_duration_seconds_count', { operation: 'buy' })).toBe(2);
     // The SDK counted our activities too.
     expect(after).toMatch(/^temporal_activity_execution_latency\w*_count\{/m);
+  });
+
+  it("serves from the worker every event counter and Temporal SDK series the example alert rules watch", async () => {
+    const rules = readFileSync(path.resolve(__dirname, '../../ops/alerts.yml'), 'utf8');
+    const text = await scrape();
+    const declared = (series: string) => text.includes(`# TYPE ${series.replace(/_(count|sum|bucket)$/, '')} `);
+    const sdk = [...new Set(rules.match(/temporal_[a-z_]+/g) ?? [])];
+    expect(sdk.length).toBeGreaterThanOrEqual(2);
+    expect(sdk.filter((series) => !declared(series))).toEqual([]);
+    // The API's gauges are checked against its own /metrics (security/ops-endpoints.test.ts); the rest is the worker's.
+    const gauges = ['simgate_activations', 'simgate_activations_stuck', 'simgate_ledger_entries', 'simgate_wallet_micros', 'simgate_ledger_invariant_violations', 'simgate_open_incidents', 'simgate_provider_breaker_open', 'simgate_http_request_duration_seconds'];
+    const events = [...new Set(rules.match(/simgate_[a-z_]+/g) ?? [])].filter((series) => !gauges.some((gauge) => series === gauge || series.startsWith(`${gauge}_`)));
+    expect(events).toEqual(expect.arrayContaining(['simgate_purchases_total', 'simgate_refunds_total', 'simgate_provider_errors_total', 'simgate_sms_latency_seconds_bucket']));
+    expect(events.filter((series) => !declared(series))).toEqual([]);
   });
 
   it('counts provider errors by provider and operation', async () => {
