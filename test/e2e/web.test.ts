@@ -212,8 +212,9 @@ describe('customer web app in Chromium', () => {
     await page.context().setOffline(false);
     await page.locator('[data-testid="live-indicator"][data-live="open"]').waitFor();
     await page.getByTestId('offline').waitFor({ state: 'detached' });
-    // The reconnect asked for a new ticket: a spent one is never offered again.
-    expect(streamTickets.length).toBeGreaterThan(ticketsBefore);
+    // The reconnect asks for a new ticket: a spent one is never offered again.
+    await waitFor(async () => streamTickets.length > ticketsBefore);
+    await page.locator('[data-testid="live-indicator"][data-live="open"]').waitFor();
     expect(new Set(streamTickets).size).toBe(streamTickets.length);
 
     await waitFor(async () => !(await page.getByTestId('cancel-button').isDisabled()));
