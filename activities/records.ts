@@ -3,6 +3,7 @@ import type { ActivationEventPublisher } from '../src/activations/live-events';
 import type { ActivationChange, PartnerEvents } from '../src/activations/partner-events';
 import type { ProviderHealth } from '../src/providers/health';
 import type { IncidentService } from '../src/providers/incidents.service';
+import { metrics } from '../src/lib/metrics';
 import { cleanText } from '../src/lib/text';
 import type { ActivationStatus, ActivationView, IncomingSms } from '../workflows/contracts';
 import type { UpstreamPurchase } from './upstream';
@@ -47,12 +48,13 @@ export function createRecordActivities(deps: {
   return {
     async recordPurchase(input: { activationId: string; purchase: UpstreamPurchase; priceMicros: string; costMicros: string; view?: ActivationView }): Promise<void> {
       const { purchase } = input;
-      await db.$executeRaw`
+      const changed = await db.$executeRaw`
         UPDATE activations SET status = 'ACTIVE', provider_id = ${purchase.providerId}, upstream_id = ${purchase.upstreamId},
           phone = ${purchase.phone}, price_micros = ${BigInt(input.priceMicros)}, cost_micros = ${BigInt(input.costMicros)},
           activated_at = ${new Date(purchase.boughtAt)}, expires_at = ${new Date(purchase.expiresAt)},
           cancel_allowed_at = ${new Date(purchase.cancelAllowedAt)}
         WHERE id = ${input.activationId} AND status = 'RESERVED'`;
+      if (changed === 1) metrics.numberBought(purchase.providerId);
       await afterWrite(input.activationId, input.view, { kind: 'purchase' }, 'purchase');
     },
 
@@ -60,10 +62,11 @@ export function createRecordActivities(deps: {
       // The edges clean provider text already; cleaned again here because a text PostgreSQL
       // refuses would fail this step on every retry, leaving the code shown and the hold held.
       // Valid text is stored as the workflow has it, so the read model and the view agree.
-      await db.$executeRaw`
+      const inserted = await db.$executeRaw`
         INSERT INTO sms_messages (activation_id, seq, code, text, received_at)
         VALUES (${input.activationId}, ${input.seq}, ${input.sms.code === null ? null : cleanText(input.sms.code)}, ${cleanText(input.sms.text)}, ${new Date(input.sms.receivedAt)})
         ON CONFLICT (activation_id, seq) DO NOTHING`;
+      if (inserted === 1 && input.seq === 1) await metrics.firstSms(db, input.activationId, input.sms.receivedAt);
       await afterWrite(input.activationId, input.view, { kind: 'sms', seq: input.seq }, input.seq === 1 ? 'sms' : undefined);
     },
 
@@ -81,11 +84,12 @@ export function createRecordActivities(deps: {
     },
 
     async recordOutcome(input: { activationId: string; status: ActivationStatus; reason: string | null; view?: ActivationView }): Promise<void> {
-      await db.$executeRaw`
+      const ended = await db.$executeRaw`
         UPDATE activations SET status = ${input.status}::"ActivationStatus", failure_reason = ${input.reason}, ended_at = now(),
           -- Cancelled or expired only once the provider confirmed: its cost came back to us.
           cost_recovered_micros = CASE WHEN ${input.status} IN ('CANCELLED', 'EXPIRED') AND upstream_id IS NOT NULL THEN cost_micros END
         WHERE id = ${input.activationId} AND status IN ('RESERVED', 'ACTIVE')`;
+      if (ended === 1) metrics.purchaseEnded(input.status);
       await afterWrite(input.activationId, input.view, { kind: 'outcome' });
     },
   };

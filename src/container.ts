@@ -85,7 +85,7 @@ export async function createContainer(config: Readonly<AppConfig>, options: Cont
   const probeTimeoutMs = Math.max(30_000, ...config.providers.map((p) => 2 * p.requestTimeoutMs));
   const health = new ProviderHealth({ redis, ...config.health, probeTimeoutMs });
   // Every upstream call is timed and its outcome recorded; buys skip a provider whose breaker is open.
-  const providers = new DatabaseProviderRegistry({ db, secrets, wrap: (adapter) => withHealth(adapter, health, { logger }) });
+  const providers = new DatabaseProviderRegistry({ db, secrets, wrap: (adapter) => withHealth(adapter, health, { logger }), logger });
 
   const wallet = new WalletService({ db });
   const search = await createSearchEngine(config.search, { db });
@@ -102,6 +102,7 @@ export async function createContainer(config: Readonly<AppConfig>, options: Cont
     mailer,
     audit,
     security: config.security,
+    redisPrefix: config.redisPrefix,
   });
   const apiKeys = new ApiKeyService({ db, secrets, audit });
   const partnerWebhooks = new PartnerWebhookService({ db, secrets, audit, mailer, production: env.NODE_ENV === 'production' });

@@ -9,7 +9,8 @@ import type { Container } from './container';
 import { createApp } from './http/app';
 import { ActivationEventHub } from './activations/live-events';
 import { ensureCatalogSyncSchedule, ensureProviderInbox } from './temporal/schedules';
-import { startWorker, type WorkerHandle } from './temporal/worker';
+import { installRuntime, startWorker, type WorkerHandle } from './temporal/worker';
+import { freeLocalPort, startWorkerMetricsServer, type WorkerMetricsServer } from './temporal/worker-metrics';
 
 /** Start-up pieces shared by the entry points in src/bin and by the integration tests. */
 
@@ -92,15 +93,49 @@ function readinessChecks(container: Container): Record<string, () => Promise<unk
   };
 }
 
-export async function startActivationWorker(container: Container, options: { workflowBundle?: WorkflowBundleOption } = {}): Promise<WorkerHandle> {
+export interface ActivationWorker extends WorkerHandle {
+  /** The worker's own /metrics, when asked for. */
+  metrics?: WorkerMetricsServer;
+}
+
+/**
+ * The activation worker. The process's Temporal runtime is installed here unless one already is
+ * (its logger is the container's pino logger); with `metrics`, the SDK's Prometheus exporter is
+ * switched on (TEMPORAL_SDK_METRICS_PORT on loopback) and served with our counters at `metrics`.
+ */
+export async function startActivationWorker(
+  container: Container,
+  options: { workflowBundle?: WorkflowBundleOption; metrics?: { host: string; port: number } } = {},
+): Promise<ActivationWorker> {
   const { env } = container.config;
-  return startWorker({
+  const sdkPort = options.metrics ? env.TEMPORAL_SDK_METRICS_PORT || (await freeLocalPort()) : null;
+  const sdkMetrics = installRuntime({ logger: container.logger, sdkMetricsAddress: sdkPort ? `127.0.0.1:${sdkPort}` : undefined }) && sdkPort !== null;
+  if (options.metrics && !sdkMetrics) container.logger.warn('Temporal runtime already installed in this process: the worker /metrics has no SDK metrics');
+  const handle = await startWorker({
     address: env.TEMPORAL_ADDRESS,
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     workflowBundle: options.workflowBundle,
     deps: { db: container.db, wallet: container.wallet, catalog: container.catalog, providers: container.providers, events: container.events, health: container.health, search: container.search, intake: container.intake, incidents: container.incidents, logger: container.logger, partnerWebhooks: container.partnerWebhooks, partnerEvents: container.partnerEvents, webhookTimeoutMs: container.config.webhooks.timeoutMs },
   });
+  if (!options.metrics) return handle;
+  const metrics = await startWorkerMetricsServer({
+    ...options.metrics,
+    token: container.config.security.metricsToken,
+    sdkMetricsUrl: sdkMetrics ? `http://127.0.0.1:${sdkPort}/metrics` : null,
+    logger: container.logger,
+  }).catch(async (error: unknown) => {
+    await handle.shutdown();
+    throw error;
+  });
+  return {
+    ...handle,
+    metrics,
+    async shutdown() {
+      await metrics.close();
+      await handle.shutdown();
+    },
+  };
 }
 
 /**

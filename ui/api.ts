@@ -137,10 +137,15 @@ export class ApiClient {
     return this.token;
   }
 
-  /** URL of the Server-Sent Events stream (EventSource cannot send headers, so the token rides in the query). */
+  /**
+   * URL of the Server-Sent Events stream, with a fresh one-use ticket: EventSource cannot send
+   * headers, and an access token in a URL would outlive the request (history, proxy logs). Ask
+   * for a new URL before every (re)connect: a ticket works once and for seconds only.
+   */
   async eventsUrl(): Promise<string | null> {
-    const token = await this.freshToken();
-    return token ? `/api/events?access_token=${encodeURIComponent(token)}` : null;
+    if (!(await this.freshToken())) return null;
+    const { ticket } = await this.post<{ ticket: string }>('/events/ticket');
+    return `/api/events?ticket=${encodeURIComponent(ticket)}`;
   }
 
   /**

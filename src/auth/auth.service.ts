@@ -15,6 +15,7 @@ import { OneTimeTokens } from './one-time-tokens';
 import { hashPassword, verifyPassword } from './passwords';
 import { RefreshTokenStore, type IssuedRefreshToken } from './refresh-tokens';
 import { TwoFactorService, type SecondFactor } from './two-factor';
+import { StreamTickets } from './stream-tickets';
 import { safeEqual, sha256Hex } from './tokens';
 import { adminPasswordWeakness } from '../config/secret-strength';
 
@@ -70,6 +71,8 @@ export interface AuthServiceDeps {
   mailer: Mailer;
   audit: AuditLog;
   security: SecurityConfig;
+  /** REDIS_PREFIX, for keys of the deployment's own (stream tickets); default: the rate-limit prefix. */
+  redisPrefix?: string;
 }
 
 /**
@@ -81,6 +84,7 @@ export class AuthService {
   readonly oneTimeTokens: OneTimeTokens;
   readonly twoFactor: TwoFactorService;
   readonly throttle: LoginThrottle;
+  readonly streamTickets: StreamTickets;
   private readonly redisPrefix: string;
 
   constructor(private readonly deps: AuthServiceDeps) {
@@ -90,6 +94,7 @@ export class AuthService {
     this.oneTimeTokens = new OneTimeTokens({ db });
     this.twoFactor = new TwoFactorService({ db, redis, secrets, redisPrefix: this.redisPrefix });
     this.throttle = new LoginThrottle({ redis, prefix: this.redisPrefix, rules: security.loginLockout });
+    this.streamTickets = new StreamTickets({ redis, prefix: deps.redisPrefix ?? this.redisPrefix, ttlSeconds: security.streamTicketTtlSeconds });
   }
 
   async register(input: { email: string; password: string; role?: Role }): Promise<Session> {
@@ -283,20 +288,34 @@ export class AuthService {
   }
 
   /**
-   * passport-jwt strategy: bearer header, or (only on the SSE stream, which cannot set headers)
-   * the `access_token` query. Algorithm, issuer and audience are checked; then the user as the
+   * A one-use ticket for the SSE stream, for the signed-in user: it carries the user's current
+   * token version, so a logout, demotion or password change before it is used voids it too.
+   */
+  async issueStreamTicket(user: AuthUser): Promise<{ ticket: string; expiresIn: number }> {
+    const row = await this.deps.db.user.findUnique({ where: { id: user.id }, select: { tokenVersion: true } });
+    if (!row) throw new AppError('UNAUTHORIZED', 'Sign in first.');
+    return { ticket: await this.streamTickets.issue({ userId: user.id, tokenVersion: row.tokenVersion }), expiresIn: this.streamTickets.ttlSeconds };
+  }
+
+  /** The user a stream ticket was issued to, as of now; null when the ticket is unknown, used or expired, or the user's session is over. */
+  async redeemStreamTicket(ticket: string): Promise<AuthUser | null> {
+    const owner = await this.streamTickets.consume(ticket);
+    return owner ? this.currentUser(owner.userId, owner.tokenVersion) : null;
+  }
+
+  /**
+   * passport-jwt strategy: the bearer header only (a token in a URL ends up in browser history and
+   * proxy logs; the SSE stream takes a one-use ticket instead). Algorithm, issuer and audience are checked; then the user as the
    * database has it now decides: a user who no longer exists or is disabled, or a token whose
    * version was bumped since (logout, demotion, password change), is refused, and the role is the
    * current one, never the token's. One primary-key read per request (well under a millisecond
    * locally), so nothing is cached.
    */
-  strategy(options: { queryToken: boolean } = { queryToken: false }): JwtStrategy {
+  strategy(): JwtStrategy {
     const { secret, issuer, audience } = this.deps.jwt;
-    const extractors = [ExtractJwt.fromAuthHeaderAsBearerToken()];
-    if (options.queryToken) extractors.push(ExtractJwt.fromUrlQueryParameter('access_token'));
     return new JwtStrategy(
       {
-        jwtFromRequest: ExtractJwt.fromExtractors(extractors),
+        jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
         secretOrKey: secret,
         algorithms: [ALGORITHM],
         issuer,

@@ -80,7 +80,7 @@ runMain(async () => {
     // With a setup token the first admin is created through POST /api/auth/setup, never from a password in the environment.
     if (!env.ADMIN_SETUP_TOKEN) await container.auth.ensureAdmin(env.ADMIN_EMAIL, env.ADMIN_PASSWORD);
 
-    const worker = await startActivationWorker(container);
+    const worker = await startActivationWorker(container, { metrics: { host: env.HOST, port: env.WORKER_METRICS_PORT } });
     stops.push(() => worker.shutdown());
     await startBackgroundWork(container);
     const api = await startApi(container, { port: env.PORT, host: env.HOST, serveUi: true });

@@ -12,9 +12,10 @@ runMain(async () => {
   const config = loadConfig();
   const container = await createContainer(config);
   const bundle = config.env.WORKFLOW_BUNDLE ?? (existsSync(PREBUILT) ? PREBUILT : undefined);
-  const worker = await startActivationWorker(container, bundle ? { workflowBundle: { codePath: bundle } } : {});
+  const metrics = { host: config.env.HOST, port: config.env.WORKER_METRICS_PORT };
+  const worker = await startActivationWorker(container, bundle ? { workflowBundle: { codePath: bundle }, metrics } : { metrics });
   await startBackgroundWork(container);
-  container.logger.info({ taskQueue: config.env.TEMPORAL_TASK_QUEUE }, 'worker running');
+  container.logger.info({ taskQueue: config.env.TEMPORAL_TASK_QUEUE, metrics: worker.metrics?.url }, 'worker running');
   return async () => {
     await worker.shutdown();
     await container.close();

@@ -27,6 +27,8 @@ export interface SecurityConfig {
   production: boolean;
   /** ADMIN_SETUP_TOKEN: lets POST /api/auth/setup create the first admin while none exists. */
   adminSetupToken: string | null;
+  /** How long a one-use SSE stream ticket (POST /api/events/ticket) waits for its connection. */
+  streamTicketTtlSeconds: number;
   rateLimits: {
     enabled: boolean;
     prefix: string;
@@ -124,6 +126,7 @@ function securityConfig(env: Env): SecurityConfig {
     metricsToken: env.METRICS_TOKEN ?? null,
     production: env.NODE_ENV === 'production',
     adminSetupToken: env.ADMIN_SETUP_TOKEN ?? null,
+    streamTicketTtlSeconds: env.STREAM_TICKET_TTL_SECONDS,
     rateLimits: {
       enabled: env.RATE_LIMIT_ENABLED,
       prefix: env.RATE_LIMIT_PREFIX ?? `${env.REDIS_PREFIX}:rl`,

@@ -44,6 +44,10 @@ export const envSchema = z
     /** Where admins open a workflow in the Temporal Web UI (the admin panel's deep links); default http://127.0.0.1:<TEMPORAL_UI_PORT>. */
     TEMPORAL_UI_URL: z.url().optional(),
     TEMPORAL_CLI: z.string().optional(),
+    /** The worker process's own GET /metrics (our counters and the Temporal SDK's), on HOST; 0 = any free port. */
+    WORKER_METRICS_PORT: port.default(9464),
+    /** Loopback port of the Temporal SDK's Prometheus exporter, which the worker's /metrics includes; 0 = any free port. */
+    TEMPORAL_SDK_METRICS_PORT: port.default(0),
     /** A prebuilt workflow bundle for the worker to load (default: dist/workflow-bundle.js when built, else bundle at start). */
     WORKFLOW_BUNDLE: z.string().min(1).optional(),
 
@@ -141,6 +145,8 @@ export const envSchema = z
      * (with the admin's own password) to create the first admin while none exists.
      */
     ADMIN_SETUP_TOKEN: optionalText,
+    /** Lifetime of a one-use SSE stream ticket: long enough to open EventSource after asking, short enough to be worthless in a log. */
+    STREAM_TICKET_TTL_SECONDS: z.coerce.number().int().min(1).max(300).default(30),
     /** Bearer token GET /metrics requires; unset = /metrics answers 404 in production (open in development). */
     METRICS_TOKEN: optionalText,
     /** Express `trust proxy`: unset = trust no proxy (req.ip is the socket's address); e.g. `loopback`, `10.0.0.0/8`, `1` (hops). */

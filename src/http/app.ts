@@ -23,11 +23,13 @@ import type { AuditLog } from '../lib/audit';
 import type { IncidentService } from '../providers/incidents.service';
 import type { ProviderAdminService } from '../providers/provider-admin.service';
 import type { Logger } from '../lib/logger';
+import { withLogContext } from '../lib/log-context';
+import { eventMetrics } from '../lib/metrics';
 import type { WalletService } from '../wallet';
 import { safeEqual } from '../auth/tokens';
 import type { ProviderHealth } from '../providers/health';
 import { registerBusinessMetrics } from './business-metrics';
-import { JWT_STREAM_STRATEGY, JWT_STRATEGY, requireAdmin, requireStreamUser, requireUser } from './middleware/auth';
+import { JWT_STRATEGY, requireAdmin, requireStreamUser, requireUser } from './middleware/auth';
 import { corsPolicy } from './middleware/cors';
 import { createCsrf } from './middleware/csrf';
 import { RateLimits } from './middleware/rate-limit';
@@ -40,7 +42,7 @@ import { apiKeyRoutes } from './routes/api-keys';
 import { auditRoutes } from './routes/audit';
 import { authRoutes, refreshFamilyOf } from './routes/auth';
 import { catalogRoutes } from './routes/catalog';
-import { eventsRoute } from './routes/events';
+import { eventsRoute, streamTicketRoute } from './routes/events';
 import { numbersRoutes } from './routes/numbers';
 import { v1Routes } from './routes/v1';
 import { partnerWebhookRoutes } from './routes/partner-webhooks';
@@ -111,6 +113,8 @@ export function createApp(deps: AppDeps): Express {
   });
 
   registerBusinessMetrics(metrics, { db: deps.db, wallet: deps.wallet, health: deps.health });
+  // Plus the counters of what happened in this process (provider calls made by admin syncs …; src/lib/metrics.ts).
+  const scraped = Registry.merge([metrics, eventMetrics]);
 
   app.use(helmet());
   app.use('/api', corsPolicy(deps.security.corsOrigins));
@@ -131,6 +135,8 @@ export function createApp(deps: AppDeps): Express {
       serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url.split('?')[0] }), res: (res: { statusCode: number }) => ({ status: res.statusCode }) },
     }),
   );
+  // Everything the request does from here logs its id, and every workflow it starts, signals or updates gets it too.
+  app.use((req, _res, next) => withLogContext({ requestId: String(req.id) }, next));
   app.use((req, res, next) => {
     const end = httpDuration.startTimer({ method: req.method });
     res.on('finish', () => end({ route: req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched', status: String(res.statusCode) }));
@@ -139,8 +145,7 @@ export function createApp(deps: AppDeps): Express {
   // The raw bytes are kept for partner request signatures (middleware/signing.ts).
   app.use(express.json({ limit: deps.jsonBodyLimit ?? '64kb', verify: captureRawBody }));
 
-  passport.use(JWT_STRATEGY, deps.auth.strategy({ queryToken: false }));
-  passport.use(JWT_STREAM_STRATEGY, deps.auth.strategy({ queryToken: true }));
+  passport.use(JWT_STRATEGY, deps.auth.strategy());
   app.use(passport.initialize());
 
   // Liveness: the process answers. Restarting it would not fix a database outage, so nothing else is checked here.
@@ -172,7 +177,7 @@ export function createApp(deps: AppDeps): Express {
       res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
       return res.status(401).json({ error: { code: 'UNAUTHORIZED', message: 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>.' } });
     }
-    res.type(metrics.contentType).send(await metrics.metrics());
+    res.type(metrics.contentType).send(await scraped.metrics());
   });
 
   const rateLimits = new RateLimits({ redis: deps.redis, config: deps.security.rateLimits });
@@ -191,7 +196,8 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/catalog', catalogRoutes(deps));
   app.use('/api/numbers', requireUser, rateLimits.user, purchaseLimit, numbersRoutes(deps));
   app.use('/api/wallet', requireUser, rateLimits.user, walletRoutes(deps));
-  app.get('/api/events', requireStreamUser, rateLimits.user, eventsRoute(deps.events));
+  app.post('/api/events/ticket', requireUser, rateLimits.user, streamTicketRoute(deps.auth));
+  app.get('/api/events', requireStreamUser(deps.auth), rateLimits.user, eventsRoute(deps.events));
   app.use('/api/keys', requireUser, rateLimits.user, apiKeyRoutes(deps));
   app.use('/api/webhook', requireUser, rateLimits.user, partnerWebhookRoutes(deps));
   app.use('/api/v1', v1Routes({ ...deps, rateLimits }));

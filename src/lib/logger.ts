@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { logContext } from './log-context';
 
 export type { Logger };
 
@@ -25,6 +26,8 @@ const REDACTED = [
 ];
 
 export function createLogger(level: string, name = 'simgate', destination?: DestinationStream): Logger {
-  const options = { name, level, redact: { paths: REDACTED, censor: '[redacted]' } };
+  // Every line written inside a request or an activity names them (src/lib/log-context.ts); a
+  // field the call itself gives wins. A copy: pino merges the line's own fields into what mixin returns.
+  const options = { name, level, redact: { paths: REDACTED, censor: '[redacted]' }, mixin: () => ({ ...logContext() }) };
   return destination ? pino(options, destination) : pino(options);
 }

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type Redis from 'ioredis';
 import type { HealthSettings } from '../config/app.config';
 import type { Logger } from '../lib/logger';
+import { metrics } from '../lib/metrics';
 import { ProviderError, type ProviderAdapter, type ProviderErrorKind } from './types';
 
 export type { HealthSettings };
@@ -453,8 +454,11 @@ export function withHealth(adapter: ProviderAdapter, health: ProviderHealth, opt
     }
     const started = performance.now();
     const record = async (outcome: Omit<CallOutcome, 'latencyMs'>) => {
+      const latencyMs = performance.now() - started;
+      metrics.providerCall(adapter.id, action, { ...outcome, healthFailure: isHealthFailure(outcome) }, latencyMs);
       try {
-        const { state, changed } = await health.recordCall(adapter.id, { ...outcome, latencyMs: performance.now() - started });
+        const { state, changed } = await health.recordCall(adapter.id, { ...outcome, latencyMs });
+        if (changed) metrics.breakerChanged(adapter.id, state);
         if (changed) log?.warn({ provider: adapter.id, breaker: state, action }, state === 'open' ? 'provider circuit opened' : 'provider circuit closed');
       } catch (error) {
         log?.warn({ err: error, provider: adapter.id }, 'could not record provider health');

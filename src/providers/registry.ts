@@ -1,3 +1,4 @@
+import type { Logger } from '../lib/logger';
 import type { ProviderConfig } from '../config/providers.config';
 import type { Db } from '../db/client';
 import type { SecretBox } from '../lib/secrets';
@@ -32,8 +33,9 @@ export const PROVIDER_WEBHOOK_SECRET_PURPOSE = 'provider-webhook-secret';
 export type AdapterDecorator = (adapter: ProviderAdapter, config: ProviderConfig) => ProviderAdapter;
 
 /** The protocol decides the adapter; `wrap` adds cross-cutting behaviour (health recording). */
-export function buildAdapter(config: ProviderConfig, wrap?: AdapterDecorator): ProviderAdapter {
-  const options = { id: config.id, baseUrl: config.baseUrl, apiKey: config.apiKey, timeoutMs: config.requestTimeoutMs };
+export function buildAdapter(config: ProviderConfig, wrap?: AdapterDecorator, logger?: Logger): ProviderAdapter {
+  // The logger gets one debug line per HTTP call (provider, action, status, time; never the URL, which may hold the key).
+  const options = { id: config.id, baseUrl: config.baseUrl, apiKey: config.apiKey, timeoutMs: config.requestTimeoutMs, logger };
   const adapter: ProviderAdapter = config.protocol === 'FIVESIM' ? new FivesimAdapter(options) : new SmsActivateAdapter(options);
   return wrap ? wrap(adapter, config) : adapter;
 }
@@ -62,7 +64,7 @@ type ProviderRow = NonNullable<Awaited<ReturnType<Db['provider']['findUnique']>>
 export class DatabaseProviderRegistry implements ProviderRegistry {
   private readonly cache = new Map<string, { updatedAt: number; provider: RegisteredProvider }>();
 
-  constructor(private readonly deps: { db: Db; secrets: SecretBox; wrap?: AdapterDecorator }) {}
+  constructor(private readonly deps: { db: Db; secrets: SecretBox; wrap?: AdapterDecorator; logger?: Logger }) {}
 
   async get(id: string): Promise<RegisteredProvider> {
     const row = await this.deps.db.provider.findUnique({ where: { id } });
@@ -79,7 +81,7 @@ export class DatabaseProviderRegistry implements ProviderRegistry {
     const cached = this.cache.get(row.id);
     if (cached && cached.updatedAt === row.updatedAt.getTime()) return cached.provider;
     const config = rowToConfig(row, this.deps.secrets);
-    const provider = { config, adapter: buildAdapter(config, this.deps.wrap) };
+    const provider = { config, adapter: buildAdapter(config, this.deps.wrap, this.deps.logger) };
     this.cache.set(row.id, { updatedAt: row.updatedAt.getTime(), provider });
     return provider;
   }

@@ -31,6 +31,7 @@
 import { Prisma, type Db } from '../db/client';
 import type { Hold, HoldStatus, LedgerEntry, LedgerKind } from '../generated/prisma/client';
 import { AppError } from '../lib/errors';
+import { metrics } from '../lib/metrics';
 
 type Tx = Prisma.TransactionClient;
 
@@ -309,13 +310,24 @@ export class WalletService {
   async capture({ key, amountMicros: amount }: CaptureInput): Promise<HoldView> {
     assertPositiveAmount(amount);
     assertKey(key);
-    return this.transaction((tx) => this.settle(tx, key, { status: 'CAPTURED', capturedMicros: amount }));
+    return this.settleOnce(key, { status: 'CAPTURED', capturedMicros: amount });
   }
 
   /** Settles an OPEN hold as RELEASED: all of it returns to available. A captured hold → 409. */
   async release({ key }: ReleaseInput): Promise<HoldView> {
     assertKey(key);
-    return this.transaction((tx) => this.settle(tx, key, { status: 'RELEASED' }));
+    return this.settleOnce(key, { status: 'RELEASED' });
+  }
+
+  /** settle() in a transaction; counted in the metrics once it committed, and only when it moved money (not a replay). */
+  private async settleOnce(key: string, outcome: Settlement): Promise<HoldView> {
+    let applied = false;
+    const view = await this.transaction((tx) => {
+      applied = false;
+      return this.settle(tx, key, outcome, () => (applied = true));
+    });
+    if (applied) metrics.holdSettled(view);
+    return view;
   }
 
   /** Newest first; page with `beforeId` = the last id of the previous page. */
@@ -354,10 +366,14 @@ export class WalletService {
    * hold; if it matched, move the money and write the entry; if not, explain why from the
    * hold's current state (replay, refusal, or not found).
    */
-  private async settle(tx: Tx, key: string, outcome: Settlement): Promise<HoldView> {
+  private async settle(tx: Tx, key: string, outcome: Settlement, onApplied: () => void): Promise<HoldView> {
     for (let attempt = 1; attempt <= MAX_SETTLE_ATTEMPTS; attempt++) {
       const [hold] = await this.claimSettlement(tx, key, outcome);
-      if (hold) return this.applySettlement(tx, hold, outcome);
+      if (hold) {
+        const view = await this.applySettlement(tx, hold, outcome);
+        onApplied();
+        return view;
+      }
 
       const current = await tx.hold.findUnique({ where: { key } });
       if (!current) throw new AppError('HOLD_NOT_FOUND', 'Hold not found');

@@ -199,6 +199,8 @@ export async function runStorm(overrides: Partial<StormOptions> = {}): Promise<S
       RATE_LIMIT_USER_POINTS: '10000000',
       RATE_LIMIT_LOGIN_POINTS: '10000000',
       RATE_LIMIT_PURCHASE_POINTS: '10000000',
+      // The worker's /metrics on any free port: a shared machine may have 9464 taken.
+      WORKER_METRICS_PORT: '0',
     };
 
     // Reference data, offers from both tenants and the admin, once, before the storm.

@@ -19,6 +19,8 @@ let system: TestSystem;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
 const pageErrors: string[] = [];
+const requestedUrls: string[] = [];
+const streamTickets: string[] = [];
 
 beforeAll(async () => {
   assertUiBuilt();
@@ -45,6 +47,9 @@ afterEach(() => {
   // Uncaught exceptions in the page fail the test that caused them.
   const errors = pageErrors.splice(0);
   expect(errors).toEqual([]);
+  // No access token in any URL the app asked for: the SSE stream goes by one-use ticket.
+  const withToken = requestedUrls.splice(0).filter((url) => /access_token=|eyJ[\w-]+\.eyJ[\w-]+\./.test(url));
+  expect(withToken).toEqual([]);
 });
 
 async function newPage(viewport = DESKTOP): Promise<Page> {
@@ -53,6 +58,10 @@ async function newPage(viewport = DESKTOP): Promise<Page> {
   contexts.push(context);
   const page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('request', (request) => {
+    requestedUrls.push(request.url());
+    if (/\/api\/events\?ticket=/.test(request.url())) streamTickets.push(new URL(request.url()).searchParams.get('ticket')!);
+  });
   return page;
 }
 
@@ -147,6 +156,8 @@ describe('customer web app in Chromium', () => {
 
     // The code arrives over SSE: no reload (the marker survives), no polling needed.
     await page.locator('[data-testid="live-indicator"][data-live="open"]').waitFor();
+    expect(streamTickets.length).toBeGreaterThanOrEqual(1);
+    expect(streamTickets.every((ticket) => /^[\w-]{43}$/.test(ticket))).toBe(true);
     await page.evaluate('window.__noReload = true');
     await deliverSms(activation, '731904');
     await expectText(page, 'sms-code', '731904', 10_000);
@@ -200,9 +211,14 @@ describe('customer web app in Chromium', () => {
     await page.getByTestId('offline').waitFor();
     await page.locator('[data-testid="live-indicator"][data-live="offline"]').waitFor();
     await screenshot(page, 'activation-offline-phone');
+    const ticketsBefore = streamTickets.length;
     await page.context().setOffline(false);
     await page.locator('[data-testid="live-indicator"][data-live="open"]').waitFor();
     await page.getByTestId('offline').waitFor({ state: 'detached' });
+    // The reconnect asks for a new ticket: a spent one is never offered again.
+    await waitFor(async () => streamTickets.length > ticketsBefore);
+    await page.locator('[data-testid="live-indicator"][data-live="open"]').waitFor();
+    expect(new Set(streamTickets).size).toBe(streamTickets.length);
 
     await waitFor(async () => !(await page.getByTestId('cancel-button').isDisabled()));
     await page.getByTestId('cancel-button').click();

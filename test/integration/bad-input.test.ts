@@ -303,6 +303,7 @@ describe('bad input is refused with a stable code and moves no money', () => {
           ['POST', `/api/numbers/${idle.id}/cancel`],
           ['GET', '/api/wallet'],
           ['GET', '/api/events'],
+          ['POST', '/api/events/ticket'],
           ['GET', '/api/auth/me'],
           ['GET', '/api/admin/users'],
           ['POST', `/api/admin/wallets/${alice.id}/credit`],

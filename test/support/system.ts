@@ -4,9 +4,8 @@ import type { ProviderConfig } from '../../src/config/providers.config';
 import { createContainer, type Container } from '../../src/container';
 import { createLogger } from '../../src/lib/logger';
 import type { DestinationStream } from 'pino';
-import { seedCatalog, startActivationWorker, startApi, type RunningApi } from '../../src/runtime';
+import { seedCatalog, startActivationWorker, startApi, type ActivationWorker, type RunningApi } from '../../src/runtime';
 import { createSimulator, type Simulator, type TenantConfig } from '../../src/simulator';
-import type { WorkerHandle } from '../../src/temporal/worker';
 import { WORKFLOW_BUNDLE_FILE } from './paths';
 
 export interface SystemOptions {
@@ -20,6 +19,11 @@ export interface SystemOptions {
   serveUi?: boolean;
   /** Where the system's logs go (at LOG_LEVEL), for tests that read them; none by default. */
   logDestination?: DestinationStream;
+  /**
+   * Serve the worker's /metrics on a free port (worker.metrics.url). The Temporal SDK's metrics are
+   * in it only when this system's worker is the first of its test file (one SDK runtime per process).
+   */
+  workerMetrics?: boolean;
 }
 
 export interface TestSystem {
@@ -28,7 +32,7 @@ export interface TestSystem {
   simulator: Simulator;
   simulatorUrl: string;
   api: RunningApi;
-  worker: WorkerHandle;
+  worker: ActivationWorker;
   adminToken: string;
   request<T = any>(method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: T; headers: Headers }>;
   /** A new customer with a wallet credited through the admin API. */
@@ -122,7 +126,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   const container = await createContainer(config, options.logDestination ? { logger: createLogger(config.env.LOG_LEVEL, 'simgate', options.logDestination) } : {});
   await seedCatalog(container);
   await container.auth.ensureAdmin(config.env.ADMIN_EMAIL, config.env.ADMIN_PASSWORD);
-  const worker = await startActivationWorker(container, { workflowBundle: { codePath: WORKFLOW_BUNDLE_FILE } });
+  const worker = await startActivationWorker(container, { workflowBundle: { codePath: WORKFLOW_BUNDLE_FILE }, metrics: options.workerMetrics ? { host: '127.0.0.1', port: 0 } : undefined });
   const api = await startApi(container, { port: 0, host: '127.0.0.1', serveUi: options.serveUi });
   apiUrl = api.url;
   for (const tenant of tenants) {

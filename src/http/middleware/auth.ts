@@ -1,13 +1,12 @@
 import type { NextFunction, Request, Response } from 'express';
 import passport from 'passport';
-import type { AuthUser } from '../../auth/auth.service';
+import type { AuthService, AuthUser } from '../../auth/auth.service';
 import type { Actor } from '../../lib/audit';
 import { AppError } from '../../lib/errors';
 import { clientIp } from './rate-limit';
 
-/** Passport strategy names: the bearer header everywhere; the `access_token` query only where EventSource needs it. */
+/** Passport strategy name: the bearer header, the only place an access token is taken from. */
 export const JWT_STRATEGY = 'jwt';
-export const JWT_STREAM_STRATEGY = 'jwt-stream';
 
 function authenticateWith(strategy: string) {
   return (req: Request, res: Response, next: NextFunction) => {
@@ -23,8 +22,23 @@ function authenticateWith(strategy: string) {
 /** Bearer JWT via passport-jwt, checked against the user's current row; sets req.user or answers 401 UNAUTHORIZED. */
 export const requireUser = authenticateWith(JWT_STRATEGY);
 
-/** requireUser that also takes `?access_token=`: for the SSE stream only (EventSource cannot send headers). */
-export const requireStreamUser = authenticateWith(JWT_STREAM_STRATEGY);
+/**
+ * The SSE stream's sign-in: a one-use `?ticket=` (EventSource cannot send headers; see
+ * src/auth/stream-tickets.ts), else the bearer header for clients that can send one. An access
+ * token in the URL is never read.
+ */
+export function requireStreamUser(auth: AuthService) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const { ticket } = req.query;
+    if (ticket === undefined) return requireUser(req, res, next);
+    if (typeof ticket !== 'string') return next(new AppError('UNAUTHORIZED', 'The stream ticket is missing, used or expired: ask POST /api/events/ticket for a new one.'));
+    auth.redeemStreamTicket(ticket).then((user) => {
+      if (!user) return next(new AppError('UNAUTHORIZED', 'The stream ticket is missing, used or expired: ask POST /api/events/ticket for a new one.'));
+      req.user = user;
+      next();
+    }, next);
+  };
+}
 
 export function requireAdmin(req: Request, _res: Response, next: NextFunction) {
   if (currentUser(req).role !== 'ADMIN') return next(new AppError('FORBIDDEN', 'Admin access required.'));

@@ -1,6 +1,15 @@
 import type { RequestHandler } from 'express';
 import type { ActivationEventHub } from '../../activations/live-events';
+import type { AuthService } from '../../auth/auth.service';
 import { currentUser } from '../middleware/auth';
+
+/** POST /api/events/ticket (bearer): a one-use ticket for `GET /api/events?ticket=`, valid `expiresIn` seconds. */
+export function streamTicketRoute(auth: AuthService): RequestHandler {
+  return async (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(201).json(await auth.issueStreamTicket(currentUser(req)));
+  };
+}
 
 /** GET /api/events: the signed-in user's activation changes as server-sent events. */
 export function eventsRoute(hub: ActivationEventHub): RequestHandler {

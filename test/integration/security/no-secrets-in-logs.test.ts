@@ -65,10 +65,15 @@ describe('no secret or token in any log line', () => {
     expect((await system.request('GET', `/api/wallet?${query}`, { headers: everyHeader })).status).toBe(401);
     expect((await system.request('GET', `/api/nowhere?${query}`, { token: customer.token, headers: everyHeader })).status).toBe(404);
     expect((await system.request('POST', `/api/auth/login?${query}`, { body: `{"email":"${customer.email}","password":"${customer.password}"`, headers: everyHeader })).status).toBe(400);
+    const ticket = await system.request('POST', '/api/events/ticket', { token: customer.token });
+    expect(ticket.status).toBe(201);
+    secrets.streamTicket = ticket.body.ticket as string;
     const stream = new AbortController();
-    const events = await fetch(`${system.api.url}/api/events?access_token=${customer.token}`, { signal: stream.signal });
+    const events = await fetch(`${system.api.url}/api/events?ticket=${secrets.streamTicket}&${query}`, { signal: stream.signal });
     expect(events.status).toBe(200);
     stream.abort();
+    // A spent ticket, refused: the failure is logged without it.
+    expect((await fetch(`${system.api.url}/api/events?ticket=${secrets.streamTicket}`)).status).toBe(401);
     // A partner call with its key in the header, and a purchase that fails upstream.
     expect((await system.request('GET', `/api/v1/balance?${query}`, { headers: everyHeader })).status).toBe(200);
 

@@ -12,10 +12,10 @@ export interface LiveState {
 }
 
 /**
- * The user's activation updates over Server-Sent Events (`GET /api/events`, event `activation`).
- * EventSource retries network drops by itself; when the server refuses the stream (readyState
- * CLOSED: an expired access token answers 401, or a restart mid-handshake) we check the session
- * (`reauth`, which refreshes the token when needed) and reopen it with backoff. Going offline
+ * The user's activation updates over Server-Sent Events (`GET /api/events?ticket=`, event
+ * `activation`). Every connection takes a new one-use ticket (`url()`), so on any error — a
+ * network drop, a refused ticket, a restart mid-handshake — we close the stream, check the
+ * session (`reauth`, which refreshes the token when needed) and reopen it with backoff. Going offline
  * and back online reconnects at once. While the status is not `open`, screens that show a live
  * activation poll it instead (see ActivationCard).
  */
@@ -31,7 +31,7 @@ export class LiveFeed {
   private readonly reopenListeners = new Set<() => void>();
 
   /**
-   * @param url the stream's URL with a valid access token, or null when signed out
+   * @param url the stream's URL with a new one-use ticket, or null when signed out
    * @param reauth proves the session is still good (refreshing the token if not); rejects when it is over
    */
   constructor(
@@ -111,11 +111,11 @@ export class LiveFeed {
     source.onerror = () => {
       if (generation !== this.generation) return;
       this.update({ status: 'down' });
-      if (source.readyState === EventSource.CLOSED) {
-        source.close();
-        this.source = null;
-        this.retry(generation);
-      }
+      // EventSource's own reconnect would reuse the URL, whose one-use ticket is spent: reopen
+      // ourselves with a new ticket instead.
+      source.close();
+      this.source = null;
+      this.retry(generation);
     };
     source.addEventListener('activation', (event) => {
       let activation: Activation;
