@@ -28,6 +28,8 @@ export const AUDIT_ACTIONS = [
   'auth.admin.setup',
   'admin.user.update',
   'admin.provider.webhook-secret',
+  /** One SMS-Activate protocol call (/stubs/handler_api.php): the action, the reply token, the key's prefix. */
+  'partner.handler-api',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -245,7 +245,7 @@ export function v1Routes(deps: V1Deps): Router {
   const authenticate = requireApiKey(deps.apiKeys);
   const signature = requireSignature({ apiKeys: deps.apiKeys, redis: deps.redis, toleranceSeconds: deps.security.signatureToleranceSeconds, prefix: deps.security.rateLimits.prefix });
   for (const route of table) {
-    const chain: RequestHandler[] = [authenticate, deps.rateLimits.user];
+    const chain: RequestHandler[] = [authenticate, deps.rateLimits.apiKey, deps.rateLimits.user];
     if (route.purchase) chain.push(deps.rateLimits.purchase);
     chain.push(requireScope(route.scope));
     if (route.signed) chain.push(signature);
