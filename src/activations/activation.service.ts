@@ -28,7 +28,7 @@ import {
   type FailureCode,
 } from '../../workflows/contracts';
 import { PurchaseKeys, type PurchaseKeyClaim } from './purchase-keys';
-import type { ActivationDto, ActivationListFilter, ActivationReadModel } from './read-model';
+import type { ActivationDto, ActivationListFilter, ActivationPage, ActivationPageFilter, ActivationReadModel } from './read-model';
 
 export type { ActivationDto } from './read-model';
 
@@ -206,6 +206,10 @@ export class ActivationService {
 
   list(filter: ActivationListFilter): Promise<ActivationDto[]> {
     return this.deps.readModel.list(filter);
+  }
+
+  page(filter: ActivationPageFilter): Promise<ActivationPage> {
+    return this.deps.readModel.page(filter);
   }
 
   cancel(activationId: string, userId: string | null) {

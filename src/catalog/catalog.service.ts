@@ -50,6 +50,8 @@ export interface PriceCell {
   stock: number;
   /** Cheapest first: every price a buyer can get a number at, with the numbers at that price (a higher ceiling reaches more). */
   levels: { priceMicros: bigint; stock: number }[];
+  /** The enabled providers selling it (for their delivery rates). */
+  providerIds: string[];
 }
 
 export class CatalogService {
@@ -193,8 +195,8 @@ export class CatalogService {
   async priceTable(filter: { serviceCode?: string; countryIso?: string } = {}): Promise<PriceCell[]> {
     const service = filter.serviceCode ?? null;
     const country = filter.countryIso ?? null;
-    const rows = await this.deps.db.$queryRaw<{ service_code: string; country_iso: string; sell_micros: bigint; stock: bigint }[]>`
-      SELECT o.service_code, o.country_iso, o.sell_micros, SUM(o.stock) AS stock
+    const rows = await this.deps.db.$queryRaw<{ service_code: string; country_iso: string; sell_micros: bigint; stock: bigint; providers: string[] }[]>`
+      SELECT o.service_code, o.country_iso, o.sell_micros, SUM(o.stock) AS stock, array_agg(o.provider_id) AS providers
       FROM offers o
       JOIN providers p ON p.id = o.provider_id AND p.enabled AND p.base_url <> '' AND p.api_key <> ''
       WHERE o.stock > 0 AND (${service}::text IS NULL OR o.service_code = ${service}) AND (${country}::text IS NULL OR o.country_iso = ${country})
@@ -205,12 +207,13 @@ export class CatalogService {
       const key = `${row.service_code}|${row.country_iso}`;
       let cell = cells.get(key);
       if (!cell) {
-        cell = { serviceCode: row.service_code, countryIso: row.country_iso, priceMicros: row.sell_micros, stock: 0, levels: [] };
+        cell = { serviceCode: row.service_code, countryIso: row.country_iso, priceMicros: row.sell_micros, stock: 0, levels: [], providerIds: [] };
         cells.set(key, cell);
       }
       const stock = Number(row.stock);
       cell.stock += stock;
       cell.levels.push({ priceMicros: row.sell_micros, stock });
+      for (const id of row.providers) if (!cell.providerIds.includes(id)) cell.providerIds.push(id);
     }
     return [...cells.values()];
   }
