@@ -439,7 +439,7 @@ function parameters(schema: z.ZodType | undefined, location: 'path' | 'query') {
 }
 
 const SIGNATURE_PARAMETERS = [
-  { name: 'X-Signature-Timestamp', in: 'header', required: true, schema: { type: 'string', pattern: '^\\d+$' }, description: 'Unix seconds; accepted within ±300 s' },
+  { name: 'X-Signature-Timestamp', in: 'header', required: true, schema: { type: 'string', pattern: '^\\d{1,12}$' }, description: 'Unix seconds; accepted within ±300 s' },
   { name: 'X-Signature-Nonce', in: 'header', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{16,128}$' }, description: 'Unique per request' },
   { name: 'X-Signature', in: 'header', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{64}$' }, description: 'hex HMAC-SHA256(signingSecret, METHOD\\nPATH\\nTIMESTAMP\\nNONCE\\nSHA256HEX(body))' },
 ];
