@@ -3,6 +3,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { signRequest } from '../../src/auth/signing';
 import { startSystem, TENANT_PROVIDER, type TestSystem } from '../support/system';
+import { waitFor } from '../support/wait';
 import { createKey, type PartnerKey } from './security/helpers';
 
 /**
@@ -37,13 +38,20 @@ interface Case {
   operation: Operation;
 }
 
+interface Context {
+  activationId: string;
+  withSmsId: string;
+  countryIso: string;
+}
+
 const SIGNATURE_HEADERS = new Set(['X-Signature-Timestamp', 'X-Signature-Nonce', 'X-Signature']);
 
 /** Values that the schema's patterns cannot generate (an id that exists, a service on sale), by parameter or property name. */
-function knownGood(name: string, context: { activationId: string; countryIso: string }): string | undefined {
+function knownGood(name: string, context: Context, template = ''): string | undefined {
   switch (name) {
     case 'id':
-      return context.activationId;
+      // Another SMS and finish need a number with an SMS; the rest one without (so a cancel can succeed).
+      return /\/(retry|finish)$/.test(template) ? context.withSmsId : context.activationId;
     case 'service':
       return 'tg';
     case 'country':
@@ -119,7 +127,7 @@ function invalidJsonValues(schema: Schema): { why: string; value: unknown }[] {
   return out;
 }
 
-function generateCases(document: { paths: Record<string, Record<string, Operation>> }, context: { activationId: string; countryIso: string }): Case[] {
+function generateCases(document: { paths: Record<string, Record<string, Operation>> }, context: Context): Case[] {
   const cases: Case[] = [];
   for (const [template, operations] of Object.entries(document.paths)) {
     for (const [method, operation] of Object.entries(operations)) {
@@ -130,7 +138,7 @@ function generateCases(document: { paths: Record<string, Record<string, Operatio
         const values: Record<string, { in: string; value: string }> = {};
         for (const p of parameters) {
           if (!p.required && !withOptional) continue;
-          values[p.name] = { in: p.in, value: knownGood(p.name, context) ?? String(sample(p.schema)) };
+          values[p.name] = { in: p.in, value: knownGood(p.name, context, template) ?? String(sample(p.schema)) };
         }
         return values;
       };
@@ -231,28 +239,37 @@ describe('OpenAPI contract: /api/v1 against its own document', () => {
   }
 
   it('answers every generated case with a documented status and a body its schema accepts, and never a 5xx', async () => {
-    // One real activation of this customer, for the {id} routes.
+    // Two real activations of this customer for the {id} routes: one waiting, one with an SMS.
     const offer = await system.container.db.offer.findFirstOrThrow({ where: { serviceCode: 'tg', stock: { gt: 0 }, providerId: { in: Object.values(TENANT_PROVIDER) } } });
-    const body = JSON.stringify({ service: 'tg', country: offer.countryIso });
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    const nonce = randomUUID();
-    const bought = await system.request('POST', '/api/v1/numbers', {
-      body,
-      headers: {
-        'x-api-key': buyer.key,
-        'x-signature-timestamp': timestamp,
-        'x-signature-nonce': nonce,
-        'x-signature': signRequest(buyer.signingSecret, { method: 'POST', path: '/api/v1/numbers', timestamp, nonce, body }),
-      },
-    });
-    expect(bought.status).toBe(201);
+    const buy = async () => {
+      const body = JSON.stringify({ service: 'tg', country: offer.countryIso });
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      const nonce = randomUUID();
+      const bought = await system.request('POST', '/api/v1/numbers', {
+        body,
+        headers: {
+          'x-api-key': buyer.key,
+          'x-signature-timestamp': timestamp,
+          'x-signature-nonce': nonce,
+          'x-signature': signRequest(buyer.signingSecret, { method: 'POST', path: '/api/v1/numbers', timestamp, nonce, body }),
+        },
+      });
+      expect(bought.status).toBe(201);
+      return bought.body.activation.id as string;
+    };
+    const activationId = await buy();
+    const withSmsId = await buy();
+    const row = await system.container.db.activation.findUniqueOrThrow({ where: { id: withSmsId } });
+    const tenant = Object.entries(TENANT_PROVIDER).find(([, id]) => id === row.providerId)![0];
+    await system.sim('POST', `/control/${tenant}/activations/${row.upstreamId}/sms`, { code: '13579' });
+    await waitFor(async () => (await system.container.db.smsMessage.count({ where: { activationId: withSmsId } })) > 0, { timeoutMs: 20_000, intervalMs: 200 });
 
     const ajv = new Ajv2020({ strict: false, allErrors: true });
     addFormats(ajv);
     ajv.addSchema({ $id: 'openapi', components: document.components }, 'openapi');
     const resolve = (schema: Schema) => (schema.$ref ? { $ref: `openapi${schema.$ref}` } : schema);
 
-    const cases = generateCases(document, { activationId: bought.body.activation.id, countryIso: offer.countryIso });
+    const cases = generateCases(document, { activationId, withSmsId, countryIso: offer.countryIso });
     const serverErrors: string[] = [];
     const mismatches: string[] = [];
     const statuses = new Map<string, Set<number>>();
