@@ -274,3 +274,30 @@ describe('SMS-Activate protocol endpoint (/stubs/handler_api.php)', () => {
   });
 });
 
+
+describe('SMS-Activate protocol endpoint: rate limits per API key', () => {
+  let system: TestSystem;
+
+  beforeAll(async () => {
+    system = await startSystem({ env: { RATE_LIMIT_API_KEY_POINTS: '5', RATE_LIMIT_API_KEY_WINDOW_SECONDS: '60' } });
+  });
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  it('refuses a key past its limit with 429 and Retry-After, while the owner\'s other key goes on', async () => {
+    const owner = await system.customer(1_000_000n);
+    const busy = await createKey(system, owner.token, ['read'], 'busy script');
+    const calm = await createKey(system, owner.token, ['read'], 'other script');
+    const get = (key: string) => fetch(`${system.api.url}/stubs/handler_api.php?api_key=${key}&action=getBalance`);
+    for (let i = 0; i < 5; i += 1) expect(await (await get(busy.key)).text()).toBe('ACCESS_BALANCE:1.00');
+    const refused = await get(busy.key);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await refused.text()).toBe('RATE_LIMITED');
+    expect(await (await get(calm.key)).text()).toBe('ACCESS_BALANCE:1.00');
+    // The same key on /api/v1 shares the limit.
+    const v1 = await fetch(`${system.api.url}/api/v1/balance`, { headers: { 'x-api-key': busy.key } });
+    expect(v1.status).toBe(429);
+  });
+});

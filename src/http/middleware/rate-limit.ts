@@ -19,7 +19,7 @@ export class RateLimits {
   readonly login: RequestHandler;
   readonly purchase: RequestHandler;
   readonly webhook: RequestHandler;
-  /** Per API key (the user rule's numbers): one partner's runaway script cannot use up its other keys' share. */
+  /** Per API key: one partner's runaway script cannot use up its other keys' share. */
   readonly apiKey: RequestHandler;
 
   constructor(deps: { redis: Redis; config: SecurityConfig['rateLimits'] }) {
@@ -40,7 +40,7 @@ export class RateLimits {
     this.login = make('login', config.login, clientIp);
     this.purchase = make('purchase', config.purchase, (req) => (req.user ? req.user.id : clientIp(req)));
     this.webhook = make('webhook', config.webhook, clientIp);
-    this.apiKey = make('apikey', config.user, (_req, res) => (res.locals.apiKey as { keyId?: string } | undefined)?.keyId ?? null);
+    this.apiKey = make('apikey', config.apiKey, (_req, res) => (res.locals.apiKey as { keyId?: string } | undefined)?.keyId ?? null);
   }
 }
 
