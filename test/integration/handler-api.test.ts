@@ -183,6 +183,11 @@ describe('SMS-Activate protocol endpoint (/stubs/handler_api.php)', () => {
       const reply = await call(params);
       expect({ params, reply }).toEqual({ params, reply: { status: 200, type: 'text/plain; charset=utf-8', body: token } });
     }
+    // A body that cannot be read is dropped: the answer comes from the query string, still a token.
+    for (const [type, body] of [['application/json', '{"action": '], ['application/x-www-form-urlencoded', `a=${'x'.repeat(40_000)}`]]) {
+      const response = await fetch(`${system.api.url}/stubs/handler_api.php?api_key=${buyer.key}&action=getStatus&id=999999999`, { method: 'POST', headers: { 'content-type': type }, body });
+      expect({ type, status: response.status, body: await response.text() }).toEqual({ type, status: 200, body: 'NO_ACTIVATION' });
+    }
     // The reader can read.
     expect((await act('getBalance', {}, reader.key)).body).toMatch(/^ACCESS_BALANCE:/);
   });

@@ -1,4 +1,4 @@
-import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import express, { Router, type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { ActivationDto, ActivationService } from '../../activations/activation.service';
 import { hasScope, type ApiKeyPrincipal, type ApiKeyScope, type ApiKeyService } from '../../auth/api-keys.service';
 import type { CatalogService, PriceCell } from '../../catalog/catalog.service';
@@ -159,7 +159,26 @@ interface Call {
   target?: string;
 }
 
-export function handlerApiRoutes(deps: HandlerApiDeps): Router {
+/** Where each style answers. */
+export const HANDLER_API_PATHS: Record<HandlerApiStyle, string> = { classic: '/stubs/handler_api.php', hero: '/hero/stubs/handler_api.php' };
+
+/**
+ * The endpoint, and what to do with a body that cannot be read (malformed JSON, an oversized form,
+ * an unknown charset): mounted by the app after everything else on these paths, it drops the body
+ * and answers from the query string, so a client still gets a protocol token, never our JSON error.
+ */
+export function handlerApi(deps: HandlerApiDeps): { routes: Router; unreadableBody: ErrorRequestHandler } {
+  const { routes, endpoint } = createHandlerApi(deps);
+  const unreadableBody: ErrorRequestHandler = (error, req, res, next) => {
+    const status = (error as { status?: number }).status;
+    if (!(typeof status === 'number' && status >= 400 && status < 500) || res.headersSent) return next(error);
+    req.body = {};
+    void endpoint(req.originalUrl.split('?')[0] === HANDLER_API_PATHS.hero ? 'hero' : 'classic')(req, res, next);
+  };
+  return { routes, unreadableBody };
+}
+
+function createHandlerApi(deps: HandlerApiDeps): { routes: Router; endpoint: (style: HandlerApiStyle) => RequestHandler } {
   const router = Router();
   const styles: Record<HandlerApiStyle, Identifiers> = { classic: new Identifiers('classic'), hero: new Identifiers('hero') };
   // Clients POST forms (or nothing, with everything in the query string); JSON bodies are parsed by the app already.
@@ -207,9 +226,9 @@ export function handlerApiRoutes(deps: HandlerApiDeps): Router {
       send(res, reply);
     };
 
-  router.all('/stubs/handler_api.php', form, endpoint('classic'));
-  router.all('/hero/stubs/handler_api.php', form, endpoint('hero'));
-  return router;
+  router.all(HANDLER_API_PATHS.classic, form, endpoint('classic'));
+  router.all(HANDLER_API_PATHS.hero, form, endpoint('hero'));
+  return { routes: router, endpoint };
 }
 
 /** Runs one of the Express rate limiters inline; a refusal comes back as its AppError (RATE_LIMITED). */
