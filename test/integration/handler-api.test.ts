@@ -242,6 +242,8 @@ describe('SMS-Activate protocol endpoint (/stubs/handler_api.php)', () => {
     await act('getStatus', { id: '123', service: marker });
     const entry = await system.container.db.auditLog.findFirst({ where: { action: 'partner.handler-api', actorId: buyerId, details: { path: ['service'], equals: marker } } });
     expect(entry?.details).toMatchObject({ action: 'getStatus', reply: 'NO_ACTIVATION', apiKeyPrefix: buyer.key.split('_')[1] });
+    // Junk the caller sent is recorded, escaped (a NUL would make PostgreSQL refuse the entry).
+    expect(await system.container.db.auditLog.count({ where: { action: 'partner.handler-api', actorId: buyerId, details: { path: ['id'], equals: '1\\u0000' } } })).toBe(1);
     const rows = await system.container.db.auditLog.findMany({ where: { action: 'partner.handler-api' } });
     expect(JSON.stringify(rows.map((r) => [r.details, r.targetId]))).not.toContain(buyer.key.split('_')[2]);
     expect(rows.filter((r) => r.actorId === buyerId).length).toBeGreaterThan(20);

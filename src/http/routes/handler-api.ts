@@ -8,6 +8,7 @@ import type { AuditLog } from '../../lib/audit';
 import { AppError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { formatUsd, MICROS_PER_USD } from '../../lib/money';
+import { escapeInvalidText } from '../../lib/text';
 import type { WalletService } from '../../wallet';
 import { clientIp, type RateLimits } from '../middleware/rate-limit';
 
@@ -240,6 +241,8 @@ function runLimit(limiter: RequestHandler, req: Request, res: Response): Promise
 }
 
 async function audit(deps: HandlerApiDeps, req: Request, params: Params, call: Call | null, reply: Reply): Promise<void> {
+  // What the caller sent is recorded as sent, but visibly: a NUL byte would make PostgreSQL refuse the whole entry.
+  const shown = (value: string, max: number) => escapeInvalidText(value.slice(0, max));
   const answer = reply.type === 'text' ? reply.body.split(':')[0] : 'JSON';
   await deps.audit.record({
     action: 'partner.handler-api',
@@ -248,13 +251,13 @@ async function audit(deps: HandlerApiDeps, req: Request, params: Params, call: C
     targetId: call?.target ?? call?.principal.keyId ?? null,
     ip: clientIp(req),
     details: {
-      action: (params.action ?? '').slice(0, 64),
+      action: shown(params.action ?? '', 64),
       reply: answer.slice(0, 64),
       ...(call ? { apiKeyPrefix: call.principal.prefix } : {}),
-      ...(params.id ? { id: params.id.slice(0, 32) } : {}),
-      ...(params.service ? { service: params.service.slice(0, 32) } : {}),
-      ...(params.country ? { country: params.country.slice(0, 16) } : {}),
-      ...(params.status ? { status: params.status.slice(0, 8) } : {}),
+      ...(params.id ? { id: shown(params.id, 32) } : {}),
+      ...(params.service ? { service: shown(params.service, 32) } : {}),
+      ...(params.country ? { country: shown(params.country, 16) } : {}),
+      ...(params.status ? { status: shown(params.status, 8) } : {}),
     },
   });
 }
