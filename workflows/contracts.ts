@@ -88,6 +88,8 @@ export const failures = {
   PAYLOAD_TOO_LARGE: { retryable: false },
   BAD_REQUEST: { retryable: false },
   ROUTE_NOT_FOUND: { retryable: false },
+  /** A known path asked with a method it does not answer (the Allow header lists those it does). */
+  METHOD_NOT_ALLOWED: { retryable: false },
   INVALID_AMOUNT: { retryable: false },
   INVALID_LIMIT: { retryable: false },
   INVALID_IDEMPOTENCY_KEY: { retryable: false },

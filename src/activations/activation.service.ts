@@ -29,7 +29,7 @@ import {
 } from '../../workflows/contracts';
 import { PurchaseKeys, type PurchaseKeyClaim } from './purchase-keys';
 import { actionsAt } from './view-clock';
-import type { ActivationDto, ActivationListFilter, ActivationNames, ActivationReadModel, PurchaseLabel } from './read-model';
+import type { ActivationDto, ActivationListFilter, ActivationNames, ActivationPage, ActivationPageFilter, ActivationReadModel, PurchaseLabel } from './read-model';
 import { describeHistory, pendingActivityView, type PendingActivityView, type TimelineEvent } from './workflow-views';
 
 export type { ActivationDto } from './read-model';
@@ -368,6 +368,10 @@ export class ActivationService {
     const reset = retrying.map((a) => `${a.activityType?.name ?? '?'}#${a.activityId}`);
     await this.deps.audit.record({ action: 'admin.activation.retry-step', actorId: actor.id, targetType: 'activation', targetId: activationId, ip: actor.ip, details: { reset } });
     return { reset };
+  }
+
+  page(filter: ActivationPageFilter): Promise<ActivationPage> {
+    return this.deps.readModel.page(filter);
   }
 
   cancel(activationId: string, userId: string | null) {

@@ -41,6 +41,22 @@ export interface ActivationListFilter {
   limit: number;
 }
 
+/** One page of a user's activations, newest first: filters, and `before` = the previous page's nextCursor. */
+export interface ActivationPageFilter {
+  userId: string;
+  status?: ActivationStatus;
+  serviceCode?: string;
+  countryIso?: string;
+  before?: bigint;
+  limit: number;
+}
+
+export interface ActivationPage {
+  activations: ActivationDto[];
+  /** Pass as `before` for the next (older) page; null on the last page. */
+  nextCursor: string | null;
+}
+
 type ActivationRow = NonNullable<Awaited<ReturnType<Db['activation']['findUnique']>>> & {
   messages: { seq: number; code: string | null; text: string; receivedAt: Date }[];
   service: { name: string };
@@ -133,6 +149,28 @@ export class ActivationReadModel {
       where: { id: activationId, status: { in: ['RESERVED', 'ACTIVE'] } },
       data: { status, failureReason: status === 'FAILED' ? 'TERMINATED' : undefined, endedAt: new Date() },
     });
+  }
+
+  /**
+   * Keyset pagination over the activation's protocol number (a sequence, so newest first is a
+   * stable order: a page never repeats or skips a row as new purchases arrive).
+   */
+  async page(filter: ActivationPageFilter): Promise<ActivationPage> {
+    const rows = await this.deps.db.activation.findMany({
+      where: {
+        userId: filter.userId,
+        status: filter.status,
+        serviceCode: filter.serviceCode,
+        countryIso: filter.countryIso,
+        ...(filter.before !== undefined ? { smsActivateId: { lt: filter.before } } : {}),
+      },
+      orderBy: { smsActivateId: 'desc' },
+      take: filter.limit + 1,
+      include: WITH_DETAILS,
+    });
+    const more = rows.length > filter.limit;
+    const shown = more ? rows.slice(0, filter.limit) : rows;
+    return { activations: shown.map(rowToDto), nextCursor: more ? shown[shown.length - 1].smsActivateId.toString() : null };
   }
 
   async createdAt(activationId: string): Promise<string> {

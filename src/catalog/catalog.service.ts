@@ -66,6 +66,18 @@ const POPULAR_WINDOW_DAYS = 30;
 
 export type WithTopDelivery<T extends { topCountries: CountryPrice[] }> = Omit<T, 'topCountries'> & { topCountries: WithDelivery<CountryPrice>[] };
 
+/** What is for sale for one service in one country: the best price, the total stock, and the stock at each price. */
+export interface PriceCell {
+  serviceCode: string;
+  countryIso: string;
+  priceMicros: bigint;
+  stock: number;
+  /** Cheapest first: every price a buyer can get a number at, with the numbers at that price (a higher ceiling reaches more). */
+  levels: { priceMicros: bigint; stock: number }[];
+  /** The enabled providers selling it (for their delivery rates). */
+  providerIds: string[];
+}
+
 export class CatalogService {
   /** Catalog search (src/catalog/search): the configured engine, or the PostgreSQL one by default. */
   readonly search: CatalogSearchEngine;
@@ -257,6 +269,37 @@ export class CatalogService {
     const offers = await this.offersForService(serviceCode, countryIso);
     const delivery = await this.deliveryFor(offers);
     return offers.map((o) => ({ ...o, delivery: delivery.get(routeKey(o.serviceCode, o.countryIso)) ?? null }));
+  }
+
+  /**
+   * Every service × country on sale from enabled providers (optionally one service and/or one
+   * country), cheapest price first within a cell. Prices are per distinct sell price, not per
+   * provider, so the table stays as small as what a buyer can choose between.
+   */
+  async priceTable(filter: { serviceCode?: string; countryIso?: string } = {}): Promise<PriceCell[]> {
+    const service = filter.serviceCode ?? null;
+    const country = filter.countryIso ?? null;
+    const rows = await this.deps.db.$queryRaw<{ service_code: string; country_iso: string; sell_micros: bigint; stock: bigint; providers: string[] }[]>`
+      SELECT o.service_code, o.country_iso, o.sell_micros, SUM(o.stock) AS stock, array_agg(o.provider_id) AS providers
+      FROM offers o
+      JOIN providers p ON p.id = o.provider_id AND p.enabled AND p.base_url <> '' AND p.api_key <> ''
+      WHERE o.stock > 0 AND (${service}::text IS NULL OR o.service_code = ${service}) AND (${country}::text IS NULL OR o.country_iso = ${country})
+      GROUP BY o.service_code, o.country_iso, o.sell_micros
+      ORDER BY o.service_code, o.country_iso, o.sell_micros`;
+    const cells = new Map<string, PriceCell>();
+    for (const row of rows) {
+      const key = `${row.service_code}|${row.country_iso}`;
+      let cell = cells.get(key);
+      if (!cell) {
+        cell = { serviceCode: row.service_code, countryIso: row.country_iso, priceMicros: row.sell_micros, stock: 0, levels: [], providerIds: [] };
+        cells.set(key, cell);
+      }
+      const stock = Number(row.stock);
+      cell.stock += stock;
+      cell.levels.push({ priceMicros: row.sell_micros, stock });
+      for (const id of row.providers) if (!cell.providerIds.includes(id)) cell.providerIds.push(id);
+    }
+    return [...cells.values()];
   }
 
   /** The countries where a service is sold, with the best price and total stock, cheapest first. */

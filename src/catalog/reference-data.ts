@@ -18,6 +18,9 @@ export interface ReferenceCountry {
   heroSmsId: number | null;
   fiveSimSlug: string | null;
   altSmsActivateIds?: number[];
+  /** The names handler_api's getCountries shows (`eng`, `rus`). */
+  smsActivateName?: string | null;
+  smsActivateNameRu?: string | null;
 }
 
 export const referenceServices = services as ReferenceService[];

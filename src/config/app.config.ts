@@ -36,6 +36,8 @@ export interface SecurityConfig {
     ip: RateLimitRule;
     /** Every authenticated request, per user (web session or API key alike). */
     user: RateLimitRule;
+    /** Every partner request (/api/v1, /stubs/handler_api.php), per API key: one runaway script cannot use up its owner's other keys' share. */
+    apiKey: RateLimitRule;
     /** Login, registration, password reset and e-mail verification, per IP. */
     login: RateLimitRule;
     /** Purchases (POST /api/numbers, POST /api/v1/numbers), per user. */
@@ -132,6 +134,7 @@ function securityConfig(env: Env): SecurityConfig {
       prefix: env.RATE_LIMIT_PREFIX ?? `${env.REDIS_PREFIX}:rl`,
       ip: { points: env.RATE_LIMIT_IP_POINTS, windowSeconds: env.RATE_LIMIT_IP_WINDOW_SECONDS },
       user: { points: env.RATE_LIMIT_USER_POINTS, windowSeconds: env.RATE_LIMIT_USER_WINDOW_SECONDS },
+      apiKey: { points: env.RATE_LIMIT_API_KEY_POINTS, windowSeconds: env.RATE_LIMIT_API_KEY_WINDOW_SECONDS },
       login: { points: env.RATE_LIMIT_LOGIN_POINTS, windowSeconds: env.RATE_LIMIT_LOGIN_WINDOW_SECONDS },
       purchase: { points: env.RATE_LIMIT_PURCHASE_POINTS, windowSeconds: env.RATE_LIMIT_PURCHASE_WINDOW_SECONDS },
       webhook: { points: env.RATE_LIMIT_WEBHOOK_POINTS, windowSeconds: env.RATE_LIMIT_WEBHOOK_WINDOW_SECONDS },

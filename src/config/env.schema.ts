@@ -77,6 +77,8 @@ export const envSchema = z
     RATE_LIMIT_IP_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
     RATE_LIMIT_USER_POINTS: z.coerce.number().int().min(1).default(600),
     RATE_LIMIT_USER_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
+    RATE_LIMIT_API_KEY_POINTS: z.coerce.number().int().min(1).default(300),
+    RATE_LIMIT_API_KEY_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
     RATE_LIMIT_LOGIN_POINTS: z.coerce.number().int().min(1).default(20),
     RATE_LIMIT_LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
     RATE_LIMIT_PURCHASE_POINTS: z.coerce.number().int().min(1).default(30),

@@ -43,6 +43,7 @@ import { auditRoutes } from './routes/audit';
 import { authRoutes, refreshFamilyOf } from './routes/auth';
 import { catalogRoutes } from './routes/catalog';
 import { eventsRoute, streamTicketRoute } from './routes/events';
+import { HANDLER_API_PATHS, handlerApi } from './routes/handler-api';
 import { numbersRoutes } from './routes/numbers';
 import { v1Routes } from './routes/v1';
 import { partnerWebhookRoutes } from './routes/partner-webhooks';
@@ -206,6 +207,9 @@ export function createApp(deps: AppDeps): Express {
     '/webhooks',
     webhookRoutes({ intake: deps.intake, secretFor: (providerId) => deps.providerAdmin.webhookSecretOf(providerId, deps.webhookSecret), limit: rateLimits.webhook, logger: deps.logger }),
   );
+  // The SMS-Activate protocol for partners' existing tools (docs/partners.md); not under /api: its errors are the protocol's tokens.
+  const smsActivate = handlerApi({ ...deps, rateLimits });
+  app.use(smsActivate.routes);
   app.use('/api', notFoundHandler);
 
   if (deps.serveUi) {
@@ -225,6 +229,7 @@ export function createApp(deps: AppDeps): Express {
   }
 
   app.use(notFoundHandler);
+  app.use(Object.values(HANDLER_API_PATHS), smsActivate.unreadableBody);
   app.use(errorHandler(deps.logger));
   return app;
 }

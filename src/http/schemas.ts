@@ -1,10 +1,10 @@
 import { z } from 'zod';
 
 /** Shared request pieces. Money travels as a decimal string of micro-dollars. */
+const MICROS_MESSAGE = 'must be a whole number of micro-dollars (e.g. "1500000" for $1.50)';
+// The checks sit on each input branch (not after a transform) so the OpenAPI document shows them.
 export const micros = z
-  .union([z.string(), z.number().int()])
-  .transform(String)
-  .pipe(z.string().regex(/^\d{1,15}$/, 'must be a whole number of micro-dollars (e.g. "1500000" for $1.50)'))
+  .union([z.string().regex(/^\d{1,15}$/, MICROS_MESSAGE), z.number().int(MICROS_MESSAGE).min(0, MICROS_MESSAGE).max(999_999_999_999_999, MICROS_MESSAGE)])
   .transform((value) => BigInt(value));
 
 export const positiveMicros = micros.refine((value) => value > 0n, 'must be greater than zero');

@@ -34,6 +34,8 @@ export const AUDIT_ACTIONS = [
   'admin.activation.retry-step',
   'admin.wallet.debit',
   'admin.provider.test-purchase',
+  /** One SMS-Activate protocol call (/stubs/handler_api.php): the action, the reply token, the key's prefix. */
+  'partner.handler-api',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -118,6 +118,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     RATE_LIMIT_PREFIX: `sg-test:${randomUUID()}`,
     RATE_LIMIT_IP_POINTS: '1000000',
     RATE_LIMIT_USER_POINTS: '1000000',
+    RATE_LIMIT_API_KEY_POINTS: '1000000',
     RATE_LIMIT_LOGIN_POINTS: '1000000',
     RATE_LIMIT_PURCHASE_POINTS: '1000000',
     RATE_LIMIT_WEBHOOK_POINTS: '1000000',

@@ -4,7 +4,7 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limite
 import type { RateLimitRule, SecurityConfig } from '../../config/app.config';
 import { AppError } from '../../lib/errors';
 
-type KeyOf = (req: Request) => string | null;
+type KeyOf = (req: Request, res: Response) => string | null;
 
 /**
  * Redis-backed rate limits (rate-limiter-flexible), shared by every API process: per client IP on
@@ -19,6 +19,8 @@ export class RateLimits {
   readonly login: RequestHandler;
   readonly purchase: RequestHandler;
   readonly webhook: RequestHandler;
+  /** Per API key: one partner's runaway script cannot use up its other keys' share. */
+  readonly apiKey: RequestHandler;
 
   constructor(deps: { redis: Redis; config: SecurityConfig['rateLimits'] }) {
     const { config } = deps;
@@ -38,6 +40,7 @@ export class RateLimits {
     this.login = make('login', config.login, clientIp);
     this.purchase = make('purchase', config.purchase, (req) => (req.user ? req.user.id : clientIp(req)));
     this.webhook = make('webhook', config.webhook, clientIp);
+    this.apiKey = make('apikey', config.apiKey, (_req, res) => (res.locals.apiKey as { keyId?: string } | undefined)?.keyId ?? null);
   }
 }
 
@@ -47,7 +50,7 @@ export function clientIp(req: Request): string {
 
 function limit(limiter: RateLimiterRedis, rule: RateLimitRule, keyOf: KeyOf): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    const key = keyOf(req);
+    const key = keyOf(req, res);
     if (key === null) return next();
     limiter.consume(key).then(
       (result) => {

@@ -76,6 +76,11 @@ describe('no secret or token in any log line', () => {
     expect((await fetch(`${system.api.url}/api/events?ticket=${secrets.streamTicket}`)).status).toBe(401);
     // A partner call with its key in the header, and a purchase that fails upstream.
     expect((await system.request('GET', `/api/v1/balance?${query}`, { headers: everyHeader })).status).toBe(200);
+    // The SMS-Activate protocol carries the key in the URL or a form: its calls (a good one, a refusal, a broken body) log no key.
+    expect((await system.request('GET', `/stubs/handler_api.php?action=getBalance&${query}`)).body).toMatch(/^ACCESS_BALANCE:/);
+    expect((await system.request('GET', `/stubs/handler_api.php?action=getStatus&id=1&${query}`)).body).toBe('NO_ACTIVATION');
+    expect((await system.request('POST', '/stubs/handler_api.php', { body: `action=getNumber&service=nope&${query}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } })).body).toBe('BAD_SERVICE');
+    expect((await system.request('POST', `/stubs/handler_api.php?action=getBalance&${query}`, { body: '{"broken": ', headers: { 'content-type': 'application/json' } })).body).toMatch(/^ACCESS_BALANCE:/);
 
     await new Promise((resolve) => setTimeout(resolve, 200));
     const log = lines.join('');
