@@ -4,6 +4,7 @@ import addFormats from 'ajv-formats';
 import { signRequest } from '../../src/auth/signing';
 import { startSystem, TENANT_PROVIDER, type TestSystem } from '../support/system';
 import { waitFor } from '../support/wait';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { createKey, type PartnerKey } from './security/helpers';
 
 /**
@@ -42,6 +43,8 @@ interface Context {
   activationId: string;
   withSmsId: string;
   countryIso: string;
+  /** A partner webhook event that exists, for the replay route. */
+  eventId: string;
 }
 
 const SIGNATURE_HEADERS = new Set(['X-Signature-Timestamp', 'X-Signature-Nonce', 'X-Signature']);
@@ -52,6 +55,8 @@ function knownGood(name: string, context: Context, template = ''): string | unde
     case 'id':
       // Another SMS and finish need a number with an SMS; the rest one without (so a cancel can succeed).
       return /\/(retry|finish)$/.test(template) ? context.withSmsId : context.activationId;
+    case 'eventId':
+      return context.eventId;
     case 'service':
       return 'tg';
     case 'country':
@@ -205,16 +210,22 @@ describe('OpenAPI contract: /api/v1 against its own document', () => {
   let buyer: PartnerKey;
   let reader: PartnerKey;
   let document: any;
+  let receiver: WebhookReceiver;
 
   beforeAll(async () => {
     system = await startSystem();
     const owner = await system.customer(200_000_000n);
+    // A webhook endpoint from the start, so each purchase below leaves an event the replay route can find.
+    receiver = await startWebhookReceiver();
+    const saved = await system.request('PUT', '/api/webhook', { token: owner.token, body: { url: receiver.url, enabled: true } });
+    expect(saved.status).toBe(200);
     buyer = await createKey(system, owner.token, ['purchase'], 'contract buyer');
     reader = await createKey(system, owner.token, ['read'], 'contract reader');
     document = (await system.request('GET', '/api/v1/openapi.json')).body;
   });
   afterAll(async () => {
     await system?.stop();
+    await receiver?.close();
   });
 
   async function send(c: Case) {
@@ -269,7 +280,9 @@ describe('OpenAPI contract: /api/v1 against its own document', () => {
     ajv.addSchema({ $id: 'openapi', components: document.components }, 'openapi');
     const resolve = (schema: Schema) => (schema.$ref ? { $ref: `openapi${schema.$ref}` } : schema);
 
-    const cases = generateCases(document, { activationId, withSmsId, countryIso: offer.countryIso });
+    await waitFor(async () => (await system.container.db.webhookDelivery.count({ where: { activationId } })) > 0, { timeoutMs: 20_000, intervalMs: 200 });
+    const event = await system.container.db.webhookDelivery.findFirstOrThrow({ where: { activationId } });
+    const cases = generateCases(document, { activationId, withSmsId, countryIso: offer.countryIso, eventId: event.id });
     const serverErrors: string[] = [];
     const mismatches: string[] = [];
     const statuses = new Map<string, Set<number>>();
