@@ -68,8 +68,10 @@ export class PartnerEvents {
     if (webhook.format === 'SMS_ACTIVATE') {
       // Tools written for SMS-Activate know one webhook: the SMS.
       if (!sms) return;
+      // The id those tools know is the protocol's number (what getNumber on /stubs/handler_api.php answered).
+      const row = await this.deps.db.activation.findUnique({ where: { id: activation.id }, select: { smsActivateId: true } });
       body = JSON.stringify({
-        activationId: activation.id,
+        activationId: row ? Number(row.smsActivateId) : activation.id,
         service: activation.serviceCode,
         text: sms.text,
         code: sms.code ?? '',
