@@ -68,6 +68,8 @@ export function createUpstreamActivities(deps: { db: Db; providers: ProviderRegi
     } catch {
       return () => undefined; // called outside an activity (tests of the factory itself)
     }
+    // A local activity cannot heartbeat: the worker running the workflow task notices its death.
+    if (context.info.isLocal) return () => undefined;
     const timer = setInterval(() => context.heartbeat(), 1000);
     return () => clearInterval(timer);
   }

@@ -175,6 +175,9 @@ export class ActivationService {
         { key: searchAttributes.userId, value: request.userId },
         { key: searchAttributes.serviceCode, value: request.serviceCode },
         { key: searchAttributes.countryIso, value: request.countryIso },
+        // The workflow's first phase, set here so its first task need not repeat it (workflows/activation.ts).
+        { key: searchAttributes.phase, value: 'BUYING' },
+        { key: searchAttributes.phaseSince, value: new Date() },
       ]),
     });
     let view: ActivationView;

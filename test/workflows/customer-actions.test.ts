@@ -127,8 +127,8 @@ describe('customer actions (updates, dev server)', () => {
       expect(await handle.executeUpdate(finishActivationUpdate)).toMatchObject({ status: 'COMPLETED' });
       expect(await handle.result()).toMatchObject({ status: 'COMPLETED' });
       const attempts = await activityAttempts(handle);
-      expect(attempts.filter((a) => a.activity === 'captureFunds')).toHaveLength(1);
-      expect(attempts.filter((a) => a.activity === 'recordSms')).toHaveLength(2);
+      // Each SMS stored in one step with its capture (the first one only: the wallet shows one capture).
+      expect(attempts.filter((a) => a.activity === 'recordSmsAndCapture')).toHaveLength(2);
       return { userId, activationId: input.activationId, upstreamId };
     });
 
@@ -149,9 +149,9 @@ describe('customer actions (updates, dev server)', () => {
       }
       expect(results.some((r) => r.status === 'fulfilled')).toBe(true);
       expect(await handle.result()).toMatchObject({ status: 'CANCELLED' });
-      expect((await activityAttempts(handle)).filter((a) => a.activity === 'cancelUpstream' || a.activity === 'releaseFunds')).toEqual([
+      expect((await activityAttempts(handle)).filter((a) => a.activity === 'cancelUpstream' || a.activity === 'releaseAndClose')).toEqual([
         { activity: 'cancelUpstream', attempt: 1, outcome: 'completed' },
-        { activity: 'releaseFunds', attempt: 1, outcome: 'completed' },
+        { activity: 'releaseAndClose', attempt: 1, outcome: 'completed' },
       ]);
       expect(await s.upstream('hero', upstreamId)).toMatchObject({ state: 'CANCELLED' });
       expectReleased(await moneyOf(wf.infra, userId, input.activationId), SELL_MICROS.hero);

@@ -40,12 +40,16 @@ async function replayAll(workflowBundle: ReplayWorkerOptions['workflowBundle']):
 
 const quiet = { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, log: () => undefined };
 
-/** Bundles a copy of workflows/ in which `mutate` rewrote activation.ts. Under .tmp so the copy resolves the project's node_modules. */
+/**
+ * Bundles a copy of workflows/ in which `mutate` rewrote activation-v1.ts — the code the recorded
+ * histories run (they predate activation.ts's `lean-activation` marker). Under .tmp so the copy
+ * resolves the project's node_modules.
+ */
 async function bundleModifiedCopy(label: string, mutate: (source: string) => string): Promise<string> {
   const dir = mkdtempSync(path.join(TMP_DIR, `replay-${label}-`));
   try {
     cpSync(WORKFLOWS_DIR, path.join(dir, 'workflows'), { recursive: true });
-    const file = path.join(dir, 'workflows', 'activation.ts');
+    const file = path.join(dir, 'workflows', 'activation-v1.ts');
     const original = readFileSync(file, 'utf8');
     const changed = mutate(original);
     expect(changed).not.toBe(original);
