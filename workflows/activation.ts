@@ -335,12 +335,12 @@ async function leanActivation(input: ActivationInput): Promise<ActivationView> {
   /**
    * Gives the number back and refunds — only once the provider confirms. If the provider refuses
    * because an SMS is there, the customer gets the SMS and pays instead. Returns the final view.
-   * From the second attempt on, the phase says CANCELLING, so a cancel that does not go through
-   * is one filter away in the Temporal UI.
+   * Once an attempt did not go through, the phase says CANCELLING — published before the pause,
+   * so it reaches the server with the pause's timer rather than with the end — and a cancel that
+   * keeps failing is one filter away in the Temporal UI.
    */
   const cancelAtProvider = async (ref: Ref, whenCancelled: ActivationStatus): Promise<ActivationView> => {
-    for (let attempt = 1; ; attempt++) {
-      if (attempt === 2) publish({ phase: 'CANCELLING' });
+    for (;;) {
       try {
         await provider.cancelUpstream(ref);
         await drainInbox();
@@ -349,6 +349,7 @@ async function leanActivation(input: ActivationInput): Promise<ActivationView> {
       } catch (error) {
         if (isCancellation(error)) throw error;
         const type = failureType(error);
+        publish({ phase: 'CANCELLING' });
         if (type === FailureType.ProviderHasSms) {
           await pollOnce(ref);
           await drainInbox();
