@@ -52,10 +52,19 @@ export function createStepActivities(parts: {
       return { purchase, dataInvalid: null };
     },
 
-    /** recordSms, then (for the first SMS) the capture of the price. */
+    /**
+     * recordSms and (for the first SMS) the capture of the price, side by side: the two are
+     * independent writes, each keyed by the activation, and a retry of the pair repeats neither.
+     * The step runs inside the workflow task, which holds back the queries that show the SMS.
+     */
     async recordSmsAndCapture(input: { activationId: string; seq: number; sms: IncomingSms; view: ActivationView; captureMicros: string | null }): Promise<void> {
-      await parts.records.recordSms({ activationId: input.activationId, seq: input.seq, sms: input.sms, view: input.view });
-      if (input.captureMicros !== null) await parts.funds.captureFunds({ activationId: input.activationId, priceMicros: input.captureMicros });
+      const capture = input.captureMicros;
+      // Both settle before the step ends (so no write outlives a failed attempt); the first failure is the step's.
+      const outcomes = await Promise.allSettled([
+        parts.records.recordSms({ activationId: input.activationId, seq: input.seq, sms: input.sms, view: input.view }),
+        capture === null ? null : parts.funds.captureFunds({ activationId: input.activationId, priceMicros: capture }),
+      ]);
+      for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
     },
 
     /** Finishes the number at the provider (a refusal is no reason to keep the customer's code open), then records COMPLETED. */
