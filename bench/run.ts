@@ -424,6 +424,7 @@ interface UpstreamCallsResult {
   /** Every upstream call of the window (per-activation ones and the inbox polls) per waiting activation-minute. */
   allCallsPerActivationMinute: number;
   inboxIntervalMs: number;
+  fallbackPollMs: number;
   /** Same, counted over each activation's own first minute after its purchase (purchase call excluded). */
   callsPerActivationFirstMinute: number;
   purchaseCalls: number;
@@ -474,6 +475,7 @@ async function upstreamCallsWhileWaiting(stack: Stack, sim: BenchSimulator, cust
     inboxCallsInWindow: inboxCalls,
     allCallsPerActivationMinute: round((inWindow.length + inboxCalls) / bought.length / (WAIT_WINDOW_MS / 60_000), 3),
     inboxIntervalMs: stack.config.activation.inboxIntervalMs,
+    fallbackPollMs: stack.config.activation.pollInitialMs,
     callsPerActivationFirstMinute: round(mean(firstMinute), 2),
     purchaseCalls,
     expected: expectedPolls({ initialMs: stack.config.activation.pollInitialMs, maxMs: stack.config.activation.pollMaxMs }),
@@ -630,7 +632,7 @@ function report(results: {
   out.push('');
   const u = results.upstream;
   out.push(
-    `4. Upstream provider calls while ${u.activations} activations wait for an SMS (defaults: inbox every ${u.inboxIntervalMs / 1000} s, fallback poll ${u.expected.pollAtSeconds[0] ?? '–'} s …, webhook off)`,
+    `4. Upstream provider calls while ${u.activations} activations wait for an SMS (defaults: inbox every ${u.inboxIntervalMs / 1000} s, first fallback poll after ${u.fallbackPollMs / 1000} s, webhook off)`,
   );
   out.push(
     table(
