@@ -17,6 +17,7 @@ import { createFundsActivities } from './funds';
 import { createInboxActivities } from './inbox';
 import { createReconcileActivities } from './reconcile';
 import { createRecordActivities } from './records';
+import { createStepActivities } from './steps';
 import { createUpstreamActivities } from './upstream';
 import { createWebhookActivities } from './webhooks';
 
@@ -47,10 +48,14 @@ export interface ActivityDeps {
 /** Everything a workflow may do to the world. Workflows import only this type. */
 export function createActivities(options: ActivityDeps) {
   const deps = { ...options, incidents: options.incidents ?? new IncidentService({ db: options.db, audit: new AuditLog({ db: options.db }) }) };
+  const funds = createFundsActivities(deps);
+  const upstream = createUpstreamActivities(deps);
+  const records = createRecordActivities(deps);
   return withTypedFailures({
-    ...createFundsActivities(deps),
-    ...createUpstreamActivities(deps),
-    ...createRecordActivities(deps),
+    ...funds,
+    ...upstream,
+    ...records,
+    ...createStepActivities({ funds, upstream, records, now: deps.now }),
     ...createCatalogActivities(deps),
     ...createInboxActivities(deps),
     ...createReconcileActivities(deps),
@@ -62,3 +67,4 @@ export type Activities = ReturnType<typeof createActivities>;
 export type { Reservation, ReserveInput } from './funds';
 export type { UpstreamPurchase, UpstreamRef } from './upstream';
 export type { InboxPollResult } from './inbox';
+export type { BoughtAndRecorded } from './steps';

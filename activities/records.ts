@@ -30,19 +30,25 @@ export function createRecordActivities(deps: {
   async function afterWrite(activationId: string, view: ActivationView | undefined, change: ActivationChange, delivery?: 'purchase' | 'sms'): Promise<void> {
     const row = await db.activation.findUnique({ where: { id: activationId }, select: { userId: true, providerId: true, serviceCode: true, countryIso: true, createdAt: true } });
     if (!row) return;
-    if (delivery && deps.health && row.providerId) {
+    // The two Redis writes are independent: side by side, since this step runs inside the
+    // workflow task that the customer's request waits on.
+    const statistics = async () => {
+      if (!delivery || !deps.health || !row.providerId) return;
       const record = delivery === 'purchase' ? deps.health.recordPurchase : deps.health.recordSmsReceived;
       // Keyed by activation, so a retried activity counts once; statistics never fail a purchase
       // (a Redis outage only makes routing less informed).
       await record.call(deps.health, row.providerId, row.serviceCode, row.countryIso, { dedupeKey: activationId }).catch(() => undefined);
-    }
+    };
     // A lost message only delays the UI until its next poll: never a reason to fail the step.
     // (A task scheduled by a workflow from before views travelled with records has none to push.)
-    if (!view) return;
-    const activation = { ...view, userId: row.userId, createdAt: row.createdAt.toISOString() };
-    await deps.events.publish({ userId: row.userId, activationId, activation }).catch(() => undefined);
-    // Not swallowed: a partner's event must not be lost, and the activity's retry enqueues it idempotently.
-    await deps.partnerEvents?.activationChanged(activation, change);
+    const push = async () => {
+      if (!view) return;
+      const activation = { ...view, userId: row.userId, createdAt: row.createdAt.toISOString() };
+      await deps.events.publish({ userId: row.userId, activationId, activation }).catch(() => undefined);
+      // Not swallowed: a partner's event must not be lost, and the activity's retry enqueues it idempotently.
+      await deps.partnerEvents?.activationChanged(activation, change);
+    };
+    await Promise.all([statistics(), push()]);
   }
 
   return {

@@ -13,6 +13,9 @@ export interface UpstreamRef {
   upstreamId: string;
 }
 
+/** A first attempt of a local buy this long after the activation was created follows a dead worker's attempt. */
+const RESUMED_BUY_AFTER_MS = 5000;
+
 /** A sale this much older than our first attempt cannot be the reply we lost (provider clocks drift). */
 const LOST_REPLY_CLOCK_SLACK_MS = 2 * 60_000;
 
@@ -68,6 +71,8 @@ export function createUpstreamActivities(deps: { db: Db; providers: ProviderRegi
     } catch {
       return () => undefined; // called outside an activity (tests of the factory itself)
     }
+    // A local activity cannot heartbeat: the worker running the workflow task notices its death.
+    if (context.info.isLocal) return () => undefined;
     const timer = setInterval(() => context.heartbeat(), 1000);
     return () => clearInterval(timer);
   }
@@ -84,8 +89,14 @@ export function createUpstreamActivities(deps: { db: Db; providers: ProviderRegi
       const info = activityInfoOrNull();
       const stopKeepingAlive = keepAlive();
       try {
-        if (info && info.attempt > 1) {
-          const found = await claimLostSale(input.activationId, config, adapter, input.candidate, maxPriceMicros, info.scheduledTimestampMs);
+        // A local activity starts again at attempt 1 when the worker running it died (its workflow
+        // task times out and runs elsewhere): there, a buy long after the activation was created
+        // is taken as a retry too, and looks for the sale a dead attempt may have made.
+        const createdAt = info?.isLocal ? (await deps.db.activation.findUnique({ where: { id: input.activationId }, select: { createdAt: true } }))?.createdAt.getTime() : undefined;
+        // Both clocks are this machine's and the database's wall clock (a test's `now` may run ahead).
+        const resumed = createdAt !== undefined && Date.now() - createdAt > RESUMED_BUY_AFTER_MS;
+        if (info && (info.attempt > 1 || resumed)) {
+          const found = await claimLostSale(input.activationId, config, adapter, input.candidate, maxPriceMicros, Math.min(info.scheduledTimestampMs, createdAt ?? Infinity));
           if (found) return found;
         }
         const bought = await adapter.buy({ service: input.candidate.upstreamService, country: input.candidate.upstreamCountry, maxPriceMicros });

@@ -2,10 +2,12 @@
  * `npm run bench`: starts the whole system in-process against its own database and Temporal dev
  * server, measures, prints a table, writes .tmp/bench-results.json, stops everything.
  *
- *   1. purchase throughput and latency at concurrency 1 / 10 / 50
- *   2. SMS-to-visible latency, provider webhook vs. polling only (production polling defaults)
+ *   0. the floor: update-with-start of a trivial workflow on the same server (bench/floor.ts)
+ *   1. purchase throughput and latency at concurrency 1 / 10 / 50, CPU-ms per purchase, and the
+ *      ratios to the floor; then concurrency 50 again with two workers on one task queue
+ *   2. SMS-to-visible latency, provider webhook vs. the provider inbox (webhook off; defaults)
  *   3. Temporal history events per completed and per expired activation
- *   4. upstream provider calls per activation-minute while numbers wait for an SMS
+ *   4. upstream provider calls per activation-minute while numbers wait for an SMS (defaults)
  *
  * Progress goes to stderr; the figures to stdout. Not a test: nothing here asserts.
  */
@@ -16,6 +18,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { ActivationDto } from '../src/activations/activation.service';
+import { cpuMsPer, measureFloor, type FloorLevel } from './floor';
 import { ResourceMeter, type ResourceUse } from './resources';
 import { mean, pool, round, sleep, summarize, table, type Summary } from './stats';
 import {
@@ -38,9 +41,11 @@ const LEVELS = [
   { concurrency: 10, purchases: 200 },
   { concurrency: 50, purchases: 400 },
 ] as const;
+/** The "several workers on one task queue" run: concurrency 50 again, on a stack with this many workers. */
+const MULTI_WORKERS = 2;
 const CUSTOMERS = 50;
 const SMS_SAMPLES = 50;
-/** Polling-only samples: the SMS arrives this long after the purchase (uniform), as `npm start`'s autoSms. */
+/** Inbox samples (webhook off): the SMS arrives this long after the purchase (uniform), as `npm start`'s autoSms. */
 const SMS_DELAY_MS = { min: 8_000, max: 30_000 };
 const WAITING_ACTIVATIONS = 50;
 const WAIT_WINDOW_MS = 60_000;
@@ -172,6 +177,7 @@ function historySummary(samples: HistoryCount[]) {
       signal: group((k) => k.startsWith('workflowExecutionSignaled')),
       update: group((k) => k.startsWith('workflowExecutionUpdate')),
       searchAttributes: group((k) => k === 'upsertWorkflowSearchAttributes'),
+      markers: group((k) => k === 'markerRecorded'),
       other: group(
         (k) =>
           !k.startsWith('workflowTask') &&
@@ -179,7 +185,8 @@ function historySummary(samples: HistoryCount[]) {
           !k.startsWith('timer') &&
           !k.startsWith('workflowExecutionSignaled') &&
           !k.startsWith('workflowExecutionUpdate') &&
-          k !== 'upsertWorkflowSearchAttributes',
+          k !== 'upsertWorkflowSearchAttributes' &&
+          k !== 'markerRecorded',
       ),
     },
     byKind,
@@ -221,6 +228,7 @@ async function purchaseBreakdown(stack: Stack, samples: readonly Bought[]): Prom
         const id = String(event.eventId);
         if (event.workflowExecutionStartedEventAttributes) row.before = at - sample.startedWall;
         else if (event.workflowTaskScheduledEventAttributes) wftScheduled.push(at);
+        else if (event.markerRecordedEventAttributes?.markerName === 'core_local_activity') row.acts++; // ran inside the WFT: its time is in "processing"
         else if (event.workflowTaskStartedEventAttributes) {
           row.wftWait += at - (wftScheduled.at(-1) ?? at);
           wftStarted = at;
@@ -269,6 +277,8 @@ interface LevelResult {
   purchasesPerSecond: number;
   latencyMs: Summary;
   resources: ResourceUse;
+  /** CPU of this process (API, worker, simulator, bench client) + Temporal + PostgreSQL per purchase. */
+  cpuMsPerPurchase: number;
   /** Machine CPU not used by this process, the Temporal server or our PostgreSQL backends (other processes on the machine). */
   otherCpuPct: number;
   breakdown: PurchaseBreakdown;
@@ -280,7 +290,7 @@ function spread<T>(items: readonly T[], count: number): T[] {
   return Array.from({ length: count }, (_, i) => items[Math.floor((i * items.length) / count)]);
 }
 
-async function purchaseLevels(stack: Stack, customers: Customer[], meter: ResourceMeter): Promise<LevelResult[]> {
+async function purchaseLevels(stack: Stack, customers: Customer[], meter: ResourceMeter, levels: readonly { concurrency: number; purchases: number }[] = LEVELS): Promise<LevelResult[]> {
   // Warm-up (JIT, connection pools, workflow cache): not measured.
   const warm: string[] = [];
   await pool(10, 5, async (i) => {
@@ -289,7 +299,7 @@ async function purchaseLevels(stack: Stack, customers: Customer[], meter: Resour
   await terminate(stack, warm);
 
   const results: LevelResult[] = [];
-  for (const level of LEVELS) {
+  for (const level of levels) {
     progress(`purchases: concurrency ${level.concurrency}, ${level.purchases} purchases`);
     const latencies: number[] = [];
     const ids: string[] = [];
@@ -322,6 +332,7 @@ async function purchaseLevels(stack: Stack, customers: Customer[], meter: Resour
       purchasesPerSecond: round(latencies.length / wallSeconds, 1),
       latencyMs: summarize(latencies),
       resources,
+      cpuMsPerPurchase: cpuMsPer(resources, wallSeconds, latencies.length),
       otherCpuPct: Math.max(0, resources.machineBusyPct - resources.nodeCpuPct - resources.temporalCpuPct - (Number.isFinite(resources.postgresCpuPct) ? resources.postgresCpuPct : 0)),
       breakdown,
     });
@@ -362,7 +373,7 @@ async function smsViaWebhook(stack: Stack, sim: BenchSimulator, customers: Custo
   return { latency: { path: 'provider webhook', samples: latencies.length, latencyMs: summarize(latencies), apiPollsPerSample: round(polls / latencies.length, 1) }, history };
 }
 
-async function smsViaPolling(stack: Stack, sim: BenchSimulator, customers: Customer[]): Promise<{ latency: SmsLatencyResult; history: HistoryCount[] }> {
+async function smsViaInbox(stack: Stack, sim: BenchSimulator, customers: Customer[]): Promise<{ latency: SmsLatencyResult; history: HistoryCount[] }> {
   await sim.setWebhook(null);
   const latencies: number[] = [];
   const history: HistoryCount[] = [];
@@ -375,9 +386,14 @@ async function smsViaPolling(stack: Stack, sim: BenchSimulator, customers: Custo
     await sleep(SMS_DELAY_MS.min + Math.random() * (SMS_DELAY_MS.max - SMS_DELAY_MS.min));
     const sent = performance.now();
     await sim.control('POST', `/${ref.tenant}/activations/${ref.upstreamId}/sms`, { code: String(200000 + i) });
-    // Poll the API every 10 ms once the workflow's own poll has reached the provider (the only way
-    // the SMS can become visible with the webhook off), every 250 ms before that.
-    const visible = await waitVisible(stack, customer, activation.id, { fastMs: 10, slowMs: 250, fast: () => sim.lastStatusAt(ref.upstreamId) >= sent });
+    // Poll the API every 10 ms once the provider's inbox poll (or the workflow's own fallback poll)
+    // has reached the provider — the only ways the SMS can become visible with the webhook off —
+    // every 250 ms before that.
+    const visible = await waitVisible(stack, customer, activation.id, {
+      fastMs: 10,
+      slowMs: 250,
+      fast: () => sim.lastListAt(ref.tenant) >= sent || sim.lastStatusAt(ref.upstreamId) >= sent,
+    });
     latencies.push(visible.at - sent);
     polls += visible.polls;
     if (!visible.inFastMode) early++;
@@ -385,7 +401,7 @@ async function smsViaPolling(stack: Stack, sim: BenchSimulator, customers: Custo
   });
   return {
     latency: {
-      path: 'polling only (3 s doubling to 30 s)',
+      path: `inbox every ${stack.config.activation.inboxIntervalMs / 1000} s, webhook off`,
       samples: latencies.length,
       latencyMs: summarize(latencies),
       apiPollsPerSample: round(polls / latencies.length, 1),
@@ -403,6 +419,12 @@ interface UpstreamCallsResult {
   callsInWindow: number;
   callsInWindowByAction: Record<string, number>;
   callsPerActivationMinute: number;
+  /** The inbox polls (getActiveActivations) of the window: they serve every waiting number of their provider at once. */
+  inboxCallsInWindow: number;
+  /** Every upstream call of the window (per-activation ones and the inbox polls) per waiting activation-minute. */
+  allCallsPerActivationMinute: number;
+  inboxIntervalMs: number;
+  fallbackPollMs: number;
   /** Same, counted over each activation's own first minute after its purchase (purchase call excluded). */
   callsPerActivationFirstMinute: number;
   purchaseCalls: number;
@@ -440,6 +462,7 @@ async function upstreamCallsWhileWaiting(stack: Stack, sim: BenchSimulator, cust
   const windowEnd = windowStart + WAIT_WINDOW_MS;
   const mine = sim.calls.filter((c) => c.id !== null && ids.has(c.id));
   const inWindow = mine.filter((c) => c.at >= windowStart && c.at <= windowEnd);
+  const inboxCalls = sim.calls.filter((c) => c.action === 'getActiveActivations' && c.at >= windowStart && c.at <= windowEnd).length;
   const byAction: Record<string, number> = {};
   for (const call of inWindow) byAction[call.action] = (byAction[call.action] ?? 0) + 1;
   const firstMinute = bought.map((b) => mine.filter((c) => c.id === b.upstreamId && c.at >= b.at && c.at <= b.at + 60_000).length);
@@ -449,6 +472,10 @@ async function upstreamCallsWhileWaiting(stack: Stack, sim: BenchSimulator, cust
     callsInWindow: inWindow.length,
     callsInWindowByAction: byAction,
     callsPerActivationMinute: round(inWindow.length / bought.length / (WAIT_WINDOW_MS / 60_000), 2),
+    inboxCallsInWindow: inboxCalls,
+    allCallsPerActivationMinute: round((inWindow.length + inboxCalls) / bought.length / (WAIT_WINDOW_MS / 60_000), 3),
+    inboxIntervalMs: stack.config.activation.inboxIntervalMs,
+    fallbackPollMs: stack.config.activation.pollInitialMs,
     callsPerActivationFirstMinute: round(mean(firstMinute), 2),
     purchaseCalls,
     expected: expectedPolls({ initialMs: stack.config.activation.pollInitialMs, maxMs: stack.config.activation.pollMaxMs }),
@@ -470,7 +497,14 @@ function fmtPct(value: number): string {
   return Number.isFinite(value) ? `${Math.round(value)}%` : '–';
 }
 
+/** a / b as "0.52×"; '–' when either is missing. */
+function ratio(a: number, b: number): string {
+  return Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${round(a / b, 2)}×` : '–';
+}
+
 function report(results: {
+  floor: FloorLevel[];
+  multi: LevelResult & { workers: number };
   levels: LevelResult[];
   sms: SmsLatencyResult[];
   history: { kind: string; summary: ReturnType<typeof historySummary> }[];
@@ -480,6 +514,14 @@ function report(results: {
   const out: string[] = [];
   out.push('');
   out.push(`SimGate bench — ${results.meta.date}  (${results.meta.cpus} × ${results.meta.cpuModel}, node ${process.version})`);
+  out.push('');
+  out.push('0. Floor: update-with-start of a trivial workflow (answers the update, ends) on the same dev server, same run, just before 1.');
+  out.push(
+    table(
+      ['concurrency', 'runs', 'per s', 'p50 ms', 'p95 ms', 'p99 ms', 'CPU-ms / run'],
+      results.floor.map((f) => [String(f.concurrency), f.runs, f.perSecond, f.latencyMs.p50, f.latencyMs.p95, f.latencyMs.p99, f.cpuMsPerRun]),
+    ),
+  );
   out.push('');
   out.push('1. Purchase: POST /api/numbers → 201 with the phone number (service tg, country ID)');
   out.push(
@@ -506,6 +548,37 @@ function report(results: {
   out.push(`   CPU: % of one core (${results.meta.cpus} cores = ${results.meta.cpus * 100}%). node = this process: API, worker (activities on the main event loop,`);
   out.push('   workflows in a worker thread), simulator and the bench client. other = rest of the machine (e.g. someone else\'s test run).');
   out.push('');
+  out.push('1a. Against the floor (SimGate ÷ floor, same run): latency ratios above 1 are SimGate\'s own cost; throughput as a share of the floor\'s');
+  out.push(
+    table(
+      ['concurrency', 'p50 ms', 'floor p50', 'p50 ratio', 'p99 ms', 'floor p99', 'p99 ratio', 'purchases/s', 'floor/s', 'share of floor', 'CPU-ms / purchase', 'floor CPU-ms', 'CPU ratio'],
+      results.levels.map((l) => {
+        const f = results.floor.find((x) => x.concurrency === l.concurrency);
+        return [
+          String(l.concurrency),
+          l.latencyMs.p50,
+          f?.latencyMs.p50 ?? '–',
+          ratio(l.latencyMs.p50, f?.latencyMs.p50 ?? Number.NaN),
+          l.latencyMs.p99,
+          f?.latencyMs.p99 ?? '–',
+          ratio(l.latencyMs.p99, f?.latencyMs.p99 ?? Number.NaN),
+          l.purchasesPerSecond,
+          f?.perSecond ?? '–',
+          f ? fmtPct((l.purchasesPerSecond / f.perSecond) * 100) : '–',
+          l.cpuMsPerPurchase,
+          f?.cpuMsPerRun ?? '–',
+          ratio(l.cpuMsPerPurchase, f?.cpuMsPerRun ?? Number.NaN),
+        ];
+      }),
+    ),
+  );
+  const m = results.multi;
+  const single = results.levels.find((l) => l.concurrency === m.concurrency);
+  out.push(
+    `   ${m.workers} workers on one task queue (one process), concurrency ${m.concurrency}: ${m.purchasesPerSecond} purchases/s (1 worker: ${single?.purchasesPerSecond ?? '–'}), ` +
+      `p50 ${m.latencyMs.p50} ms, p99 ${m.latencyMs.p99} ms, ${m.cpuMsPerPurchase} CPU-ms / purchase, ${m.errors} errors.`,
+  );
+  out.push('');
   out.push('1b. Where a purchase\'s time goes (mean ms per purchase, up to 40 per level, from each workflow\'s history)');
   out.push(
     table(
@@ -516,7 +589,8 @@ function report(results: {
       }),
     ),
   );
-  out.push('   WFT = workflow task. queue wait = scheduled → picked up by the worker; processing = picked up → completed (worker + server).');
+  out.push('   WFT = workflow task. queue wait = scheduled → picked up by the worker; processing = picked up → completed (worker + server,');
+  out.push('   local activities included: they run inside the task). activities # counts remote and local ones.');
   const firstError = results.levels.find((l) => l.firstError)?.firstError;
   if (firstError) out.push(`   first error: ${firstError}`);
   out.push('');
@@ -527,15 +601,15 @@ function report(results: {
       results.sms.map((s) => [s.path, s.samples, s.latencyMs.p50, s.latencyMs.p95, s.latencyMs.max, s.latencyMs.mean, s.apiPollsPerSample]),
     ),
   );
-  out.push(`   webhook samples one at a time, API polled every 5 ms; polling-only samples concurrent, SMS ${SMS_DELAY_MS.min / 1000}–${SMS_DELAY_MS.max / 1000} s`);
-  out.push('   after purchase (uniform), API polled every 10 ms from the workflow\'s next provider poll (250 ms before it).');
+  out.push(`   webhook samples one at a time, API polled every 5 ms; inbox samples concurrent, SMS ${SMS_DELAY_MS.min / 1000}–${SMS_DELAY_MS.max / 1000} s`);
+  out.push('   after purchase (uniform), API polled every 10 ms from the next provider poll — inbox or fallback — (250 ms before it).');
   const early = results.sms.find((s) => s.visibleBeforeProviderPoll !== undefined)?.visibleBeforeProviderPoll;
-  if (early) out.push(`   NOTE: ${early} polling-only samples showed the SMS with no provider poll since it arrived (measured at 250 ms resolution).`);
+  if (early) out.push(`   NOTE: ${early} inbox samples showed the SMS with no provider poll since it arrived (measured at 250 ms resolution).`);
   out.push('');
-  out.push('3. Temporal history events per activation (fetchHistory().events.length)');
+  out.push('3. Temporal history events per activation (fetchHistory().events.length); markers = local activities + the version marker');
   out.push(
     table(
-      ['activation', 'samples', 'mean events', 'min', 'max', 'wf tasks', 'activities', 'timers', 'signals', 'updates', 'search attr', 'other'],
+      ['activation', 'samples', 'mean events', 'min', 'max', 'wf tasks', 'activities', 'markers', 'timers', 'signals', 'updates', 'search attr', 'other'],
       results.history.map(({ kind, summary: h }) => [
         kind,
         h.samples,
@@ -544,6 +618,7 @@ function report(results: {
         h.maxEvents,
         h.groups.workflowTask,
         h.groups.activity,
+        h.groups.markers,
         h.groups.timer,
         h.groups.signal,
         h.groups.update,
@@ -556,14 +631,18 @@ function report(results: {
   out.push(`   final statuses — ${statuses}`);
   out.push('');
   const u = results.upstream;
-  out.push(`4. Upstream provider calls while ${u.activations} activations wait for an SMS (production polling 3 s → 30 s, webhook off)`);
+  out.push(
+    `4. Upstream provider calls while ${u.activations} activations wait for an SMS (defaults: inbox every ${u.inboxIntervalMs / 1000} s, first fallback poll after ${u.fallbackPollMs / 1000} s, webhook off)`,
+  );
   out.push(
     table(
       ['measure', 'value'],
       [
         [`handler_api calls in a fixed ${u.windowSeconds} s window after all were bought`, u.callsInWindow],
         ['  by action', Object.entries(u.callsInWindowByAction).map(([a, n]) => `${a} ${n}`).join(', ') || '–'],
-        ['calls / activation / minute (fixed window)', u.callsPerActivationMinute],
+        ['calls naming one activation, / activation / minute (fixed window)', u.callsPerActivationMinute],
+        [`inbox polls (getActiveActivations, all waiting numbers at once) in the window`, u.inboxCallsInWindow],
+        ['all upstream calls / waiting activation / minute (inbox polls shared by these)', u.allCallsPerActivationMinute],
         ["calls / activation in its own first minute (purchase excluded)", u.callsPerActivationFirstMinute],
         ['purchase calls (getNumber*) for these activations', u.purchaseCalls],
         ['expected from the poll schedule: calls in the first minute / per minute later', `${u.expected.firstMinute} / ${u.expected.perMinuteLater}`],
@@ -610,13 +689,22 @@ async function main(): Promise<void> {
     progress(`creating ${CUSTOMERS} customers`);
     const customers = await createCustomers(main, CUSTOMERS, 1_000_000_000n);
 
+    progress('floor: trivial update-with-start workflow');
+    const floor = await measureFloor({ address: infra.temporal.address, client: main.container.temporal.client, meter, levels: LEVELS, progress });
+
     const levels = await purchaseLevels(main, customers, meter);
+
+    progress(`${MULTI_WORKERS} workers on one task queue`);
+    const multiStack = await startStack({ label: 'multi', infra, simulatorUrl: sim.url, webhookSecret, adminEmail, workers: MULTI_WORKERS, inbox: false });
+    const [multiLevel] = await purchaseLevels(multiStack, customers, meter, [LEVELS[LEVELS.length - 1]]);
+    await multiStack.stop();
+    const multi = { ...multiLevel, workers: MULTI_WORKERS };
 
     progress(`SMS latency via webhook: ${SMS_SAMPLES} samples`);
     const webhook = await smsViaWebhook(main, sim, customers, webhookSecret);
     progress(`  p50 ${webhook.latency.latencyMs.p50} ms`);
-    progress(`SMS latency polling only: ${SMS_SAMPLES} samples (about 50 s)`);
-    const polling = await smsViaPolling(main, sim, customers);
+    progress(`SMS latency via the provider inbox (webhook off): ${SMS_SAMPLES} samples (about 50 s)`);
+    const polling = await smsViaInbox(main, sim, customers);
     progress(`  p50 ${polling.latency.latencyMs.p50} ms`);
 
     // The expiry samples need a provider lifetime of 10 s: a second stack (own worker and task
@@ -643,12 +731,15 @@ async function main(): Promise<void> {
         country: COUNTRY_ISO,
         customers: CUSTOMERS,
         polling: { initialMs: main.config.activation.pollInitialMs, maxMs: main.config.activation.pollMaxMs },
+        inboxIntervalMs: main.config.activation.inboxIntervalMs,
       },
+      floor,
+      multi,
       levels,
       sms: [webhook.latency, polling.latency],
       history: [
         { kind: 'completed (SMS by webhook)', summary: historySummary(webhook.history) },
-        { kind: 'completed (SMS by polling)', summary: historySummary(polling.history) },
+        { kind: 'completed (SMS by inbox)', summary: historySummary(polling.history) },
         { kind: `expired (lifetime ${EXPIRY_LIFETIME_SECONDS} s)`, summary: historySummary(expired) },
       ],
       upstream,

@@ -7,7 +7,7 @@ import { loadConfig, type AppConfig } from '../src/config/app.config';
 import type { ProviderConfig } from '../src/config/providers.config';
 import { createContainer, type Container } from '../src/container';
 import { applyMigrations, dropDatabase } from '../src/db/migrate';
-import { startActivationWorker, startApi, seedCatalog, type RunningApi } from '../src/runtime';
+import { startActivationWorker, startApi, startInboxSupervisor, seedCatalog, type RunningApi } from '../src/runtime';
 import { createSimulator, type Simulator, type TenantConfig } from '../src/simulator';
 import { startDevServer, type DevServer } from '../src/temporal/dev-server';
 import { buildWorkflowBundle } from '../src/temporal/worker';
@@ -78,6 +78,8 @@ export interface BenchSimulator {
   calls: UpstreamCall[];
   /** performance.now() of the latest getStatus for this upstream id, or -Infinity. */
   lastStatusAt(upstreamId: string): number;
+  /** performance.now() of the latest getActiveActivations (an inbox poll) of this tenant, or -Infinity. */
+  lastListAt(tenant: string): number;
   setWebhook(url: ((providerId: string) => string) | null): Promise<void>;
   control<T = any>(method: string, path: string, body?: unknown): Promise<T>;
   close(): Promise<void>;
@@ -96,6 +98,7 @@ export async function startSimulator(): Promise<BenchSimulator> {
   const simulator = createSimulator({ tenants, sweepIntervalMs: 0 });
   const calls: UpstreamCall[] = [];
   const lastStatus = new Map<string, number>();
+  const lastList = new Map<string, number>();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://simulator');
     const match = /^\/([a-z0-9-]+)\/stubs\/handler_api\.php$/.exec(url.pathname);
@@ -105,6 +108,7 @@ export async function startSimulator(): Promise<BenchSimulator> {
       const id = url.searchParams.get('id');
       calls.push({ at, tenant: match[1], action, id });
       if (action === 'getStatus' && id) lastStatus.set(id, at);
+      if (action === 'getActiveActivations') lastList.set(match[1], at);
     }
     simulator.app(req, res);
   });
@@ -131,6 +135,7 @@ export async function startSimulator(): Promise<BenchSimulator> {
     url,
     calls,
     lastStatusAt: (id) => lastStatus.get(id) ?? Number.NEGATIVE_INFINITY,
+    lastListAt: (tenant) => lastList.get(tenant) ?? Number.NEGATIVE_INFINITY,
     async setWebhook(webhookUrlFor) {
       for (const tenant of tenants) {
         await control('PATCH', `/${tenant.id}/settings`, { webhookUrl: webhookUrlFor ? webhookUrlFor(TENANT_PROVIDER[tenant.id]) : null });
@@ -164,8 +169,11 @@ export interface Stack {
 export const ADMIN_PASSWORD = 'bench-admin-password';
 
 /**
- * Container + activation worker + API against the shared database, Temporal and simulator, on
- * its own task queue. Polling is the production default (3 s doubling to 30 s) unless overridden.
+ * Container + activation worker(s) + API against the shared database, Temporal and simulator, on
+ * its own task queue. As in production: the per-activation fallback polling and the provider
+ * inboxes (one poller per provider, started by the inbox supervisor) run with the configured
+ * defaults unless overridden; `inbox: false` leaves the inboxes off. `workers` > 1 runs several
+ * workers on the one task queue (each with its own connection), as several processes would.
  */
 export async function startStack(options: {
   label: string;
@@ -175,6 +183,8 @@ export async function startStack(options: {
   adminEmail: string;
   provider?: Partial<ProviderConfig>;
   polling?: { initialMs: number; maxMs: number };
+  inbox?: boolean;
+  workers?: number;
 }): Promise<Stack> {
   const providers: ProviderConfig[] = Object.entries(TENANT_PROVIDER).map(([tenant, id]) => ({
     id,
@@ -200,8 +210,7 @@ export async function startStack(options: {
     TEMPORAL_TASK_QUEUE: `simgate-bench-${options.label}-${randomUUID()}`,
     PROVIDERS_JSON: JSON.stringify(providers),
     PROVIDER_WEBHOOK_SECRET: options.webhookSecret,
-    POLL_INITIAL_MS: String(options.polling?.initialMs ?? 3000),
-    POLL_MAX_MS: String(options.polling?.maxMs ?? 30_000),
+    ...(options.polling ? { POLL_INITIAL_MS: String(options.polling.initialMs), POLL_MAX_MS: String(options.polling.maxMs) } : {}),
     ADMIN_EMAIL: options.adminEmail,
     ADMIN_PASSWORD,
     // The limiters stay in the request path (their Redis round trips are part of the cost), but
@@ -222,8 +231,18 @@ export async function startStack(options: {
     stops.push(() => container.close());
     await seedCatalog(container);
     await container.auth.ensureAdmin(config.env.ADMIN_EMAIL, ADMIN_PASSWORD);
-    const worker = await startActivationWorker(container, { workflowBundle: { code: options.infra.workflowCode } });
-    stops.push(() => worker.shutdown());
+    const workers: WorkerHandle[] = [];
+    for (let i = 0; i < Math.max(1, options.workers ?? 1); i++) {
+      const handle = await startActivationWorker(container, { workflowBundle: { code: options.infra.workflowCode } });
+      workers.push(handle);
+      stops.push(() => handle.shutdown());
+    }
+    const worker = workers[0];
+    if (options.inbox !== false) {
+      const supervisor = startInboxSupervisor(container);
+      stops.push(async () => supervisor.stop());
+      await supervisor.check();
+    }
     const api = await startApi(container, { port: 0, host: '127.0.0.1' });
     stops.push(() => api.close());
 

@@ -8,7 +8,8 @@ import type { Express } from 'express';
 import type { Container } from './container';
 import { createApp } from './http/app';
 import { ActivationEventHub } from './activations/live-events';
-import { ensureCatalogSyncSchedule, ensureProviderInbox } from './temporal/schedules';
+import { superviseInboxes, type InboxSupervisor } from './temporal/inbox-supervisor';
+import { ensureCatalogSyncSchedule } from './temporal/schedules';
 import { installRuntime, startWorker, type WorkerHandle } from './temporal/worker';
 import { freeLocalPort, startWorkerMetricsServer, type WorkerMetricsServer } from './temporal/worker-metrics';
 
@@ -167,23 +168,39 @@ export async function seedCatalog(container: Container): Promise<{ offers: numbe
 
 /**
  * Periodic work, started after the worker (DESIGN.md): the catalog sync Schedule (every 15
- * minutes, overlap SKIP) and one inbox poller per enabled provider. Idempotent: every worker
- * process calls it at start-up; a schedule is updated in place and a running poller kept.
+ * minutes, overlap SKIP) and one inbox poller per enabled provider — kept so by a supervisor
+ * that also starts the poller of a provider added or re-enabled later, without a restart.
+ * Idempotent: every worker process calls it at start-up; a schedule is updated in place and a
+ * running poller kept.
  */
 export async function startBackgroundWork(
   container: Container,
-  options: { catalogSyncEvery?: Duration; inboxIntervalMs?: number } = {},
-): Promise<{ scheduleId: string; inboxes: string[] }> {
+  options: { catalogSyncEvery?: Duration; inboxIntervalMs?: number; superviseEveryMs?: number } = {},
+): Promise<{ scheduleId: string; inboxes: string[]; supervisor: InboxSupervisor }> {
   const client = container.temporal.client;
   const taskQueue = container.config.env.TEMPORAL_TASK_QUEUE;
   const { scheduleId } = await ensureCatalogSyncSchedule(client, { taskQueue, every: options.catalogSyncEvery ?? '15 minutes' });
-  const ids = (await container.providers.list()).map(({ config }) => config.id);
-  const enabled = new Set((await container.db.provider.findMany({ where: { id: { in: ids }, enabled: true }, select: { id: true } })).map((p) => p.id));
-  const inboxes: string[] = [];
-  for (const providerId of ids.filter((id) => enabled.has(id))) {
-    const { everyMs: reconcileEveryMs, orphanGraceMs } = container.config.reconcile;
-    inboxes.push((await ensureProviderInbox(client, { providerId, taskQueue, intervalMs: options.inboxIntervalMs, reconcileEveryMs, orphanGraceMs })).workflowId);
-  }
+  const supervisor = startInboxSupervisor(container, options);
+  const inboxes = await supervisor.check();
   container.logger.info({ scheduleId, inboxes }, 'background work ensured');
-  return { scheduleId, inboxes };
+  return { scheduleId, inboxes, supervisor };
+}
+
+/** The inbox supervisor alone (the bench runs it without the catalog Schedule). */
+export function startInboxSupervisor(container: Container, options: { inboxIntervalMs?: number; superviseEveryMs?: number } = {}): InboxSupervisor {
+  const { activation, reconcile } = container.config;
+  return superviseInboxes({
+    client: container.temporal.client,
+    taskQueue: container.config.env.TEMPORAL_TASK_QUEUE,
+    async enabledProviders() {
+      const ids = (await container.providers.list()).map(({ config }) => config.id);
+      const enabled = await container.db.provider.findMany({ where: { id: { in: ids }, enabled: true }, select: { id: true } });
+      return enabled.map((p) => p.id).sort();
+    },
+    intervalMs: options.inboxIntervalMs ?? activation.inboxIntervalMs,
+    reconcileEveryMs: reconcile.everyMs,
+    orphanGraceMs: reconcile.orphanGraceMs,
+    everyMs: options.superviseEveryMs ?? activation.inboxSuperviseMs,
+    logger: container.logger,
+  });
 }

@@ -5,25 +5,39 @@
  *
  * All world-touching steps run in the main loop, one at a time. Signals and updates only record
  * what happened or what was asked; so a cancel, an SMS and the expiry can never race each other
- * into two refunds: there is exactly one place that releases funds (settle()).
+ * into two refunds: there is exactly one place that releases funds (close()).
+ *
+ * Lean by design (issue 11): every step is a local activity — it runs inside the workflow task
+ * that asks for it, costing one marker event instead of three activity events and a second
+ * workflow task — and steps that are two writes in a row are one activity (activities/steps.ts).
+ * Hold, buy and record run inside the purchase's first workflow task, so the awaitNumber update
+ * answers in it. One timer is armed at a time (the next fallback poll while an SMS is awaited,
+ * else the expiry), never cancelled and re-armed. Search attributes change in one upsert per
+ * state change: the status, the phase and its start time together.
+ *
+ * Workflows that started before this (no `lean-activation` marker in their history) run the
+ * previous code, workflows/activation-v1.ts, unchanged.
  */
 import {
-  ActivityFailure,
-  allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
   condition,
+  allHandlersFinished,
   isCancellation,
   log,
   patched,
-  proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities, UpstreamPurchase } from '../activities';
+import { activationWorkflowV1, failedActivityType, failureType, sqlStateOf } from './activation-v1';
 import {
   type ActivationInput,
+  type ActivationPhase,
   type ActivationStatus,
   type ActivationView,
   type IncomingSms,
@@ -40,37 +54,55 @@ import {
   smsReceivedSignal,
 } from './contracts';
 
+/** Workflow versioning marker: its absence means the history began on activation-v1.ts. */
+export const PATCH_LEAN = 'lean-activation';
+
+export async function activationWorkflow(input: ActivationInput): Promise<ActivationView> {
+  if (!patched(PATCH_LEAN)) return activationWorkflowV1(input);
+  return leanActivation(input);
+}
+
+const nonRetryableErrorTypes = [...NON_RETRYABLE_FAILURES];
+
 /** Database and wallet steps: retried until they succeed (money must not be left half-moved). */
-const local = proxyActivities<Activities>({
+const db = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '500 ms', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES] },
+  retry: { initialInterval: '200 ms', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes },
 });
 
 /**
- * A purchase attempt: a few quick retries of transient faults, then the next provider. The
- * heartbeat notices a dead worker within seconds; the next attempt then first looks for the number
- * the dead one may have bought (activities/upstream.ts), so a retry never buys blindly.
+ * A purchase attempt: a few quick retries of transient faults, then the next provider. A retry
+ * first looks for the number an earlier attempt may have bought (activities/upstream.ts), so a
+ * retry never buys blindly.
  */
-const buying = proxyActivities<Activities>({
+const buying = proxyLocalActivities<Activities>({
   startToCloseTimeout: '25 seconds',
-  heartbeatTimeout: '5 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES] },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes },
 });
 
 /** Status polls: bounded, because the next poll is the retry. */
-const polling = proxyActivities<Activities>({
+const polling = proxyLocalActivities<Activities>({
   startToCloseTimeout: '20 seconds',
-  retry: { initialInterval: '1 second', maximumAttempts: 2, nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES] },
+  retry: { initialInterval: '1 second', maximumAttempts: 2, nonRetryableErrorTypes },
 });
 
-/** Cancel / finish / another SMS at the provider: retried until the provider answers. */
-const upstream = proxyActivities<Activities>({
+/**
+ * Cancel / another SMS at the provider: bounded here, so a provider that keeps failing shows in
+ * the workflow (phase CANCELLING, a refused customer action) instead of inside an endless retry.
+ */
+const provider = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES] },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 4, nonRetryableErrorTypes },
 });
 
-/** Workflow versioning markers (patched()): each names a behaviour change that running histories predate. */
-const PATCH_POLL_ONLY_WHILE_AWAITING = 'poll-only-while-awaiting-sms';
+/** Finish at the provider + COMPLETED: the finish tolerates refusals, so only outages retry, until they pass. */
+const closing = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes },
+});
+
+/** Between two attempts to give a number back while the provider fails (not refuses). */
+const CANCEL_RETRY_PAUSE = '15 seconds';
 
 type Action = 'cancel' | 'retry' | 'finish';
 
@@ -80,8 +112,11 @@ interface PendingAction {
   failure?: ApplicationFailure;
 }
 
-export async function activationWorkflow(input: ActivationInput): Promise<ActivationView> {
+type Ref = { providerId: string; upstreamId: string };
+
+async function leanActivation(input: ActivationInput): Promise<ActivationView> {
   let status: ActivationStatus = 'RESERVED';
+  let phase: ActivationPhase = 'BUYING';
   let held = false;
   let captured = false;
   let heldMicros: string | null = null;
@@ -181,31 +216,77 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
     },
   });
 
-  const setStatus = (next: ActivationStatus) => {
-    status = next;
-    upsertSearchAttributes([
-      { key: searchAttributes.status, value: next },
-      ...(purchase ? [{ key: searchAttributes.providerId, value: purchase.providerId }] : []),
-    ]);
+  // ─── Search attributes: one upsert per state change ──────────────────────────────────────────
+
+  /** The start request's attributes (the API sets them); a starter that set none gets them with the first upsert. */
+  const startAttributes = workflowInfo().typedSearchAttributes;
+  let identityPending = startAttributes.get(searchAttributes.userId) === undefined;
+  let providerPublished = false;
+
+  /** Status and/or phase changes, with the phase's start time, the provider once known and (once) who and what. */
+  const publish = (change: { status?: ActivationStatus; phase?: ActivationPhase }) => {
+    const pairs: SearchAttributeUpdatePair[] = [];
+    if (change.status && change.status !== status) {
+      status = change.status;
+      pairs.push({ key: searchAttributes.status, value: change.status });
+    } else if (change.status) status = change.status;
+    if (change.phase && change.phase !== phase) {
+      phase = change.phase;
+      pairs.push({ key: searchAttributes.phase, value: change.phase }, { key: searchAttributes.phaseSince, value: new Date(Date.now()) });
+    }
+    if (pairs.length === 0) return;
+    if (purchase && !providerPublished) {
+      providerPublished = true;
+      pairs.push({ key: searchAttributes.providerId, value: purchase.providerId });
+    }
+    if (identityPending) {
+      identityPending = false;
+      pairs.push(
+        { key: searchAttributes.userId, value: input.userId },
+        { key: searchAttributes.serviceCode, value: input.serviceCode },
+        { key: searchAttributes.countryIso, value: input.countryIso },
+      );
+    }
+    upsertSearchAttributes(pairs);
   };
 
-  const end = async (next: ActivationStatus, reason: string | null = null): Promise<ActivationView> => {
+  // ─── Timers: one armed at a time ────────────────────────────────────────────────────────────
+
+  /** Due times of timers already started; a wake-up at or after one of them needs no new timer. */
+  const armed: number[] = [];
+  let rang = false;
+  const wakeAt = (at: number) => {
+    if (armed.some((due) => due <= at)) return;
+    armed.push(at);
+    const forget = () => armed.splice(armed.indexOf(at), 1);
+    // A timer is never cancelled to arm an earlier one (that would cost two events): a stale one
+    // that fires later only makes the loop look around once.
+    sleep(Math.max(1, at - Date.now())).then(
+      () => {
+        forget();
+        rang = true;
+      },
+      forget, // the workflow was cancelled: the compensation takes over
+    );
+  };
+
+  // ─── Ends: each is one local activity, then one upsert ──────────────────────────────────────
+
+  /** The end without a capture: the hold (if any) released and the outcome recorded, in one step. */
+  const close = async (next: ActivationStatus, reason: string | null = null): Promise<ActivationView> => {
     failureReason = reason;
-    await local.recordOutcome({ activationId: input.activationId, status: next, reason, view: viewAs(next) });
-    setStatus(next);
+    const release = held && !captured;
+    await db.releaseAndClose({ activationId: input.activationId, release, status: next, reason, view: viewAs(next) });
+    if (release) held = false;
+    publish({ status: next, phase: 'ENDED' });
     return view();
   };
 
-  /** The only place funds leave the hold: captured on the first SMS, or released once, at the end. */
-  const settle = async (outcome: 'capture' | 'release') => {
-    if (!held || captured) return;
-    if (outcome === 'capture') {
-      await local.captureFunds({ activationId: input.activationId, priceMicros: priceMicros! });
-      captured = true;
-    } else {
-      await local.releaseFunds({ activationId: input.activationId });
-      held = false;
-    }
+  const finishAfterSms = async (ref: Ref): Promise<ActivationView> => {
+    failureReason = null;
+    await closing.finishAndClose({ activationId: input.activationId, ref, view: viewAs('COMPLETED') });
+    publish({ status: 'COMPLETED', phase: 'ENDED' });
+    return view();
   };
 
   const acceptSms = async (sms: IncomingSms) => {
@@ -217,13 +298,14 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
     const message: SmsView = { seq: messages.length + 1, code: sms.code, text: sms.text, receivedAt: sms.receivedAt };
     messages.push(message);
     awaitingSms = false;
+    const capture = held && !captured;
     // Non-cancellable: once the SMS is in `messages` the customer has the code, so it must be
-    // stored and paid for even if the workflow is cancelled meanwhile (the cancellation path
-    // only finishes the number; it would leave the hold open and the code unpaid).
-    await CancellationScope.nonCancellable(async () => {
-      await local.recordSms({ activationId: input.activationId, seq: message.seq, sms, view: view() });
-      await settle('capture');
-    });
+    // stored and paid for even if the workflow is cancelled meanwhile.
+    await CancellationScope.nonCancellable(() =>
+      db.recordSmsAndCapture({ activationId: input.activationId, seq: message.seq, sms, view: view(), captureMicros: capture ? priceMicros! : null }),
+    );
+    if (capture) captured = true;
+    publish({ phase: 'CODE_RECEIVED' });
   };
 
   const drainInbox = async () => {
@@ -231,7 +313,7 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
   };
 
   /** What the provider shows now, fed through the same path as a webhook. Returns false if it says cancelled. */
-  const pollOnce = async (ref: { providerId: string; upstreamId: string }): Promise<boolean> => {
+  const pollOnce = async (ref: Ref): Promise<boolean> => {
     let upstreamStatus;
     try {
       upstreamStatus = await polling.pollUpstream(ref);
@@ -252,18 +334,22 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
 
   /**
    * Gives the number back and refunds — only once the provider confirms. If the provider refuses
-   * because an SMS is there, the customer gets the SMS and pays instead. Returns the final status.
+   * because an SMS is there, the customer gets the SMS and pays instead. Returns the final view.
+   * Once an attempt did not go through, the phase says CANCELLING — published before the pause,
+   * so it reaches the server with the pause's timer rather than with the end — and a cancel that
+   * keeps failing is one filter away in the Temporal UI.
    */
-  const cancelAtProvider = async (ref: { providerId: string; upstreamId: string }, whenCancelled: ActivationStatus): Promise<ActivationView> => {
+  const cancelAtProvider = async (ref: Ref, whenCancelled: ActivationStatus): Promise<ActivationView> => {
     for (;;) {
       try {
-        await upstream.cancelUpstream(ref);
+        await provider.cancelUpstream(ref);
         await drainInbox();
         if (messages.length > 0) return finishAfterSms(ref);
-        await settle('release');
-        return end(whenCancelled, whenCancelled === 'FAILED' ? failureReason : null);
+        return close(whenCancelled, whenCancelled === 'FAILED' ? failureReason : null);
       } catch (error) {
+        if (isCancellation(error)) throw error;
         const type = failureType(error);
+        publish({ phase: 'CANCELLING' });
         if (type === FailureType.ProviderHasSms) {
           await pollOnce(ref);
           await drainInbox();
@@ -271,39 +357,30 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
           await sleep('5 seconds');
         } else if (type === FailureType.ProviderEarlyCancel) {
           await sleep(Math.max(msUntilCancelAllowed(), 1000));
-        } else {
+        } else if (type === FailureType.ProviderRejected) {
           // The provider refuses for a reason we cannot fix (unknown id, bad state): do not
           // refund on a guess. Surface it to ops and keep asking the provider for its view.
           log.warn('provider refused cancel', { activationId: input.activationId, type });
-          if (!(await pollOnce(ref))) {
-            await settle('release');
-            return end(whenCancelled);
-          }
+          if (!(await pollOnce(ref))) return close(whenCancelled, whenCancelled === 'FAILED' ? failureReason : null);
           await drainInbox();
           if (messages.length > 0) return finishAfterSms(ref);
           await sleep('1 minute');
+        } else {
+          // The provider failed (outage, timeouts) through the activity's retries: ask again.
+          log.warn('cancel at provider failed', { activationId: input.activationId, type });
+          await sleep(CANCEL_RETRY_PAUSE);
         }
       }
     }
-  };
-
-  const finishAfterSms = async (ref: { providerId: string; upstreamId: string }): Promise<ActivationView> => {
-    try {
-      await upstream.finishUpstream(ref);
-    } catch (error) {
-      // The provider may have closed it already (auto-finish at expiry): the customer has the code either way.
-      log.info('finish at provider refused', { activationId: input.activationId, type: failureType(error) });
-    }
-    return end('COMPLETED');
   };
 
   const buy = async (candidates: Awaited<ReturnType<Activities['reserveFunds']>>['candidates']) => {
     const attempts: string[] = [];
     for (const candidate of candidates) {
       try {
-        // Non-cancellable for the same reason: a number bought upstream must reach the history.
-        const bought = await CancellationScope.nonCancellable(() => buying.buyNumber({ activationId: input.activationId, candidate }));
-        purchase = bought;
+        // Non-cancellable: a number bought upstream must reach the history.
+        const bought = await CancellationScope.nonCancellable(() => buying.buyAndRecord({ activationId: input.activationId, candidate, view: view() }));
+        purchase = bought.purchase;
         priceMicros = candidate.sellMicros;
         return { bought, candidate };
       } catch (error) {
@@ -316,14 +393,8 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
     return null;
   };
 
-  upsertSearchAttributes([
-    { key: searchAttributes.status, value: status },
-    { key: searchAttributes.userId, value: input.userId },
-    { key: searchAttributes.serviceCode, value: input.serviceCode },
-    { key: searchAttributes.countryIso, value: input.countryIso },
-  ]);
-
-  const result = await run();
+  const outcome = await run();
+  const result = outcome.view;
   // An action accepted while the activation was ending (expiry reached while a poll was in
   // flight, say) was never carried out by the main loop: answer it here, or its update — and
   // with it this workflow, below — would wait forever. A cancel that the ending fulfilled
@@ -338,91 +409,105 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
   }
   // Let update callers (a cancel that ended the activation, say) receive their answer first.
   await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+  // Cancelled by an operator and refunded: the execution ends Canceled, as the Temporal UI asked.
+  // (One that found an SMS completed the sale instead and ends Completed, with the code paid for.)
+  if (outcome.cancellation && result.status === 'CANCELLED') throw outcome.cancellation;
   return result;
 
-  async function run(): Promise<ActivationView> {
+  async function run(): Promise<{ view: ActivationView; cancellation: unknown }> {
     try {
-      let reservation;
-      try {
-        // Non-cancellable: once asked, the hold must be known to this workflow, or a cancel
-        // arriving meanwhile could leave it behind.
-        reservation = await CancellationScope.nonCancellable(() => local.reserveFunds({
+      return { view: await purchaseAndWait(), cancellation: null };
+    } catch (error) {
+      if (failureType(error) === FailureType.DataInvalid) {
+        const ended = await CancellationScope.nonCancellable(() => endAfterDataError(failedActivityType(error), sqlStateOf(error)));
+        return { view: ended, cancellation: null };
+      }
+      if (!isCancellation(error)) throw error;
+      // Cancelled from the Temporal Web UI or by an admin: give the number back and refund, even
+      // though this scope is being cancelled.
+      const ended = await CancellationScope.nonCancellable(async () => {
+        const current = purchase as UpstreamPurchase | null;
+        if (!current) return close('CANCELLED', 'CANCELLED_BY_OPERATOR');
+        await drainInbox();
+        const ref = { providerId: current.providerId, upstreamId: current.upstreamId };
+        if (messages.length > 0) return finishAfterSms(ref);
+        publish({ phase: 'CANCELLING' });
+        const wait = msUntilCancelAllowed();
+        if (wait > 0) await sleep(wait);
+        return cancelAtProvider(ref, 'CANCELLED');
+      });
+      return { view: ended, cancellation: error };
+    }
+  }
+
+  async function purchaseAndWait(): Promise<ActivationView> {
+    let reservation;
+    try {
+      // Non-cancellable: once asked, the hold must be known to this workflow, or a cancel
+      // arriving meanwhile could leave it behind.
+      reservation = await CancellationScope.nonCancellable(() =>
+        db.reserveFunds({
           activationId: input.activationId,
           userId: input.userId,
           serviceCode: input.serviceCode,
           countryIso: input.countryIso,
           maxPriceMicros: input.maxPriceMicros,
-        }));
-      } catch (error) {
-        const type = failureType(error);
-        if (type === null || isCancellation(error)) throw error;
-        return await end('FAILED', type);
-      }
-      held = true;
-      heldMicros = reservation.heldMicros;
-
-      const sold = await buy(reservation.candidates);
-      if (!sold) {
-        await settle('release');
-        return await end('FAILED', failureReason);
-      }
-      const ref = { providerId: sold.bought.providerId, upstreamId: sold.bought.upstreamId };
-      // Non-cancellable like the purchase: the read model must name the number bought (provider,
-      // upstream id, phone) even when a cancel arriving meanwhile gives it straight back.
-      await CancellationScope.nonCancellable(() =>
-        local.recordPurchase({ activationId: input.activationId, purchase: sold.bought, priceMicros: sold.candidate.sellMicros, costMicros: sold.candidate.costMicros, view: viewAs('ACTIVE') }),
+        }),
       );
-      setStatus('ACTIVE');
-
-      let pollDelayMs = input.polling.initialMs;
-      for (;;) {
-        const untilExpiry = Date.parse(sold.bought.expiresAt) - Date.now();
-        if (untilExpiry <= 0) {
-          await drainInbox();
-          return messages.length > 0 ? await finishAfterSms(ref) : await cancelAtProvider(ref, 'EXPIRED');
-        }
-        // Once the SMS is in and no other was asked for, there is nothing to poll for until expiry
-        // (webhooks and the inbox poller still deliver extra messages). Patched: histories from
-        // before this change poll on.
-        const pollNow = awaitingSms || !patched(PATCH_POLL_ONLY_WHILE_AWAITING);
-        const woke = await condition(() => inbox.length > 0 || (action !== null && !action.done), pollNow ? Math.min(pollDelayMs, untilExpiry) : untilExpiry);
-        if (inbox.length > 0) {
-          await drainInbox();
-          continue;
-        }
-        if (action && !action.done) {
-          const done = await carryOut(action, ref);
-          if (done) return done;
-          continue;
-        }
-        if (!woke && pollNow && Date.parse(sold.bought.expiresAt) > Date.now()) {
-          const alive = await pollOnce(ref);
-          await drainInbox();
-          if (!alive) {
-            // The provider closed the number on its own (its lifetime ran out first).
-            return messages.length > 0 ? await end('COMPLETED') : await cancelAtProvider(ref, 'EXPIRED');
-          }
-          pollDelayMs = Math.min(pollDelayMs * 2, input.polling.maxMs);
-        }
-      }
     } catch (error) {
-      if (failureType(error) === FailureType.DataInvalid) return await CancellationScope.nonCancellable(() => endAfterDataError(error));
-      if (!isCancellation(error)) throw error;
-      // Cancelled from the Temporal Web UI or by an admin: give the number back and refund, even
-      // though this scope is being cancelled.
-      return await CancellationScope.nonCancellable(async () => {
-        const current = purchase as UpstreamPurchase | null;
-        if (!current) {
-          await settle('release');
-          return end('CANCELLED', 'CANCELLED_BY_OPERATOR');
-        }
+      const type = failureType(error);
+      if (type === null || isCancellation(error)) throw error;
+      return await close('FAILED', type);
+    }
+    held = true;
+    heldMicros = reservation.heldMicros;
+
+    const sold = await buy(reservation.candidates);
+    if (!sold) return await close('FAILED', failureReason);
+    if (sold.bought.dataInvalid) return await CancellationScope.nonCancellable(() => endAfterDataError('buyAndRecord', sold.bought.dataInvalid!.sqlState));
+    const bought = sold.bought.purchase;
+    const ref = { providerId: bought.providerId, upstreamId: bought.upstreamId };
+    publish({ status: 'ACTIVE', phase: 'WAITING_SMS' });
+
+    const expiresAt = Date.parse(bought.expiresAt);
+    let pollDelayMs = input.polling.initialMs;
+    let nextPollAt = Date.now() + pollDelayMs;
+    for (;;) {
+      if (Date.now() >= expiresAt) {
         await drainInbox();
-        const ref = { providerId: current.providerId, upstreamId: current.upstreamId };
-        if (messages.length > 0) return finishAfterSms(ref);
-        const wait = msUntilCancelAllowed();
-        if (wait > 0) await sleep(wait);
-        return cancelAtProvider(ref, 'CANCELLED');
-      });
+        return messages.length > 0 ? await finishAfterSms(ref) : await cancelAtProvider(ref, 'EXPIRED');
+      }
+      if (inbox.length > 0) {
+        await drainInbox();
+        continue;
+      }
+      if (action && !action.done) {
+        const wasAwaiting = awaitingSms;
+        const done = await carryOut(action, ref);
+        if (done) return done;
+        if (awaitingSms && !wasAwaiting) {
+          // Another SMS was asked for: the fallback poll starts over.
+          pollDelayMs = input.polling.initialMs;
+          nextPollAt = Date.now() + pollDelayMs;
+        }
+        continue;
+      }
+      // The fallback poll, only while an SMS is awaited: the inbox poller and webhooks are the
+      // usual way an SMS arrives; this catches the numbers they cannot see.
+      if (awaitingSms && Date.now() >= nextPollAt) {
+        const alive = await pollOnce(ref);
+        await drainInbox();
+        if (!alive) {
+          // The provider closed the number on its own (its lifetime ran out first).
+          return messages.length > 0 ? await close('COMPLETED') : await cancelAtProvider(ref, 'EXPIRED');
+        }
+        pollDelayMs = Math.min(pollDelayMs * 2, input.polling.maxMs);
+        nextPollAt = Date.now() + pollDelayMs;
+        continue;
+      }
+      wakeAt(awaitingSms ? Math.min(nextPollAt, expiresAt) : expiresAt);
+      rang = false;
+      await condition(() => rang || inbox.length > 0 || (action !== null && !action.done));
     }
   }
 
@@ -431,30 +516,31 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
    * retry can fix): kept as an incident, and the activation ended with its money settled — the
    * customer pays for a code they were shown, and gets the hold back otherwise.
    */
-  async function endAfterDataError(error: unknown): Promise<ActivationView> {
+  async function endAfterDataError(activity: string | null, sqlState: string | null): Promise<ActivationView> {
     const current = purchase as UpstreamPurchase | null;
-    await local.recordDataIncident({
+    await db.recordDataIncident({
       activationId: input.activationId,
       providerId: current?.providerId ?? null,
       upstreamId: current?.upstreamId ?? null,
-      activity: failedActivityType(error),
-      sqlState: sqlStateOf(error),
+      activity,
+      sqlState,
     });
     failureReason = FailureType.DataInvalid;
-    if (!current) {
-      await settle('release');
-      return end('FAILED', failureReason);
-    }
+    if (!current) return close('FAILED', failureReason);
     const ref = { providerId: current.providerId, upstreamId: current.upstreamId };
     if (messages.length > 0) {
-      await settle('capture'); // the customer was shown the code, stored or not
+      if (held && !captured) {
+        // The customer was shown the code, stored or not.
+        await db.captureFunds({ activationId: input.activationId, priceMicros: priceMicros! });
+        captured = true;
+      }
       return finishAfterSms(ref);
     }
     return cancelAtProvider(ref, 'FAILED');
   }
 
   /** Runs one customer action at the provider; returns the final view when it ended the activation. */
-  async function carryOut(pending: PendingAction, ref: { providerId: string; upstreamId: string }): Promise<ActivationView | null> {
+  async function carryOut(pending: PendingAction, ref: Ref): Promise<ActivationView | null> {
     try {
       if (pending.kind === 'cancel') {
         await drainInbox();
@@ -463,7 +549,7 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
           return null;
         }
         try {
-          await upstream.cancelUpstream(ref);
+          await provider.cancelUpstream(ref);
         } catch (error) {
           const type = failureType(error);
           if (type === FailureType.ProviderHasSms) {
@@ -480,12 +566,12 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
           }
           throw error;
         }
-        await settle('release');
-        return await end('CANCELLED');
+        return await close('CANCELLED');
       }
       if (pending.kind === 'retry') {
-        await upstream.requestAnotherSmsUpstream(ref);
+        await provider.requestAnotherSmsUpstream(ref);
         awaitingSms = true;
+        publish({ phase: 'WAITING_SMS' });
         return null;
       }
       return await finishAfterSms(ref);
@@ -499,28 +585,4 @@ export async function activationWorkflow(input: ActivationInput): Promise<Activa
       action = null;
     }
   }
-}
-
-/** The first link of an error's cause chain that `pick` recognises (ActivityFailure → ApplicationFailure → …). */
-function inCauses<T>(error: unknown, pick: (link: object) => T | null): T | null {
-  for (let current: unknown = error; current && typeof current === 'object'; current = (current as { cause?: unknown }).cause) {
-    const found = pick(current);
-    if (found !== null) return found;
-  }
-  return null;
-}
-
-/** The activity whose failure this is. */
-function failedActivityType(error: unknown): string | null {
-  return inCauses(error, (link) => (link instanceof ActivityFailure ? link.activityType : null));
-}
-
-function sqlStateOf(error: unknown): string | null {
-  return inCauses(error, (link) =>
-    link instanceof ApplicationFailure && link.type === FailureType.DataInvalid ? ((link.details?.[0] as { sqlState?: string } | undefined)?.sqlState ?? null) : null,
-  );
-}
-
-function failureType(error: unknown): string | null {
-  return inCauses(error, (link) => (link instanceof ApplicationFailure && link.type ? link.type : null));
 }

@@ -65,14 +65,35 @@ export const cancelActivationUpdate = defineUpdate<ActivationView>('cancelActiva
 export const requestAnotherSmsUpdate = defineUpdate<ActivationView>('requestAnotherSms');
 export const finishActivationUpdate = defineUpdate<ActivationView>('finishActivation');
 
-/** Custom search attributes: registered on the dev server by src/temporal/dev-server.ts. */
+/**
+ * Custom search attributes: registered on the dev server by src/temporal/dev-server.ts (each with
+ * its type), queried by ops in the Temporal UI (README "Ops in the Temporal UI") and by the admin
+ * panel. `phase` and `phaseSince` change together, in one upsert, so "stuck" is one filter:
+ * `SimGatePhase IN ('BUYING','CANCELLING') AND SimGatePhaseSince < <now - N min>`.
+ */
 export const searchAttributes = {
   status: defineSearchAttributeKey('SimGateStatus', 'KEYWORD'),
   userId: defineSearchAttributeKey('SimGateUserId', 'KEYWORD'),
   providerId: defineSearchAttributeKey('SimGateProvider', 'KEYWORD'),
   serviceCode: defineSearchAttributeKey('SimGateService', 'KEYWORD'),
   countryIso: defineSearchAttributeKey('SimGateCountry', 'KEYWORD'),
+  phase: defineSearchAttributeKey('SimGatePhase', 'KEYWORD'),
+  phaseSince: defineSearchAttributeKey('SimGatePhaseSince', 'DATETIME'),
 } as const;
+
+/**
+ * What an activation is doing now, finer than its status (ACTIVE covers waiting, code received
+ * and a cancel the provider keeps refusing):
+ *   BUYING        funds being held and a number bought (a provider call retrying stays here)
+ *   WAITING_SMS   bought; waiting for the first SMS, or for another one the customer asked for
+ *   CODE_RECEIVED an SMS is in and paid for; waiting for finish / another SMS / expiry
+ *   CANCELLING    the provider refused or failed to take the number back, and the workflow keeps asking
+ *   ENDED         closed: completed, cancelled, expired or failed (SimGateStatus says which)
+ */
+export const ACTIVATION_PHASES = ['BUYING', 'WAITING_SMS', 'CODE_RECEIVED', 'CANCELLING', 'ENDED'] as const;
+export type ActivationPhase = (typeof ACTIVATION_PHASES)[number];
+/** Phases in which a long stay means something is stuck (a provider call retrying, a refused cancel). */
+export const STUCK_PHASES: readonly ActivationPhase[] = ['BUYING', 'CANCELLING'];
 
 /**
  * Every failure SimGate names, in one place: the code is what an API client sees and what a

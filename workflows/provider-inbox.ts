@@ -65,6 +65,7 @@ export async function providerInboxWorkflow(input: ProviderInboxInput): Promise<
   };
 
   for (;;) {
+    const pollStartedAt = Date.now();
     try {
       const result = await inbox.pollProviderInbox({ providerId: input.providerId, lastSignalled: state.lastSignalled });
       state.lastSignalled = result.lastSignalled;
@@ -82,8 +83,10 @@ export async function providerInboxWorkflow(input: ProviderInboxInput): Promise<
     state.iterations += 1;
     if (patched(PATCH_RECONCILES)) await reconcile();
 
+    // Polls start every `intervalMs` (the poll's own time comes out of the pause), so an SMS waits
+    // at most one interval plus one poll for the inbox to see it, however slow the poll.
     const backoff = state.consecutiveFailures === 0 ? intervalMs : Math.min(intervalMs * 2 ** state.consecutiveFailures, Math.max(MAX_BACKOFF_MS, intervalMs));
-    await sleep(backoff);
+    await sleep(Math.max(backoff - (Date.now() - pollStartedAt), 1));
     if (state.iterations >= maxIterations || workflowInfo().continueAsNewSuggested) {
       const next: ProviderInboxInput = { ...input, lastSignalled: state.lastSignalled as InboxSignalled, suspects: state.suspects };
       await continueAsNew<typeof providerInboxWorkflow>(next);

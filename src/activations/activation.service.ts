@@ -183,6 +183,9 @@ export class ActivationService {
         { key: searchAttributes.userId, value: request.userId },
         { key: searchAttributes.serviceCode, value: request.serviceCode },
         { key: searchAttributes.countryIso, value: request.countryIso },
+        // The workflow's first phase, set here so its first task need not repeat it (workflows/activation.ts).
+        { key: searchAttributes.phase, value: 'BUYING' },
+        { key: searchAttributes.phaseSince, value: new Date() },
       ]),
     });
     let view: ActivationView;
@@ -422,11 +425,17 @@ export class ActivationService {
     const row = await this.fromDatabase(activationId);
     if (!row || (userId !== null && row.userId !== userId)) throw new AppError('NOT_FOUND', 'No such activation.');
     if (TERMINAL_STATUSES.includes(row.status)) throw closedError(row);
-    try {
-      const view = await this.deps.temporal.workflow.getHandle(activationId).executeUpdate(update);
-      return withOwner(view, row);
-    } catch (error) {
-      throw await this.lostRaceOr(activationId, error);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const view = await this.deps.temporal.workflow.getHandle(activationId).executeUpdate(update);
+        return withOwner(view, row);
+      } catch (error) {
+        // The workflow task the update arrived in failed — typically because the workflow was
+        // completing while another request or a timer arrived, and the server refused the
+        // completion: nothing of the update happened, so it is sent again to the next task.
+        if (attempt < UPDATE_ATTEMPTS && isWorkflowTaskFailure(error)) continue;
+        throw await this.lostRaceOr(activationId, error);
+      }
     }
   }
 
@@ -530,6 +539,16 @@ const GRPC_RESOURCE_EXHAUSTED = 8;
  *   RESOURCE_EXHAUSTED ("workflow is closing"), or an update poll that timed out;
  * - null: not a race (a refusal by the validator, a lost connection …).
  */
+/** Sends of one customer action while its workflow tasks keep failing under it (isWorkflowTaskFailure). */
+const UPDATE_ATTEMPTS = 3;
+const GRPC_FAILED_PRECONDITION = 9;
+
+/** The server's answer to an update whose workflow task failed: the update was not applied. */
+export function isWorkflowTaskFailure(error: unknown): boolean {
+  const cause = error instanceof ServiceError ? (error.cause as { code?: unknown; details?: unknown; message?: unknown } | undefined) : undefined;
+  return cause?.code === GRPC_FAILED_PRECONDITION && /workflow task failure/i.test(`${String(cause.details ?? '')} ${String(cause.message ?? '')}`);
+}
+
 function lostRace(error: unknown): 'closing' | 'maybe-closed' | null {
   if (error instanceof WorkflowUpdateFailedError) {
     if (error.cause instanceof CancelledFailure) return 'closing';

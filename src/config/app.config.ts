@@ -90,6 +90,10 @@ export interface AppConfig {
     /** First fallback poll of the provider after purchase; doubles up to pollMaxMs. */
     pollInitialMs: number;
     pollMaxMs: number;
+    /** Each provider's inbox poll: one listing of all its waiting numbers. */
+    inboxIntervalMs: number;
+    /** How often a worker makes sure every enabled provider has its inbox poller. */
+    inboxSuperviseMs: number;
   };
   /** Per-provider reconciliation of open sales, run by each provider's inbox workflow. */
   reconcile: {
@@ -170,7 +174,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
     env,
     redisPrefix: env.REDIS_PREFIX,
     providers: Object.freeze(providers),
-    activation: { pollInitialMs: env.POLL_INITIAL_MS, pollMaxMs: Math.max(env.POLL_MAX_MS, env.POLL_INITIAL_MS) },
+    activation: { pollInitialMs: env.POLL_INITIAL_MS, pollMaxMs: Math.max(env.POLL_MAX_MS, env.POLL_INITIAL_MS), inboxIntervalMs: env.INBOX_INTERVAL_MS, inboxSuperviseMs: env.INBOX_SUPERVISE_MS },
     reconcile: { everyMs: env.RECONCILE_EVERY_MS, orphanGraceMs: env.ORPHAN_GRACE_MS },
     webhooks: { timeoutMs: env.WEBHOOK_TIMEOUT_MS, retryInitialMs: env.WEBHOOK_RETRY_INITIAL_MS, retryMaxMs: Math.max(env.WEBHOOK_RETRY_MAX_MS, env.WEBHOOK_RETRY_INITIAL_MS) },
     limits: { jsonBodyBytes: '64kb', catalogPageSize: 50 },

@@ -104,8 +104,17 @@ export const envSchema = z
     /** Seed of the demo simulator's phones, codes and automatic SMS; unset = a fresh one per start. */
     SIMULATOR_SEED: z.coerce.number().int().min(0).max(2 ** 32 - 1).optional(),
 
-    POLL_INITIAL_MS: z.coerce.number().int().min(100).default(3000),
-    POLL_MAX_MS: z.coerce.number().int().min(100).default(30_000),
+    /**
+     * Per-activation status polls are the slow fallback (issue 11): each provider's inbox poller
+     * (INBOX_INTERVAL_MS) and webhooks deliver SMS; this catches a number they cannot see, well
+     * before a 20-minute lifetime ends (and the expiry's own cancel finds any SMS left).
+     */
+    POLL_INITIAL_MS: z.coerce.number().int().min(100).default(600_000),
+    POLL_MAX_MS: z.coerce.number().int().min(100).default(600_000),
+    /** One getActiveActivations per provider this often, for all its waiting numbers (workflows/provider-inbox.ts). */
+    INBOX_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
+    /** How often each worker checks that every enabled provider (added at run time too) has its inbox poller. */
+    INBOX_SUPERVISE_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
     /** How often each provider's inbox reconciles the provider's open sales with our records. */
     RECONCILE_EVERY_MS: z.coerce.number().int().min(1000).default(60_000),
     /** How long a number no purchase owns stays open before reconciliation cancels it as an orphan. */

@@ -37,6 +37,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The CLI's spelling of each search attribute type SimGate uses. */
+const cliTypeName: Record<(typeof searchAttributes)[keyof typeof searchAttributes]['type'], string> = { KEYWORD: 'Keyword', DATETIME: 'Datetime' };
+
 /**
  * Starts `temporal server start-dev` with SimGate's search attributes registered and waits until
  * it accepts connections. Used by `npm start` (persisted, with Web UI) and by the test run
@@ -46,7 +49,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const port = options.port ?? (await freePort());
   const uiPort = options.headless ? undefined : (options.uiPort ?? (await freePort()));
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', options.namespace ?? 'default', '--log-level', 'warn'];
-  for (const key of Object.values(searchAttributes)) args.push('--search-attribute', `${key.name}=Keyword`);
+  for (const key of Object.values(searchAttributes)) args.push('--search-attribute', `${key.name}=${cliTypeName[key.type]}`);
   if (options.dbFile) {
     mkdirSync(path.dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);

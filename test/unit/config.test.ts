@@ -110,7 +110,8 @@ describe('loadConfig', () => {
       ['hero-sim', 'http://127.0.0.1:4010/hero/stubs/handler_api.php'],
       ['activate-sim', 'http://127.0.0.1:4010/activate/stubs/handler_api.php'],
     ]);
-    expect(config.activation).toEqual({ pollInitialMs: 3000, pollMaxMs: 30_000 });
+    // The inbox is the usual intake; per-activation polling is its slow fallback (issue 11).
+    expect(config.activation).toEqual({ pollInitialMs: 600_000, pollMaxMs: 600_000, inboxIntervalMs: 5000, inboxSuperviseMs: 15_000 });
   });
 
   it('is frozen', () => {
@@ -124,7 +125,7 @@ describe('loadConfig', () => {
   });
 
   it('never lets the poll ceiling fall below the first poll', () => {
-    expect(loadConfig({ POLL_INITIAL_MS: '5000', POLL_MAX_MS: '1000' }).activation).toEqual({ pollInitialMs: 5000, pollMaxMs: 5000 });
+    expect(loadConfig({ POLL_INITIAL_MS: '5000', POLL_MAX_MS: '1000' }).activation).toMatchObject({ pollInitialMs: 5000, pollMaxMs: 5000 });
   });
 
   it('reads providers from PROVIDERS_JSON with their defaults', () => {

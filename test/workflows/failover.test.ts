@@ -36,7 +36,7 @@ async function purchase(s: Scenario, label: string, overrides: Partial<Activatio
   });
 }
 
-const buys = (attempts: { activity: string; attempt: number; outcome: string }[]) => attempts.filter((a) => a.activity === 'buyNumber');
+const buys = (attempts: { activity: string; attempt: number; outcome: string }[]) => attempts.filter((a) => a.activity === 'buyAndRecord');
 
 describe('provider failover (time-skipping server)', () => {
   it('the cheapest provider has no numbers (stock gone after the catalog sync): the next one sells', async () => {
@@ -46,8 +46,8 @@ describe('provider failover (time-skipping server)', () => {
     const { userId, input, final, upstream, attempts } = await purchase(s, 'failover-stock');
 
     expect(buys(attempts)).toEqual([
-      { activity: 'buyNumber', attempt: 1, outcome: 'failed' }, // NO_NUMBERS is not retried
-      { activity: 'buyNumber', attempt: 1, outcome: 'completed' },
+      { activity: 'buyAndRecord', attempt: 1, outcome: 'failed' }, // NO_NUMBERS is not retried
+      { activity: 'buyAndRecord', attempt: 1, outcome: 'completed' },
     ]);
     expect(final).toMatchObject({ status: 'COMPLETED', providerId: s.providerId.activate, heldMicros: CEILING.toString(), priceMicros: SELL_MICROS.activate.toString() });
     expect(upstream?.tenant).toBe('activate');
@@ -92,7 +92,7 @@ describe('provider failover (time-skipping server)', () => {
     const { userId, input, final, attempts } = await purchase(s, 'retry-5xx');
 
     // One activity, three attempts; no failover.
-    expect(buys(attempts)).toEqual([{ activity: 'buyNumber', attempt: 3, outcome: 'completed' }]);
+    expect(buys(attempts)).toEqual([{ activity: 'buyAndRecord', attempt: 3, outcome: 'completed' }]);
     expect(await s.faults('hero')).toEqual([]);
     expect(final).toMatchObject({ status: 'COMPLETED', providerId: s.providerId.hero });
     expect(await s.upstreamList('activate')).toEqual([]);
@@ -106,8 +106,8 @@ describe('provider failover (time-skipping server)', () => {
     const { userId, input, final, attempts } = await purchase(s, 'retry-then-failover');
 
     expect(buys(attempts)).toEqual([
-      { activity: 'buyNumber', attempt: 3, outcome: 'failed' },
-      { activity: 'buyNumber', attempt: 1, outcome: 'completed' },
+      { activity: 'buyAndRecord', attempt: 3, outcome: 'failed' },
+      { activity: 'buyAndRecord', attempt: 1, outcome: 'completed' },
     ]);
     expect(final).toMatchObject({ status: 'COMPLETED', providerId: s.providerId.activate });
     expect(await s.upstreamList('hero')).toEqual([]);

@@ -76,7 +76,7 @@ async function startTimeSkipping(): Promise<TemporalServer & { env: TestWorkflow
   try {
     await env.connection.operatorService.addSearchAttributes({
       namespace: 'default',
-      searchAttributes: Object.fromEntries(Object.values(searchAttributes).map((key) => [key.name, 2 /* KEYWORD */])),
+      searchAttributes: Object.fromEntries(Object.values(searchAttributes).map((key) => [key.name, key.type === 'DATETIME' ? 6 /* DATETIME */ : 2 /* KEYWORD */])),
     });
   } catch (error) {
     // Not yet handed to the caller's teardown: stop it here, or Jest never exits.

@@ -41,8 +41,12 @@ async function replayAll(workflowBundle: ReplayWorkerOptions['workflowBundle']):
 
 const quiet = { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, log: () => undefined };
 
-/** Bundles a copy of workflows/ in which `mutate` rewrote `fileName` (activation.ts). Under .tmp so the copy resolves the project's node_modules. */
-async function bundleModifiedCopy(label: string, mutate: (source: string) => string, fileName = 'activation.ts'): Promise<string> {
+/**
+ * Bundles a copy of workflows/ in which `mutate` rewrote `fileName` — by default activation-v1.ts,
+ * the code the recorded activation histories run (they predate activation.ts's `lean-activation`
+ * marker). Under .tmp so the copy resolves the project's node_modules.
+ */
+async function bundleModifiedCopy(label: string, mutate: (source: string) => string, fileName = 'activation-v1.ts'): Promise<string> {
   const dir = mkdtempSync(path.join(TMP_DIR, `replay-${label}-`));
   try {
     cpSync(WORKFLOWS_DIR, path.join(dir, 'workflows'), { recursive: true });

@@ -48,9 +48,9 @@ describe('SMS (time-skipping server)', () => {
     });
 
     expect(final).toMatchObject({ status: 'COMPLETED', messages: [{ seq: 1, code: '51423' }] });
-    expect(attempts.filter((a) => a.activity === 'captureFunds')).toEqual([{ activity: 'captureFunds', attempt: 1, outcome: 'completed' }]);
-    expect(attempts.filter((a) => a.activity === 'recordSms')).toHaveLength(1);
-    expect(attempts.filter((a) => a.activity === 'finishUpstream')).toEqual([{ activity: 'finishUpstream', attempt: 1, outcome: 'completed' }]);
+    // The SMS stored and the price captured in one step, once; then finished and recorded in one.
+    expect(attempts.filter((a) => a.activity === 'recordSmsAndCapture')).toEqual([{ activity: 'recordSmsAndCapture', attempt: 1, outcome: 'completed' }]);
+    expect(attempts.filter((a) => a.activity === 'finishAndClose')).toEqual([{ activity: 'finishAndClose', attempt: 1, outcome: 'completed' }]);
     expect(await s.upstream('hero', upstreamId)).toMatchObject({ state: 'DONE', codes: ['51423'] });
     expectCaptured(await moneyOf(wf.infra, userId, input.activationId), SELL_MICROS.hero, SELL_MICROS.hero);
     expect(await recordOf(wf.infra, input.activationId)).toMatchObject({ status: 'COMPLETED', priceMicros: SELL_MICROS.hero, codes: ['51423'] });
@@ -95,7 +95,7 @@ describe('SMS (time-skipping server)', () => {
     });
 
     expect(final).toMatchObject({ status: 'COMPLETED', messages: [{ seq: 1, code: '4242' }] });
-    expect(attempts.filter((a) => a.activity === 'recordSms')).toHaveLength(1);
+    expect(attempts.filter((a) => a.activity === 'recordSmsAndCapture')).toHaveLength(1);
     expectCaptured(await moneyOf(wf.infra, userId, input.activationId), SELL_MICROS.hero, SELL_MICROS.hero);
     expect(await recordOf(wf.infra, input.activationId)).toMatchObject({ status: 'COMPLETED' });
   });

@@ -401,7 +401,10 @@ export async function recordOf(infra: Infra, activationId: string) {
 
 // ─── Histories ─────────────────────────────────────────────────────────────────────────────────
 
-/** Event types of a workflow's history, for assertions on what the workflow did (activity names, attempts). */
+/** What the SDK names the marker a local activity's result is recorded in. */
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+
+/** Event types of a workflow's history, for assertions on what the workflow did (activity names, attempts). Every activity run of a workflow, remote (scheduled → closed) and local (its marker), in history order. */
 export async function activityAttempts(handle: WorkflowHandle): Promise<{ activity: string; attempt: number; outcome: string }[]> {
   const history = await handle.fetchHistory();
   const scheduled = new Map<string, string>();
@@ -411,6 +414,13 @@ export async function activityAttempts(handle: WorkflowHandle): Promise<{ activi
     const id = String(event.eventId);
     if (event.activityTaskScheduledEventAttributes) {
       scheduled.set(id, event.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
+    } else if (event.markerRecordedEventAttributes?.markerName === LOCAL_ACTIVITY_MARKER) {
+      // A local activity: one marker per finished run (its retries inside it), named in its details.
+      const marker = event.markerRecordedEventAttributes;
+      const data = marker.details?.data?.payloads?.[0]?.data;
+      const meta = data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string; attempt?: number }) : {};
+      const outcome = marker.failure ? (marker.failure.canceledFailureInfo ? 'cancelled' : 'failed') : 'completed';
+      result.push({ activity: meta.activity_type ?? '?', attempt: meta.attempt ?? 0, outcome });
     } else if (event.activityTaskStartedEventAttributes) {
       started.set(String(event.activityTaskStartedEventAttributes.scheduledEventId), event.activityTaskStartedEventAttributes.attempt ?? 0);
     } else {

@@ -1,24 +1,38 @@
 /**
  * Cancelling the workflow itself (`handle.cancel()`: what the Temporal Web UI and admins do), on
  * the time-skipping server. The compensation runs even though the workflow is being cancelled:
- * before an SMS the number goes back and the funds are released; after one, the customer keeps
- * the code and pays.
+ * before an SMS the number goes back and the funds are released, and the execution ends Canceled;
+ * after one, the customer keeps the code and pays, and it ends Completed.
  */
 import { Client as PgClient } from 'pg';
-import type { WorkflowHandle } from '@temporalio/client';
-import { smsReceivedSignal } from '../../workflows/contracts';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
+import { getActivationQuery, smsReceivedSignal, type ActivationView } from '../../workflows/contracts';
 import { useWorkflowTests } from './harness';
 import { SELL_MICROS, activityAttempts, expectCaptured, expectReleased, moneyOf, recordOf, sms, untilActive, waitFor, waitForView } from './support';
 
 const wf = useWorkflowTests('time-skipping');
 
-/** Resolves once the workflow has run a workflow task after the cancel request, i.e. it has seen the cancel. */
-async function waitUntilCancelSeen(handle: WorkflowHandle): Promise<void> {
-  await waitFor(async () => {
-    const events = (await handle.fetchHistory()).events ?? [];
-    const requested = events.findIndex((e) => e.workflowExecutionCancelRequestedEventAttributes);
-    return requested >= 0 && events.slice(requested).some((e) => e.workflowTaskCompletedEventAttributes);
-  });
+/**
+ * Resolves once the cancel request is in the history. The SMS step is a local activity: it runs
+ * inside the workflow task that holds the cancel back, so the workflow sees the cancel only when
+ * the step it interrupts ends (or the task is extended) — the request being recorded while the
+ * step is blocked is the race this test sets up.
+ */
+async function waitUntilCancelRequested(handle: WorkflowHandle): Promise<void> {
+  await waitFor(async () => ((await handle.fetchHistory()).events ?? []).some((e) => e.workflowExecutionCancelRequestedEventAttributes));
+}
+
+/** The execution ended Canceled (what the Temporal UI shows); returns the workflow's final view (its query). */
+async function canceledView(handle: WorkflowHandle): Promise<ActivationView> {
+  const failure = await handle.result().then(
+    () => null,
+    (error: unknown) => error,
+  );
+  expect(failure).toBeInstanceOf(WorkflowFailedError);
+  expect((failure as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+  expect((await handle.describe()).status.name).toBe('CANCELLED');
+  return handle.query(getActivationQuery);
 }
 
 describe('workflow cancellation (handle.cancel(), as from the Web UI)', () => {
@@ -30,7 +44,7 @@ describe('workflow cancellation (handle.cancel(), as from the Web UI)', () => {
     const { final, upstreamId, attempts } = await run(async (handle) => {
       const { upstreamId } = await untilActive(wf.infra, handle);
       await handle.cancel();
-      return { final: await handle.result(), upstreamId, attempts: await activityAttempts(handle) };
+      return { final: await canceledView(handle), upstreamId, attempts: await activityAttempts(handle) };
     });
 
     expect(final).toMatchObject({ status: 'CANCELLED', messages: [] });
@@ -76,7 +90,7 @@ describe('workflow cancellation (handle.cancel(), as from the Web UI)', () => {
           await handle.signal(smsReceivedSignal, sms('31337'));
           await waitForView(handle, (v) => v.messages.length > 0);
           await handle.cancel();
-          await waitUntilCancelSeen(handle);
+          await waitUntilCancelRequested(handle);
         } finally {
           await lock.query('COMMIT');
         }
@@ -101,7 +115,7 @@ describe('workflow cancellation (handle.cancel(), as from the Web UI)', () => {
       // The fault is taken when the purchase reaches the provider, which then sits on it.
       await waitFor(async () => (await s.faults('hero')).length === 0);
       await handle.cancel();
-      return handle.result();
+      return canceledView(handle);
     });
 
     expect(final).toMatchObject({ status: 'CANCELLED', providerId: s.providerId.hero, messages: [] });
