@@ -23,6 +23,7 @@ import {
   getActivationQuery,
   requestAnotherSmsUpdate,
   searchAttributes,
+  STUCK_PHASES,
   type ActivationInput,
   type ActivationView,
   type FailureCode,
@@ -238,7 +239,7 @@ export class ActivationService {
     const stuckFrom: StuckSource[] = ['database'];
     const fromVisibility: string[] = [];
     try {
-      const query = `WorkflowType = '${ACTIVATION_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND ${PHASE_ATTRIBUTE} IN ('BUYING', 'CANCELLING') AND ${PHASE_SINCE_ATTRIBUTE} < '${since.toISOString()}'`;
+      const query = `WorkflowType = '${ACTIVATION_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND ${searchAttributes.phase.name} IN (${STUCK_PHASES.map((p) => `'${p}'`).join(', ')}) AND ${searchAttributes.phaseSince.name} < '${since.toISOString()}'`;
       for await (const execution of this.deps.temporal.workflow.list({ query, pageSize: 200 })) {
         fromVisibility.push(execution.workflowId);
         if (fromVisibility.length >= STUCK_VISIBILITY_LIMIT) break;
@@ -488,12 +489,6 @@ function withOwner(view: ActivationView, row: Pick<ActivationDto, 'userId' | 'cr
   };
 }
 
-/**
- * The workflow's phase search attributes (set by workflows/activation.ts with each phase change):
- * HOLDING, BUYING, WAITING_SMS, CODE_RECEIVED, CANCELLING, ENDED, and when the phase began.
- */
-export const PHASE_ATTRIBUTE = 'SimGatePhase';
-export const PHASE_SINCE_ATTRIBUTE = 'SimGatePhaseSince';
 /** More stuck workflows than this is an outage, not a list to page through. */
 const STUCK_VISIBILITY_LIMIT = 500;
 /** Without the phase attributes, at most this many open activations are asked whether a step is retrying. */
