@@ -271,6 +271,9 @@ describe('admin panel in Chromium', () => {
     await waitFor(async () => ((await hero.textContent()) ?? '').includes('wa/ID 40%'));
     const api = await system.request('GET', '/api/admin/providers', { token: system.adminToken });
     expect(api.body.providers.find((p: { id: string }) => p.id === 'hero-sim').markupOverrides).toEqual([{ serviceCode: 'wa', countryIso: 'ID', markupBps: 4000 }]);
+    // Every test file shares one database: the override goes, so other files' prices stay as seeded.
+    expect((await system.request('PUT', '/api/admin/providers/hero-sim/markups', { token: system.adminToken, body: { serviceCode: 'wa', countryIso: 'ID', markupBps: null } })).status).toBe(200);
+    expect((await system.request('POST', '/api/admin/providers/hero-sim/sync', { token: system.adminToken })).status).toBe(200);
 
     await hero.getByTestId('provider-toggle').click();
     await waitFor(async () => (await hero.getAttribute('data-enabled')) === 'false');
