@@ -117,7 +117,7 @@ export interface Wallet {
 
 export interface LedgerEntry {
   id: string | number;
-  kind: 'CREDIT' | 'HOLD' | 'CAPTURE' | 'RELEASE';
+  kind: 'CREDIT' | 'HOLD' | 'CAPTURE' | 'RELEASE' | 'DEBIT';
   availableDelta: Micros;
   heldDelta: Micros;
   memo: string;
