@@ -8,11 +8,13 @@ import { AuditLog } from '../src/lib/audit';
 import type { ProviderHealth } from '../src/providers/health';
 import { IncidentService } from '../src/providers/incidents.service';
 import type { ProviderRegistry } from '../src/providers/registry';
+import type { PaymentsService } from '../src/payments';
 import type { WalletService } from '../src/wallet';
 import { createCatalogActivities } from './catalog';
 import { withTypedFailures } from './failures';
 import { createFundsActivities } from './funds';
 import { createInboxActivities } from './inbox';
+import { createPaymentActivities } from './payments';
 import { createReconcileActivities } from './reconcile';
 import { createRecordActivities } from './records';
 import { createUpstreamActivities } from './upstream';
@@ -33,6 +35,8 @@ export interface ActivityDeps {
   /** Where incidents are opened; the worker's (container.incidents), else one over `db`. */
   incidents?: IncidentService;
   logger?: Logger;
+  /** Top-ups (workflows/topup.ts); a worker without it fails those activities, and nothing else. */
+  payments?: PaymentsService;
 }
 
 /** Everything a workflow may do to the world. Workflows import only this type. */
@@ -45,6 +49,7 @@ export function createActivities(options: ActivityDeps) {
     ...createCatalogActivities(deps),
     ...createInboxActivities(deps),
     ...createReconcileActivities(deps),
+    ...createPaymentActivities(deps),
   });
 }
 

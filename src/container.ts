@@ -20,7 +20,9 @@ import { ProviderHealth, withHealth } from './providers/health';
 import { IncidentService } from './providers/incidents.service';
 import { ProviderAdminService } from './providers/provider-admin.service';
 import { DatabaseProviderRegistry, syncProviderRows, type ProviderRegistry } from './providers/registry';
+import { createProcessors, PaymentsService } from './payments';
 import { connectTemporal, type TemporalConnection } from './temporal/client';
+import { TemporalTopups } from './temporal/topups';
 import { WalletService } from './wallet';
 
 /**
@@ -54,6 +56,8 @@ export interface Container {
   incidents: IncidentService;
   providerAdmin: ProviderAdminService;
   userAdmin: UserAdminService;
+  /** Top-ups through the configured payment processors, their callbacks, refunds and coupons. */
+  payments: PaymentsService;
   close(): Promise<void>;
 }
 
@@ -102,9 +106,25 @@ export async function createContainer(config: Readonly<AppConfig>, options: { lo
     polling: { initialMs: config.activation.pollInitialMs, maxMs: config.activation.pollMaxMs },
   });
 
+  const publicUrl = config.security.publicUrl;
+  const payments = new PaymentsService({
+    db,
+    wallet,
+    incidents,
+    audit,
+    processors: createProcessors(config.payments, { db, publicUrl }),
+    limits: config.payments.limits,
+    expirySeconds: config.payments.expirySeconds,
+    publicUrl,
+    callbackBaseUrl: config.payments.callbackBaseUrl ?? publicUrl,
+    orchestrator: new TemporalTopups({ client: temporal.client, taskQueue: env.TEMPORAL_TASK_QUEUE, polling: config.payments.polling, settleGraceMs: config.payments.settleGraceMs }),
+    logger,
+  });
+
   return {
     config,
     logger,
+    payments,
     db,
     redis,
     temporal,

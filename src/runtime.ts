@@ -45,6 +45,7 @@ export async function startApi(container: Container, options: { port: number; ho
     providerAdmin: container.providerAdmin,
     incidents: container.incidents,
     userAdmin: container.userAdmin,
+    payments: container.payments,
     readiness: readinessChecks(container),
     health: container.health,
     jsonBodyLimit: container.config.limits.jsonBodyBytes,
@@ -92,7 +93,7 @@ export async function startActivationWorker(container: Container, options: { wor
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     workflowBundle: options.workflowBundle,
-    deps: { db: container.db, wallet: container.wallet, catalog: container.catalog, providers: container.providers, events: container.events, health: container.health, search: container.search, intake: container.intake, incidents: container.incidents, logger: container.logger },
+    deps: { db: container.db, wallet: container.wallet, catalog: container.catalog, providers: container.providers, events: container.events, health: container.health, search: container.search, intake: container.intake, incidents: container.incidents, logger: container.logger, payments: container.payments },
   });
 }
 

@@ -2,3 +2,4 @@
 export { activationWorkflow } from './activation';
 export { catalogSyncWorkflow } from './catalog-sync';
 export { providerInboxWorkflow } from './provider-inbox';
+export { topupWorkflow } from './topup';

@@ -5,12 +5,14 @@ import type { User } from '../../ui/types';
 import { Activations } from './Activations';
 import { ADMIN_REQUIRED, api, isAdmin } from './client';
 import { Invariants } from './Invariants';
+import { Payments } from './Payments';
 import { Users } from './Users';
 
 const NAV = [
   { path: 'users', label: 'Users' },
   { path: 'activations', label: 'Activations' },
   { path: 'invariants', label: 'Invariants' },
+  { path: 'payments', label: 'Payments' },
 ];
 
 export function App() {
@@ -27,6 +29,7 @@ function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
   let content;
   if (page === 'activations') content = <Activations key={param ?? ''} userId={param} />;
   else if (page === 'invariants') content = <Invariants />;
+  else if (page === 'payments') content = <Payments />;
   else content = <Users />;
 
   return (

@@ -21,6 +21,7 @@ import type { AuditLog } from '../lib/audit';
 import type { IncidentService } from '../providers/incidents.service';
 import type { ProviderAdminService } from '../providers/provider-admin.service';
 import type { Logger } from '../lib/logger';
+import type { PaymentsService } from '../payments';
 import type { WalletService } from '../wallet';
 import { safeEqual } from '../auth/tokens';
 import type { ProviderHealth } from '../providers/health';
@@ -40,6 +41,7 @@ import { authRoutes, refreshFamilyOf } from './routes/auth';
 import { catalogRoutes } from './routes/catalog';
 import { eventsRoute } from './routes/events';
 import { numbersRoutes } from './routes/numbers';
+import { paymentAdminRoutes, paymentRoutes, paymentWebhookRoutes } from './routes/payments';
 import { v1Routes } from './routes/v1';
 import { walletRoutes } from './routes/wallet';
 import { webhookRoutes } from './routes/webhooks';
@@ -66,6 +68,8 @@ export interface AppDeps {
   providerAdmin: ProviderAdminService;
   incidents: IncidentService;
   userAdmin: UserAdminService;
+  /** Top-ups, processor callbacks and coupons (src/payments). */
+  payments: PaymentsService;
   /** Circuit breakers, for the business metrics on /metrics. */
   health?: ProviderHealth;
   /** /readyz: each named dependency check must resolve (PostgreSQL, Redis, Temporal, a polling worker). */
@@ -176,6 +180,7 @@ export function createApp(deps: AppDeps): Express {
   admin.use(adminRoutes(deps));
   admin.use(adminProviderRoutes(deps));
   admin.use('/audit', auditRoutes(deps));
+  admin.use(paymentAdminRoutes(deps));
 
   app.use('/api', rateLimits.ip);
   // Customers, partners and admins can fix what they send: invalid text is refused here, once for
@@ -185,6 +190,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/catalog', catalogRoutes(deps));
   app.use('/api/numbers', requireUser, rateLimits.user, purchaseLimit, numbersRoutes(deps));
   app.use('/api/wallet', requireUser, rateLimits.user, walletRoutes(deps));
+  app.use('/api/payments', requireUser, rateLimits.user, paymentRoutes(deps));
   app.get('/api/events', requireStreamUser, rateLimits.user, eventsRoute(deps.events));
   app.use('/api/keys', requireUser, rateLimits.user, apiKeyRoutes(deps));
   app.use('/api/v1', v1Routes({ ...deps, rateLimits }));
@@ -193,6 +199,7 @@ export function createApp(deps: AppDeps): Express {
     '/webhooks',
     webhookRoutes({ intake: deps.intake, secretFor: (providerId) => deps.providerAdmin.webhookSecretOf(providerId, deps.webhookSecret), limit: rateLimits.webhook, logger: deps.logger }),
   );
+  app.use('/webhooks/payments', paymentWebhookRoutes({ payments: deps.payments, limit: rateLimits.webhook, logger: deps.logger }));
   app.use('/api', notFoundHandler);
 
   if (deps.serveUi) {

@@ -28,6 +28,8 @@ export const AUDIT_ACTIONS = [
   'auth.admin.setup',
   'admin.user.update',
   'admin.provider.webhook-secret',
+  'admin.payment.refund',
+  'admin.coupon.create',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
