@@ -93,6 +93,8 @@ export const envSchema = z
 
     SIMULATOR_PORT: port.default(4010),
     SIMULATOR_ENABLED: bool.default(true),
+    /** `npm start` outside production: the payment simulator (Stripe + NOWPayments) when no real processor key is set. */
+    PAYMENT_SIMULATOR_PORT: port.default(4020),
 
     POLL_INITIAL_MS: z.coerce.number().int().min(100).default(3000),
     POLL_MAX_MS: z.coerce.number().int().min(100).default(30_000),

@@ -116,11 +116,12 @@ function TopupForm() {
         ))}
       </div>
       <TextField id="topup-amount" label={`Amount in USD (${formatUsd(limits.minMicros)} to ${formatUsd(limits.maxMicros)})`} value={amount} onChange={setAmount} inputMode="decimal" data-testid="topup-amount" />
-      <fieldset>
+      <fieldset className="scopes">
         <legend>Pay with</legend>
         {processors.map((p) => (
-          <label key={p.id} className="row">
-            <input type="radio" name="processor" value={p.id} checked={processor === p.id} onChange={() => setProcessor(p.id)} data-testid={`processor-${p.id}`} /> {p.name}
+          <label key={p.id} className="check">
+            <input type="radio" name="processor" value={p.id} checked={processor === p.id} onChange={() => setProcessor(p.id)} data-testid={`processor-${p.id}`} />
+            <span>{p.name}</span>
           </label>
         ))}
       </fieldset>
