@@ -260,7 +260,7 @@ export class PaymentsService {
     }
     const claimed = await this.deps.db.$executeRaw`
       INSERT INTO payment_events (processor, event_id, type, topup_id, payload)
-      VALUES (${processor.id}, ${callback.eventId}, ${callback.type}, ${topup.id}, ${JSON.stringify(callback.payload)}::jsonb)
+      VALUES (${processor.id}, ${callback.eventId.slice(0, 300)}, ${callback.type.slice(0, 100)}, ${topup.id}, ${jsonbSafe(callback.payload)}::jsonb)
       ON CONFLICT (processor, event_id) DO NOTHING`;
     if (claimed === 1 && !callback.reversal && !TERMINAL.includes(topup.status)) {
       await this.deps.orchestrator?.notify(topup.id, { source: 'callback', eventType: callback.type });
@@ -429,6 +429,9 @@ export class PaymentsService {
     return state === 'pending' || state === 'confirming' || state === 'partial';
   }
 }
+
+/** jsonb refuses U+0000 even escaped: a processor's payload is kept without it rather than refused. */
+const jsonbSafe = (payload: unknown) => JSON.stringify(payload).replace(/\\u0000/g, '');
 
 const record = (topup: Topup): PaymentRecord => ({ ref: topup.processorRef ?? '', amountMicros: topup.amountMicros, processorAmount: topup.processorAmount, currency: topup.currency });
 

@@ -247,9 +247,11 @@ export class WalletService {
         const debited = -existing.availableDelta;
         return { entry: toEntryView(existing), debitedMicros: debited, shortfallMicros: amount - debited };
       }
-      // 2. Take what is there in one statement (the row lock orders concurrent debits and holds).
+      // 2. Take what is there in one statement. The row lock orders concurrent debits and holds; it
+      // is NO KEY UPDATE, the lock an UPDATE takes, because the entry above already holds KEY SHARE
+      // on the row (its foreign key) and a FOR UPDATE would deadlock two debits upgrading at once.
       const [taken] = await tx.$queryRaw<{ taken: bigint }[]>`
-        WITH before AS (SELECT id, available FROM wallets WHERE id = ${wallet.id}::uuid FOR UPDATE)
+        WITH before AS (SELECT id, available FROM wallets WHERE id = ${wallet.id}::uuid FOR NO KEY UPDATE)
         UPDATE wallets w SET available = w.available - LEAST(before.available, ${amount}), updated_at = now()
         FROM before WHERE w.id = before.id
         RETURNING LEAST(before.available, ${amount})::bigint AS taken`;

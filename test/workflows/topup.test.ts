@@ -1,0 +1,88 @@
+/**
+ * The top-up workflow on the time-skipping test server with its real activities (PaymentsService
+ * over the run's database, the sandbox processor): when no callback ever comes, the workflow's
+ * own status checks carry the top-up, to the credit or, at the payment's real one-hour expiry,
+ * to EXPIRED after closing the payment at the processor — in seconds of wall time.
+ */
+import { createPaymentActivities } from '../../activities/payments';
+import { AuditLog } from '../../src/lib/audit';
+import { PaymentsService } from '../../src/payments';
+import { SandboxProcessor } from '../../src/payments/sandbox.processor';
+import { IncidentService } from '../../src/providers/incidents.service';
+import { withTypedFailures } from '../../activities/failures';
+import { topupWorkflow } from '../../workflows/topup';
+import { getTopupQuery, type TopupInput } from '../../workflows/contracts';
+import { useWorkflowTests } from './harness';
+import { newCustomer, waitFor } from './support';
+
+const wf = useWorkflowTests('time-skipping');
+const INPUT = { polling: { initialMs: 10_000, maxMs: 300_000 }, settleGraceMs: 6 * 3600_000 };
+
+function setup() {
+  const { db, wallet } = wf.infra;
+  const audit = new AuditLog({ db });
+  const sandbox = new SandboxProcessor({ db, publicUrl: 'http://web.test' });
+  const payments = new PaymentsService({
+    db,
+    wallet,
+    audit,
+    incidents: new IncidentService({ db, audit }),
+    processors: [sandbox],
+    limits: { minMicros: 1_000_000n, maxMicros: 1_000_000_000n, dailyMaxMicros: 10_000_000_000n },
+    expirySeconds: 3600,
+    publicUrl: 'http://web.test',
+    callbackBaseUrl: 'http://api.test',
+  });
+  return { payments, sandbox, activities: withTypedFailures(createPaymentActivities({ payments })) };
+}
+
+/** A top-up whose one-hour expiry counts from the test server's clock, which runs ahead of the wall clock after skips. */
+async function newTopup(payments: PaymentsService, userId: string) {
+  const view = await payments.createTopup(userId, { amountMicros: 5_000_000n, processor: 'sandbox' });
+  const serverNow = Number(await wf.env.currentTimeMs());
+  await wf.infra.db.topup.update({ where: { id: view.id }, data: { expiresAt: new Date(serverNow + 3600_000) } });
+  return view.id;
+}
+
+const available = async (userId: string) => (await wf.infra.wallet.getWallet(userId)).availableMicros;
+
+describe('top-up workflow without callbacks (time-skipping server)', () => {
+  it('credits a payment the processor reports, once, from its own status checks', async () => {
+    const { payments, sandbox, activities } = setup();
+    const userId = await newCustomer(wf.infra);
+    const before = await available(userId);
+    const topupId = await newTopup(payments, userId);
+    const { worker, taskQueue } = await wf.worker({ activities } as never, 'topup-poll');
+    const result = await worker.runUntil(async () => {
+      const handle = await wf.client.workflow.start(topupWorkflow, { taskQueue, workflowId: topupId, args: [{ topupId, ...INPUT } satisfies TopupInput] });
+      const row = await waitFor(async () => (await wf.infra.db.topup.findUniqueOrThrow({ where: { id: topupId } })).processorRef);
+      // Paid at the processor; nobody tells the workflow.
+      expect(await sandbox.pay(row)).toBe(true);
+      const result = await handle.result();
+      expect((await handle.query(getTopupQuery)).checks).toBeGreaterThanOrEqual(1);
+      return result;
+    });
+    expect(result).toEqual({ status: 'CREDITED', creditedMicros: '5000000' });
+    expect(await available(userId)).toBe(before + 5_000_000n);
+    // Running the credit step again (a retried activity) moves nothing.
+    await payments.creditTopup(topupId);
+    expect(await available(userId)).toBe(before + 5_000_000n);
+    expect(await wf.infra.wallet.checkInvariants(userId)).toEqual([]);
+  });
+
+  it('at the real one-hour expiry closes the unpaid payment at the processor, asks once more, and ends EXPIRED with nothing credited', async () => {
+    const { payments, activities } = setup();
+    const userId = await newCustomer(wf.infra);
+    const before = await available(userId);
+    const topupId = await newTopup(payments, userId);
+    const { worker, taskQueue } = await wf.worker({ activities } as never, 'topup-expiry');
+    const wallStart = Date.now();
+    const result = await worker.runUntil(() => wf.client.workflow.execute(topupWorkflow, { taskQueue, workflowId: topupId, args: [{ topupId, ...INPUT }] }));
+    expect(Date.now() - wallStart).toBeLessThan(30_000);
+    expect(result).toEqual({ status: 'EXPIRED', creditedMicros: null });
+    const topup = await wf.infra.db.topup.findUniqueOrThrow({ where: { id: topupId } });
+    expect(topup).toMatchObject({ status: 'EXPIRED', failureReason: 'the payment expired unpaid' });
+    expect((await wf.infra.db.sandboxPayment.findUniqueOrThrow({ where: { topupId } })).status).toBe('expired');
+    expect(await available(userId)).toBe(before);
+  });
+});
