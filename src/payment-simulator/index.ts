@@ -21,6 +21,8 @@ export interface PaymentSimulatorOptions {
   nowpayments: { apiKey: string; ipnSecret: string };
   /** NOWPayments' rates here: USD per unit of each pay currency (decimal strings). */
   rates?: Record<string, string>;
+  /** How long a NOWPayments payment waits for its money (expiration_estimate_date), ms; default 20 minutes. */
+  paymentLifetimeMs?: number;
   logger?: Logger;
   /** Base clock, ms (default Date.now). */
   now?: () => number;
@@ -316,7 +318,7 @@ export function createPaymentSimulator(options: PaymentSimulatorOptions): Paymen
       outcome_amount: 0,
       outcome_currency: payCurrency,
       network: NETWORKS[payCurrency] ?? payCurrency,
-      expiration_estimate_date: new Date(now() + 20 * 60_000).toISOString(),
+      expiration_estimate_date: new Date(now() + (options.paymentLifetimeMs ?? 20 * 60_000)).toISOString(),
       fee: { currency: payCurrency, depositFee: 0, withdrawalFee: 0, serviceFee: 0 },
     };
     payments.set(payment.payment_id, payment);
@@ -384,7 +386,8 @@ export function createPaymentSimulator(options: PaymentSimulatorOptions): Paymen
   control.post('/nowpayments/payments/:id/pay', async (req, res) => {
     const payment = payments.get(Number(req.params.id));
     if (!payment) return res.status(404).json({ error: 'no such payment' });
-    if (payment.payment_status !== 'waiting' && payment.payment_status !== 'partially_paid') return res.status(409).json({ error: `payment is ${payment.payment_status}` });
+    // An expired payment still receives what a customer sends to its address: NOWPayments processes it late.
+    if (!['waiting', 'partially_paid', 'expired'].includes(payment.payment_status)) return res.status(409).json({ error: `payment is ${payment.payment_status}` });
     const digits = payment.pay_currency === 'btc' ? 8 : 6;
     const paid = round(payment.actually_paid + Number(req.body.amount ?? payment.pay_amount - payment.actually_paid), digits);
     const steps = paid + 1e-12 < payment.pay_amount ? ['partially_paid'] : ['confirming', 'confirmed', 'sending', 'finished'];

@@ -265,7 +265,26 @@ export class PaymentsService {
     if (claimed === 1 && !callback.reversal && !TERMINAL.includes(topup.status)) {
       await this.deps.orchestrator?.notify(topup.id, { source: 'callback', eventType: callback.type });
     }
+    // Money that arrived after the top-up expired (a crypto payment sent late) is still the customer's.
+    if (!callback.reversal && topup.status === 'EXPIRED') await this.settleLate(topup);
     return { matched: true, duplicate: claimed === 0 };
+  }
+
+  /**
+   * An EXPIRED top-up the processor now reports paid (or partly paid): credited as what arrived,
+   * without the coupon bonus (its use was given back at expiry). Keyed like any credit, so
+   * callbacks racing here credit once; the workflow is over, so this runs in the callback.
+   */
+  private async settleLate(topup: Topup): Promise<void> {
+    if (!topup.processorRef) return;
+    const status = await this.processor(topup.processor).fetchStatus(record(topup));
+    if ((status.state !== 'paid' && status.state !== 'partial') || status.valueMicros === null || status.valueMicros <= 0n) return;
+    await this.deps.db.topup.updateMany({
+      where: { id: topup.id, status: 'EXPIRED' },
+      data: { status: 'CONFIRMED', paidAmount: status.paidAmount, creditedMicros: status.valueMicros, bonusMicros: 0n, feeMicros: status.feeMicros, chargeRef: status.chargeRef ?? null, confirmedAt: new Date(), failureReason: 'paid after it expired' },
+    });
+    const current = await this.deps.db.topup.findUniqueOrThrow({ where: { id: topup.id } });
+    if (current.status === 'CONFIRMED' || current.status === 'CREDITED') await this.creditTopup(topup.id);
   }
 
   /**

@@ -241,6 +241,25 @@ describe('NOWPayments (crypto)', () => {
     await expectInvariants(customer.id);
   });
 
+  it('credits a payment that arrives after the top-up expired, once, without the coupon bonus', async () => {
+    const code = `LATE${Date.now()}`;
+    await system.request('POST', '/api/admin/coupons', { token: system.adminToken, body: { code, kind: 'FIXED', value: '500000', maxUses: 5 } });
+    const customer = await system.customer(0n);
+    const open = await cryptoTopup(customer.token, '6000000', { couponCode: code });
+    const paymentId = await paymentIdOf(open.id);
+    await control('POST', `/nowpayments/payments/${paymentId}/expire`);
+    expect((await settled(customer.token, open.id)).status).toBe('EXPIRED');
+    await control('POST', `/nowpayments/payments/${paymentId}/pay`, { copies: 2 });
+    const late = await waitFor(async () => {
+      const { body } = await system.request('GET', `/api/payments/topups/${open.id}`, { token: customer.token });
+      return body.topup.status === 'CREDITED' ? body.topup : null;
+    }, { timeoutMs: 10_000 });
+    expect(late).toMatchObject({ creditedMicros: '6000000', bonusMicros: '0', failureReason: 'paid after it expired' });
+    expect(await balance(customer.token)).toBe(6_000_000n);
+    expect(await creditEntries(customer.token)).toHaveLength(1);
+    await expectInvariants(customer.id);
+  });
+
   it('waits while a payment is partial, then credits once the rest arrives', async () => {
     const customer = await system.customer(0n);
     const open = await cryptoTopup(customer.token, '10000000');
