@@ -11,6 +11,12 @@ import { ApplicationFailure, condition, proxyActivities, setHandler } from '@tem
 import type { Activities } from '../activities';
 import { getTopupQuery, NON_RETRYABLE_FAILURES, paymentNoticeSignal, type PaymentState, type TopupInput, type TopupResult, type TopupStatus } from './contracts';
 
+/** Creating the payment: a processor down for minutes fails the top-up (nothing can have been paid: nobody has the payment page yet). */
+const opening = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 8, nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES] },
+});
+
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   // Processor outages are waited out: the money may already be on its way.
@@ -36,9 +42,9 @@ export async function topupWorkflow(input: TopupInput): Promise<TopupResult> {
 
   let opened;
   try {
-    opened = await acts.openPayment({ topupId: input.topupId });
+    opened = await opening.openPayment({ topupId: input.topupId });
   } catch (error) {
-    return end('FAILED', `the processor refused the payment: ${failureMessage(error)}`);
+    return end('FAILED', `the processor did not create the payment: ${failureMessage(error)}`);
   }
   status = 'AWAITING_PAYMENT';
   const expiresAt = Date.parse(opened.expiresAt);
