@@ -191,12 +191,11 @@ function TopupStatus({ id }: { id: string }) {
   return (
     <section className="card stack" aria-labelledby="topup-status-title" aria-live="polite">
       <h1 id="topup-status-title">Top up {formatUsd(topup.amountMicros)}</h1>
-      <p>
+      <p data-testid="topup-status" data-status={topup.status}>
         <StatusBadge status={topup.status} label={STATUS_LABELS[topup.status]} />
       </p>
-      <p data-testid="topup-status" data-status={topup.status} className="muted">
-        {topup.status === 'CREDITED' ? `${formatUsd(BigInt(topup.creditedMicros ?? '0') + BigInt(topup.bonusMicros))} added to your balance.` : topup.failureReason ?? STATUS_LABELS[topup.status]}
-      </p>
+      {topup.status === 'CREDITED' ? <p>{formatUsd(BigInt(topup.creditedMicros ?? '0') + BigInt(topup.bonusMicros))} added to your balance.</p> : null}
+      {topup.failureReason ? <p className="muted">{topup.failureReason}</p> : null}
       {topup.status === 'AWAITING_PAYMENT' && topup.processor === 'sandbox' ? (
         <button type="button" className="primary" onClick={paySandbox} disabled={paying} data-testid="sandbox-pay">
           {paying ? 'Paying…' : `Pay ${formatUsd(topup.amountMicros)} (sandbox)`}
@@ -213,7 +212,9 @@ function TopupStatus({ id }: { id: string }) {
             Send exactly <strong data-testid="pay-amount">{topup.processorAmount} {topup.currency.toUpperCase()}</strong> to:
           </p>
           <code data-testid="pay-address">{topup.payAddress}</code>
-          <CopyButton text={topup.payAddress} label="Copy address" />
+          <div>
+            <CopyButton text={topup.payAddress} label="Copy address" />
+          </div>
           {topup.qrSvg ? <div className="qr" data-testid="pay-qr" aria-label="QR code of the address and amount" role="img" style={{ width: 200 }} dangerouslySetInnerHTML={{ __html: topup.qrSvg }} /> : null}
           {topup.paidAmount ? <p>Received so far: {topup.paidAmount} {topup.currency.toUpperCase()}</p> : null}
           <p className="muted small-text">Pay before {new Date(topup.expiresAt).toLocaleString()}; the balance is credited once the network confirms.</p>
