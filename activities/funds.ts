@@ -1,3 +1,4 @@
+import type { PartnerEvents } from '../src/activations/partner-events';
 import type { CatalogService, PurchaseCandidate } from '../src/catalog/catalog.service';
 import type { Db } from '../src/db/client';
 import type { WalletService } from '../src/wallet';
@@ -19,7 +20,7 @@ export interface Reservation {
  * Money steps of a purchase. Every wallet key is the activation (= workflow) id, so a retried
  * activity finds its own hold / capture / release instead of moving money twice.
  */
-export function createFundsActivities(deps: { db: Db; wallet: WalletService; catalog: CatalogService }) {
+export function createFundsActivities(deps: { db: Db; wallet: WalletService; catalog: CatalogService; partnerEvents?: Pick<PartnerEvents, 'balanceAfterCapture'> }) {
   return {
     /** Quotes the offers, records the activation and holds the funds. */
     async reserveFunds(input: ReserveInput): Promise<Reservation> {
@@ -55,6 +56,12 @@ export function createFundsActivities(deps: { db: Db; wallet: WalletService; cat
     /** Spends the sell price of the offer that sold (≤ the hold); the rest of the hold goes back. */
     async captureFunds(input: { activationId: string; priceMicros: string }): Promise<void> {
       await deps.wallet.capture({ key: input.activationId, amountMicros: BigInt(input.priceMicros) });
+      if (!deps.partnerEvents) return;
+      // balance.low is keyed by the activation: a replayed capture finds the event it enqueued.
+      const activation = await deps.db.activation.findUnique({ where: { id: input.activationId }, select: { userId: true } });
+      if (!activation) return;
+      const wallet = await deps.wallet.getWallet(activation.userId);
+      await deps.partnerEvents.balanceAfterCapture({ userId: activation.userId, activationId: input.activationId, availableMicros: wallet.availableMicros, heldMicros: wallet.heldMicros });
     },
 
     async releaseFunds(input: { activationId: string }): Promise<void> {

@@ -4,6 +4,8 @@ import type { CatalogSearchEngine } from '../src/catalog/search/search-engine';
 import type { Db } from '../src/db/client';
 import type { Logger } from '../src/lib/logger';
 import type { ActivationEventPublisher } from '../src/activations/live-events';
+import type { PartnerEvents } from '../src/activations/partner-events';
+import type { PartnerWebhookService } from '../src/auth/partner-webhooks.service';
 import { AuditLog } from '../src/lib/audit';
 import type { ProviderHealth } from '../src/providers/health';
 import { IncidentService } from '../src/providers/incidents.service';
@@ -18,6 +20,7 @@ import { createPaymentActivities } from './payments';
 import { createReconcileActivities } from './reconcile';
 import { createRecordActivities } from './records';
 import { createUpstreamActivities } from './upstream';
+import { createWebhookActivities } from './webhooks';
 
 export interface ActivityDeps {
   db: Db;
@@ -37,6 +40,12 @@ export interface ActivityDeps {
   logger?: Logger;
   /** Top-ups (workflows/topup.ts); a worker without it fails those activities, and nothing else. */
   payments?: PaymentsService;
+  /** Partner endpoints: the address check at delivery, the auto-disable notice. */
+  partnerWebhooks: Pick<PartnerWebhookService, 'deliveryCheck' | 'disableForFailures'>;
+  /** Where record and capture activities enqueue partner webhook events; none: no events (tests of other parts). */
+  partnerEvents?: Pick<PartnerEvents, 'activationChanged' | 'balanceAfterCapture'>;
+  /** One delivery attempt's budget (WEBHOOK_TIMEOUT_MS); default 10 s. */
+  webhookTimeoutMs?: number;
 }
 
 /** Everything a workflow may do to the world. Workflows import only this type. */
@@ -50,6 +59,7 @@ export function createActivities(options: ActivityDeps) {
     ...createInboxActivities(deps),
     ...createReconcileActivities(deps),
     ...createPaymentActivities(deps),
+    ...createWebhookActivities({ db: deps.db, partnerWebhooks: deps.partnerWebhooks, timeoutMs: deps.webhookTimeoutMs ?? 10_000, now: deps.now }),
   });
 }
 

@@ -1,5 +1,6 @@
 import type { Db } from '../src/db/client';
 import type { ActivationEventPublisher } from '../src/activations/live-events';
+import type { ActivationChange, PartnerEvents } from '../src/activations/partner-events';
 import type { ProviderHealth } from '../src/providers/health';
 import type { IncidentService } from '../src/providers/incidents.service';
 import { cleanText } from '../src/lib/text';
@@ -11,14 +12,21 @@ import type { UpstreamPurchase } from './upstream';
  * Every write is guarded by the state it expects, so a replayed activity changes nothing, and a
  * terminal activation is never reopened.
  */
-export function createRecordActivities(deps: { db: Db; events: ActivationEventPublisher; incidents: IncidentService; health?: Pick<ProviderHealth, 'recordPurchase' | 'recordSmsReceived'> }) {
+export function createRecordActivities(deps: {
+  db: Db;
+  events: ActivationEventPublisher;
+  incidents: IncidentService;
+  health?: Pick<ProviderHealth, 'recordPurchase' | 'recordSmsReceived'>;
+  partnerEvents?: Pick<PartnerEvents, 'activationChanged'>;
+}) {
   const { db, incidents } = deps;
 
   /**
-   * After a write: pushes the workflow's view to the user's open pages (pub/sub) and, for a
-   * purchase or a first SMS, feeds routing's delivery rate. One read of the row serves both.
+   * After a write: pushes the workflow's view to the user's open pages (pub/sub), enqueues the
+   * partner's webhook event and, for a purchase or a first SMS, feeds routing's delivery rate.
+   * One read of the row serves all three.
    */
-  async function afterWrite(activationId: string, view: ActivationView | undefined, delivery?: 'purchase' | 'sms'): Promise<void> {
+  async function afterWrite(activationId: string, view: ActivationView | undefined, change: ActivationChange, delivery?: 'purchase' | 'sms'): Promise<void> {
     const row = await db.activation.findUnique({ where: { id: activationId }, select: { userId: true, providerId: true, serviceCode: true, countryIso: true, createdAt: true } });
     if (!row) return;
     if (delivery && deps.health && row.providerId) {
@@ -32,6 +40,8 @@ export function createRecordActivities(deps: { db: Db; events: ActivationEventPu
     if (!view) return;
     const activation = { ...view, userId: row.userId, createdAt: row.createdAt.toISOString() };
     await deps.events.publish({ userId: row.userId, activationId, activation }).catch(() => undefined);
+    // Not swallowed: a partner's event must not be lost, and the activity's retry enqueues it idempotently.
+    await deps.partnerEvents?.activationChanged(activation, change);
   }
 
   return {
@@ -43,7 +53,7 @@ export function createRecordActivities(deps: { db: Db; events: ActivationEventPu
           activated_at = ${new Date(purchase.boughtAt)}, expires_at = ${new Date(purchase.expiresAt)},
           cancel_allowed_at = ${new Date(purchase.cancelAllowedAt)}
         WHERE id = ${input.activationId} AND status = 'RESERVED'`;
-      await afterWrite(input.activationId, input.view, 'purchase');
+      await afterWrite(input.activationId, input.view, { kind: 'purchase' }, 'purchase');
     },
 
     async recordSms(input: { activationId: string; seq: number; sms: IncomingSms; view?: ActivationView }): Promise<void> {
@@ -54,7 +64,7 @@ export function createRecordActivities(deps: { db: Db; events: ActivationEventPu
         INSERT INTO sms_messages (activation_id, seq, code, text, received_at)
         VALUES (${input.activationId}, ${input.seq}, ${input.sms.code === null ? null : cleanText(input.sms.code)}, ${cleanText(input.sms.text)}, ${new Date(input.sms.receivedAt)})
         ON CONFLICT (activation_id, seq) DO NOTHING`;
-      await afterWrite(input.activationId, input.view, input.seq === 1 ? 'sms' : undefined);
+      await afterWrite(input.activationId, input.view, { kind: 'sms', seq: input.seq }, input.seq === 1 ? 'sms' : undefined);
     },
 
     /**
@@ -76,7 +86,7 @@ export function createRecordActivities(deps: { db: Db; events: ActivationEventPu
           -- Cancelled or expired only once the provider confirmed: its cost came back to us.
           cost_recovered_micros = CASE WHEN ${input.status} IN ('CANCELLED', 'EXPIRED') AND upstream_id IS NOT NULL THEN cost_micros END
         WHERE id = ${input.activationId} AND status IN ('RESERVED', 'ACTIVE')`;
-      await afterWrite(input.activationId, input.view);
+      await afterWrite(input.activationId, input.view, { kind: 'outcome' });
     },
   };
 }

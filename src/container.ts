@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import { ActivationService } from './activations/activation.service';
 import { redisActivationEvents, type ActivationEventPublisher } from './activations/live-events';
+import { PartnerEvents } from './activations/partner-events';
 import { PurchaseKeys } from './activations/purchase-keys';
 import { ActivationReadModel } from './activations/read-model';
 import { SmsIntake } from './activations/sms-intake';
@@ -15,7 +16,7 @@ import { createDb, type Db } from './db/client';
 import { AuditLog } from './lib/audit';
 import { createLogger, type Logger } from './lib/logger';
 import { developmentKeyring, parseKeyring, SecretBox } from './lib/secrets';
-import { OutboxMailer, type Mailer } from './notify/mail';
+import { EchoingMailer, OutboxMailer, type MailMessageInput, type Mailer } from './notify/mail';
 import { ProviderHealth, withHealth } from './providers/health';
 import { IncidentService } from './providers/incidents.service';
 import { ProviderAdminService } from './providers/provider-admin.service';
@@ -24,6 +25,7 @@ import { createProcessors, PaymentsService } from './payments';
 import { connectTemporal, type TemporalConnection } from './temporal/client';
 import { TemporalTopups } from './temporal/topups';
 import { WalletService } from './wallet';
+import { DEFAULT_WEBHOOK_RETRY } from '../workflows/contracts';
 
 /**
  * Every long-lived dependency of a SimGate process, built once from config and closed in
@@ -46,9 +48,13 @@ export interface Container {
   /** AES-256-GCM envelopes for secrets at rest (TOTP, API signing and partner webhook secrets …). */
   secrets: SecretBox;
   mailer: Mailer;
+  /** The activations table as the API reads it (names for live events and ledger lines). */
+  readModel: ActivationReadModel;
   audit: AuditLog;
   apiKeys: ApiKeyService;
   partnerWebhooks: PartnerWebhookService;
+  /** Partner webhook events: enqueued by the record activities, listed and replayed by the API. */
+  partnerEvents: PartnerEvents;
   activations: ActivationService;
   /** The one path a provider's SMS takes in (webhooks in the API, inbox pollers in the worker). */
   intake: SmsIntake;
@@ -61,7 +67,13 @@ export interface Container {
   close(): Promise<void>;
 }
 
-export async function createContainer(config: Readonly<AppConfig>, options: { logger?: Logger } = {}): Promise<Container> {
+export interface ContainerOptions {
+  logger?: Logger;
+  /** Development: also show every e-mail sent (the dev stack prints it to the terminal). */
+  echoMail?: (message: MailMessageInput) => void;
+}
+
+export async function createContainer(config: Readonly<AppConfig>, options: ContainerOptions = {}): Promise<Container> {
   const { env } = config;
   const logger = options.logger ?? createLogger(env.LOG_LEVEL);
   const db = createDb(env.DATABASE_URL, { max: 20 });
@@ -80,7 +92,8 @@ export async function createContainer(config: Readonly<AppConfig>, options: { lo
   const wallet = new WalletService({ db });
   const search = await createSearchEngine(config.search, { db });
   const catalog = new CatalogService({ db, search, health });
-  const mailer = new OutboxMailer({ db, logger });
+  const outbox = new OutboxMailer({ db, logger });
+  const mailer: Mailer = options.echoMail ? new EchoingMailer(outbox, options.echoMail) : outbox;
   const audit = new AuditLog({ db });
   const auth = new AuthService({
     db,
@@ -93,10 +106,17 @@ export async function createContainer(config: Readonly<AppConfig>, options: { lo
     security: config.security,
   });
   const apiKeys = new ApiKeyService({ db, secrets, audit });
-  const partnerWebhooks = new PartnerWebhookService({ db, secrets, audit, production: env.NODE_ENV === 'production' });
+  const partnerWebhooks = new PartnerWebhookService({ db, secrets, audit, mailer, production: env.NODE_ENV === 'production' });
+  const partnerEvents = new PartnerEvents({
+    db,
+    temporal: temporal.client,
+    taskQueue: env.TEMPORAL_TASK_QUEUE,
+    retry: { ...DEFAULT_WEBHOOK_RETRY, initialMs: config.webhooks.retryInitialMs, maxMs: config.webhooks.retryMaxMs },
+  });
   const incidents = new IncidentService({ db, audit });
+  const readModel = new ActivationReadModel({ db });
   const activations = new ActivationService({
-    readModel: new ActivationReadModel({ db }),
+    readModel,
     purchaseKeys: new PurchaseKeys({ db }),
     temporal: temporal.client,
     audit,
@@ -136,9 +156,11 @@ export async function createContainer(config: Readonly<AppConfig>, options: { lo
     auth,
     secrets,
     mailer,
+    readModel,
     audit,
     apiKeys,
     partnerWebhooks,
+    partnerEvents,
     activations,
     intake: new SmsIntake({ db, temporal: temporal.client, incidents, logger }),
     events: redisActivationEvents(redis, config.redisPrefix),

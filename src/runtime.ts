@@ -25,7 +25,12 @@ export interface RunningApi {
 export async function startApi(container: Container, options: { port: number; host: string; serveUi?: boolean }): Promise<RunningApi> {
   const subscriber = new Redis(container.config.env.REDIS_URL, { lazyConnect: true });
   await subscriber.connect();
-  const events = new ActivationEventHub({ subscriber, logger: container.logger, redisPrefix: container.config.redisPrefix });
+  const events = new ActivationEventHub({
+    subscriber,
+    logger: container.logger,
+    redisPrefix: container.config.redisPrefix,
+    names: (serviceCode, countryIso) => container.readModel.names(serviceCode, countryIso),
+  });
   await events.start();
   const app = createApp({
     db: container.db,
@@ -41,6 +46,7 @@ export async function startApi(container: Container, options: { port: number; ho
     audit: container.audit,
     apiKeys: container.apiKeys,
     partnerWebhooks: container.partnerWebhooks,
+    partnerEvents: container.partnerEvents,
     security: container.config.security,
     providerAdmin: container.providerAdmin,
     incidents: container.incidents,
@@ -93,7 +99,7 @@ export async function startActivationWorker(container: Container, options: { wor
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     workflowBundle: options.workflowBundle,
-    deps: { db: container.db, wallet: container.wallet, catalog: container.catalog, providers: container.providers, events: container.events, health: container.health, search: container.search, intake: container.intake, incidents: container.incidents, logger: container.logger, payments: container.payments },
+    deps: { db: container.db, wallet: container.wallet, catalog: container.catalog, providers: container.providers, events: container.events, health: container.health, search: container.search, intake: container.intake, incidents: container.incidents, logger: container.logger, partnerWebhooks: container.partnerWebhooks, partnerEvents: container.partnerEvents, webhookTimeoutMs: container.config.webhooks.timeoutMs, payments: container.payments },
   });
 }
 

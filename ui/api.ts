@@ -240,11 +240,12 @@ export class ApiClient {
 
     const { response, data } = result;
     if (!response.ok) {
-      const error = (data as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+      const error = (data as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error;
       const code = typeof error?.code === 'string' ? error.code : `HTTP_${response.status}`;
       const message = typeof error?.message === 'string' ? error.message : response.statusText;
       const retryAfter = Number(response.headers.get('Retry-After'));
-      throw new ApiError(code, response.status, message, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : null);
+      const details = error?.details && typeof error.details === 'object' && !Array.isArray(error.details) ? (error.details as Record<string, unknown>) : null;
+      throw new ApiError(code, response.status, message, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : null, details);
     }
     return data as T;
   }

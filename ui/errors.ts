@@ -10,6 +10,8 @@ export class ApiError extends Error {
     message: string,
     /** Seconds from Retry-After (rate limits, lockouts), when the server sent one. */
     readonly retryAfterSeconds: number | null = null,
+    /** The error's `details` (e.g. `requiredMicros` of INSUFFICIENT_FUNDS), when the server sent some. */
+    readonly details: Readonly<Record<string, unknown>> | null = null,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -27,6 +29,7 @@ const SESSION_CODES = new Set(['UNAUTHORIZED', 'REFRESH_INVALID', 'REFRESH_REUSE
 
 export const MESSAGES: Record<string, string> = {
   INSUFFICIENT_FUNDS: 'Your balance is too low for this number. Add funds to your wallet and try again.',
+  TOKEN_INVALID: 'This link is no longer valid: it was used already or has expired. Ask for a new one.',
   INVALID_CREDENTIALS: 'That email and password do not match. Check them and try again.',
   EMAIL_TAKEN: 'An account with this email already exists. Sign in instead.',
   UNAUTHORIZED: 'Your session has ended. Please sign in again.',

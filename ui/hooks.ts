@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState, type DependencyList } from 'react';
 import { describeError, isAbort } from './api';
+export { hashQuery } from './format';
 
 /** `value`, but only after it stopped changing for `delayMs`. */
 export function useDebounced<T>(value: T, delayMs: number): T {
@@ -21,11 +22,15 @@ export function useNow(intervalMs = 1000): number {
   return now;
 }
 
-/** `#/numbers/abc` → ['numbers', 'abc']. Hash routing needs no server fallback for deep links. */
+/**
+ * `#/numbers/abc` → ['numbers', 'abc']. Hash routing needs no server fallback for deep links.
+ * A query after the path (`#/wallet/topup?missing=440000`) is not part of it: see hashQuery().
+ */
 export function useHashRoute(): string[] {
   const read = () =>
     window.location.hash
       .replace(/^#\/?/, '')
+      .replace(/\?.*$/, '')
       .split('/')
       .filter(Boolean)
       .map((part) => {

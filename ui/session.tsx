@@ -9,6 +9,10 @@ interface Props {
   /** Heading of the sign-in form. */
   title: string;
   allowSignUp?: boolean;
+  /** Offer "Forgot your password?". */
+  allowReset?: boolean;
+  /** Shown next to the sign-in form (the customer app's landing: what the product is). */
+  intro?: ReactNode;
   /**
    * Return a message to refuse the account (the admin panel takes admins only): checked at sign-in
    * and for a session found in storage, which is then forgotten.
@@ -19,7 +23,7 @@ interface Props {
 }
 
 /** The session bootstrap both apps share: resume a stored session, else sign in; back to sign-in when the session ends. */
-export function SessionGate({ api, title, allowSignUp, check, children }: Props) {
+export function SessionGate({ api, title, allowSignUp, allowReset, intro, check, children }: Props) {
   const [user, setUser] = useState<User | null>(null);
   // A stored session (access token, or the CSRF token of a refresh cookie): find out whose it is.
   const [checking, setChecking] = useState(() => api.hasSession);
@@ -68,12 +72,13 @@ export function SessionGate({ api, title, allowSignUp, check, children }: Props)
         <ErrorMessage message={bootError} onRetry={() => setAttempt((n) => n + 1)} />
       </main>
     );
-  if (!user)
-    return (
+  if (!user) {
+    const form = (
       <AuthForm
         api={api}
         title={title}
         allowSignUp={allowSignUp}
+        allowReset={allowReset}
         notice={notice}
         check={check}
         onSignedIn={(signedIn) => {
@@ -82,6 +87,15 @@ export function SessionGate({ api, title, allowSignUp, check, children }: Props)
         }}
       />
     );
+    return intro ? (
+      <div className="landing">
+        {intro}
+        {form}
+      </div>
+    ) : (
+      form
+    );
+  }
 
   return children(user, () => {
     void api.signOut();

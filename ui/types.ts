@@ -6,6 +6,8 @@ export interface User {
   id: string;
   email: string;
   role: 'CUSTOMER' | 'ADMIN' | (string & {});
+  /** `GET /api/auth/me` only. */
+  emailVerified?: boolean;
 }
 
 export interface AuthResponse {
@@ -24,12 +26,20 @@ export interface ServiceSummary {
   stock: number;
 }
 
+/** How numbers of a service in a country fared lately (all providers): bought, and how many got their SMS. */
+export interface Delivery {
+  purchases: number;
+  smsReceived: number;
+  windowHours: number;
+}
+
 /** A country where a service is sold: best price across providers and total stock. */
 export interface CountryPrice {
   iso2: string;
   name: string;
   priceMicros: Micros;
   stock: number;
+  delivery?: Delivery | null;
 }
 
 /** `GET /api/catalog/search` and `/catalog/services`: a service with its cheapest countries. */
@@ -70,6 +80,7 @@ export interface Offer {
   countryName: string;
   priceMicros: Micros;
   stock: number;
+  delivery?: Delivery | null;
 }
 
 export type ActivationStatus = 'RESERVED' | 'ACTIVE' | 'COMPLETED' | 'CANCELLED' | 'EXPIRED' | 'FAILED';
@@ -95,6 +106,10 @@ export interface Activation {
   status: ActivationStatus;
   serviceCode: string;
   countryIso: string;
+  /** The catalog's names ("Telegram", "Colombia") and the dialling code without "+" ("57"). */
+  serviceName: string;
+  countryName: string;
+  countryDial: string;
   providerId: string | null;
   phone: string | null;
   heldMicros: Micros | null;
@@ -122,6 +137,8 @@ export interface LedgerEntry {
   heldDelta: Micros;
   memo: string;
   createdAt: string;
+  /** The number this line is about (holds, payments, refunds), named as the catalog names it. */
+  purchase?: { activationId: string; serviceCode: string; serviceName: string; countryIso: string; countryName: string } | null;
 }
 
 export const isLive = (a: Pick<Activation, 'status'>) => a.status === 'RESERVED' || a.status === 'ACTIVE';

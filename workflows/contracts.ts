@@ -126,6 +126,8 @@ export const failures = {
   NONCE_REUSED: { retryable: false },
   WEBHOOK_UNAUTHORIZED: { retryable: false },
   WEBHOOK_URL_INVALID: { retryable: false },
+  /** A replay asked of an endpoint that is switched off (by the partner, or after a day of failures). */
+  WEBHOOK_DISABLED: { retryable: false },
 
   // catalog
   UNKNOWN_SERVICE: { retryable: false },
@@ -325,3 +327,60 @@ export interface TopupResult {
 /** "Something happened at the processor": a verified callback. The workflow then asks the processor, so order and copies do not matter. */
 export const paymentNoticeSignal = defineSignal<[{ source: 'callback' | 'sandbox'; eventType: string }]>('paymentNotice');
 export const getTopupQuery = defineQuery<{ status: TopupStatus; checks: number; lastState: PaymentState | null }>('getTopup');
+// ─── Partner webhooks: one delivery workflow per endpoint (activities/webhooks.ts) ─────────────
+
+export const WEBHOOK_DELIVERY_WORKFLOW_TYPE = 'webhookDeliveryWorkflow';
+/** One workflow per partner endpoint: signal-with-start finds the running one. */
+export const webhookDeliveryWorkflowId = (webhookId: string) => `partner-webhook-${webhookId}`;
+
+/** One event to deliver; its body is in webhook_deliveries. */
+export interface WebhookEventRef {
+  eventId: string;
+  /** 0 when first enqueued, bumped by each replay; a signal for an older generation is a no-op. */
+  generation: number;
+  /** Events of one lane (an activation) are delivered one after the other, in the order enqueued. */
+  lane: string;
+}
+
+export interface WebhookRetryPolicy {
+  /** First pause after a failed attempt; doubles up to maxMs. */
+  initialMs: number;
+  maxMs: number;
+  /** An event still failing this long after its first attempt is given up (FAILED, replayable). */
+  giveUpAfterMs: number;
+  /** An endpoint failing without a single success this long is disabled, with a notice. */
+  disableAfterMs: number;
+}
+
+export const DEFAULT_WEBHOOK_RETRY: WebhookRetryPolicy = {
+  initialMs: 10_000,
+  maxMs: 60 * 60_000,
+  giveUpAfterMs: 25 * 60 * 60_000,
+  disableAfterMs: 24 * 60 * 60_000,
+};
+
+export interface WebhookDeliveryInput {
+  webhookId: string;
+  retry: WebhookRetryPolicy;
+  /** How long the workflow waits for an event before it ends (the next event starts a new run). Default one hour. */
+  idleMs?: number;
+  /** Carried over continue-as-new. */
+  pending?: WebhookEventRef[];
+  /** Workflow time (epoch ms) of the first failure since the last success; carried over continue-as-new. */
+  failingSince?: number | null;
+}
+
+export interface WebhookDeliveryState {
+  webhookId: string;
+  /** Events waiting or being delivered, by lane. */
+  queued: number;
+  delivered: number;
+  failed: number;
+  failingSince: number | null;
+  disabled: boolean;
+}
+
+export type WebhookAttemptOutcome = 'delivered' | 'failed' | 'skipped';
+
+export const webhookEventSignal = defineSignal<[WebhookEventRef]>('webhookEvent');
+export const getWebhookDeliveryQuery = defineQuery<WebhookDeliveryState>('getWebhookDelivery');

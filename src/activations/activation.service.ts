@@ -28,7 +28,8 @@ import {
   type FailureCode,
 } from '../../workflows/contracts';
 import { PurchaseKeys, type PurchaseKeyClaim } from './purchase-keys';
-import type { ActivationDto, ActivationListFilter, ActivationReadModel } from './read-model';
+import { actionsAt } from './view-clock';
+import type { ActivationDto, ActivationListFilter, ActivationNames, ActivationReadModel, PurchaseLabel } from './read-model';
 
 export type { ActivationDto } from './read-model';
 
@@ -128,7 +129,11 @@ export class ActivationService {
       throw error;
     });
     if (!balance || balance.availableMicros < quote.holdMicros) {
-      throw new AppError('INSUFFICIENT_FUNDS', 'Your balance is too low for this number.', { requiredMicros: quote.holdMicros.toString() });
+      // Both amounts, so a client can offer to top up exactly what is missing.
+      throw new AppError('INSUFFICIENT_FUNDS', 'Your balance is too low for this number.', {
+        requiredMicros: quote.holdMicros.toString(),
+        availableMicros: (balance?.availableMicros ?? 0n).toString(),
+      });
     }
   }
 
@@ -186,7 +191,8 @@ export class ActivationService {
       if (!finished) throw error;
       return finished;
     }
-    return { ...view, userId: request.userId, createdAt: await this.deps.readModel.createdAt(activationId) };
+    const [createdAt, names] = await Promise.all([this.deps.readModel.createdAt(activationId), this.deps.readModel.names(request.serviceCode, request.countryIso)]);
+    return withOwner(view, { userId: request.userId, createdAt, ...names });
   }
 
   /** A user's own activation: the live workflow view while it runs, the database once it ended. */
@@ -196,7 +202,7 @@ export class ActivationService {
     if (TERMINAL_STATUSES.includes(row.status)) return row;
     try {
       const view = await this.deps.temporal.workflow.getHandle(activationId).query(getActivationQuery);
-      return { ...view, userId: row.userId, createdAt: row.createdAt };
+      return withOwner(view, row);
     } catch {
       // Closed a moment ago, or the worker is restarting: the database view is slightly behind but
       // never wrong about money.
@@ -206,6 +212,11 @@ export class ActivationService {
 
   list(filter: ActivationListFilter): Promise<ActivationDto[]> {
     return this.deps.readModel.list(filter);
+  }
+
+  /** The user's own purchases among `activationIds`, named (for ledger lines). */
+  purchaseLabels(userId: string, activationIds: readonly string[]): Promise<Map<string, PurchaseLabel>> {
+    return this.deps.readModel.labels(userId, activationIds);
   }
 
   cancel(activationId: string, userId: string | null) {
@@ -258,7 +269,7 @@ export class ActivationService {
     if (TERMINAL_STATUSES.includes(row.status)) throw closedError(row);
     try {
       const view = await this.deps.temporal.workflow.getHandle(activationId).executeUpdate(update);
-      return { ...view, userId: row.userId, createdAt: row.createdAt };
+      return withOwner(view, row);
     } catch (error) {
       throw await this.lostRaceOr(activationId, error);
     }
@@ -298,6 +309,19 @@ export class ActivationService {
   private fromDatabase(activationId: string): Promise<ActivationDto | null> {
     return this.deps.readModel.find(activationId);
   }
+}
+
+/** A workflow's view as the API shows it: its owner, its start and the catalog's names, with cancel judged by the wall clock. */
+function withOwner(view: ActivationView, row: Pick<ActivationDto, 'userId' | 'createdAt'> & ActivationNames): ActivationDto {
+  return {
+    ...view,
+    actions: actionsAt(view, Date.now()),
+    userId: row.userId,
+    createdAt: row.createdAt,
+    serviceName: row.serviceName,
+    countryName: row.countryName,
+    countryDial: row.countryDial,
+  };
 }
 
 /** How long a request that lost a race waits for the winner to close the workflow. */

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import type { Logger } from '../lib/logger';
-import type { ActivationDto } from './read-model';
+import type { ActivationDto, ActivationNames, ActivationRecord } from './read-model';
 
 /**
  * Redis channel the worker publishes to and every API instance's hub listens on: under the
@@ -12,7 +12,7 @@ export const activationEventsChannel = (redisPrefix: string) => `${redisPrefix}:
 export interface ActivationEvent {
   userId: string;
   activationId: string;
-  activation: ActivationDto;
+  activation: ActivationRecord;
 }
 
 export interface ActivationEventPublisher {
@@ -31,15 +31,26 @@ export function redisActivationEvents(redis: Redis, redisPrefix: string): Activa
 /** Where the hub writes a user's frames: one open stream (an SSE response, in src/http). */
 export type LiveStream = (frame: string) => void;
 
+/** Looks up the catalog's names of a service and a country (ActivationReadModel.names). */
+export type NameLookup = (serviceCode: string, countryIso: string) => Promise<ActivationNames>;
+
+/** How long the hub trusts a looked-up name: services are renamed rarely, by a catalog sync. */
+const NAME_TTL_MS = 10 * 60_000;
+const NAME_CACHE_MAX = 5_000;
+
 /**
  * Fans activation changes out to their owner's open streams. One Redis subscription per API
- * process; the event already carries the view, so the hub only checks whose it is and forwards.
+ * process; the event already carries the view, so the hub only checks whose it is, adds the
+ * catalog's names (as every API answer has them) and forwards. Frames leave in the order their
+ * events came: a name lookup delays the frames behind it, never reorders them.
  */
 export class ActivationEventHub {
   private readonly streams = new Map<string, Set<LiveStream>>();
   private heartbeat: NodeJS.Timeout | null = null;
+  private readonly names = new Map<string, { expires: number; names: Promise<ActivationNames> }>();
+  private queue: Promise<void> = Promise.resolve();
 
-  constructor(private readonly deps: { subscriber: Redis; logger: Logger; redisPrefix: string }) {}
+  constructor(private readonly deps: { subscriber: Redis; logger: Logger; redisPrefix: string; names?: NameLookup }) {}
 
   async start(): Promise<void> {
     const channel = activationEventsChannel(this.deps.redisPrefix);
@@ -78,10 +89,32 @@ export class ActivationEventHub {
     }
     // The owner recorded with the activation decides, not the envelope alone.
     if (!event.activation || event.activation.userId !== event.userId) return;
-    const set = this.streams.get(event.userId);
-    if (!set || set.size === 0) return;
-    const frame = `event: activation\ndata: ${JSON.stringify(event.activation)}\n\n`;
-    for (const stream of set) stream(frame);
+    if (!this.streams.get(event.userId)?.size) return;
+    const record = event.activation;
+    const named = this.namesOf(record.serviceCode, record.countryIso);
+    this.queue = this.queue.then(async () => {
+      const activation: ActivationDto | ActivationRecord = named ? { ...record, ...(await named) } : record;
+      const frame = `event: activation\ndata: ${JSON.stringify(activation)}\n\n`;
+      for (const stream of this.streams.get(event.userId) ?? []) stream(frame);
+    }).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'activation event not forwarded'));
+  }
+
+  /** Cached lookups; a failed one is forgotten (the fallback names are the codes themselves). */
+  private namesOf(serviceCode: string, countryIso: string): Promise<ActivationNames> | null {
+    const lookup = this.deps.names;
+    if (!lookup) return null;
+    const key = `${serviceCode}|${countryIso}`;
+    const now = Date.now();
+    const cached = this.names.get(key);
+    if (cached && cached.expires > now) return cached.names;
+    if (this.names.size >= NAME_CACHE_MAX) this.names.clear();
+    const names = lookup(serviceCode, countryIso).catch((error: unknown) => {
+      this.names.delete(key);
+      this.deps.logger.warn({ err: error }, 'catalog names unavailable for a live event');
+      return { serviceName: serviceCode, countryName: countryIso, countryDial: '' };
+    });
+    this.names.set(key, { expires: now + NAME_TTL_MS, names });
+    return names;
   }
 
   private broadcast(frame: string) {

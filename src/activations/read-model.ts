@@ -1,10 +1,23 @@
 import type { Db } from '../db/client';
 import type { ActivationStatus, ActivationView } from '../../workflows/contracts';
 
-/** An activation as the API shows it: the workflow's view plus who owns it and when it began. */
-export interface ActivationDto extends ActivationView {
+/** An activation as the worker publishes it: the workflow's view plus who owns it and when it began. */
+export interface ActivationRecord extends ActivationView {
   userId: string;
   createdAt: string;
+}
+
+/**
+ * An activation as the API shows it: with the catalog's names and the country's dialling code,
+ * so no client has to know (or cache) what `tg` or `GB` stands for.
+ */
+export interface ActivationDto extends ActivationRecord, ActivationNames {}
+
+export interface ActivationNames {
+  serviceName: string;
+  countryName: string;
+  /** Dialling code without `+` ("44"), so a phone number can be shown grouped. */
+  countryDial: string;
 }
 
 export interface ActivationListFilter {
@@ -15,7 +28,22 @@ export interface ActivationListFilter {
 
 type ActivationRow = NonNullable<Awaited<ReturnType<Db['activation']['findUnique']>>> & {
   messages: { seq: number; code: string | null; text: string; receivedAt: Date }[];
+  service: { name: string };
+  country: { name: string; dial: string };
 };
+
+const WITH_DETAILS = {
+  messages: { orderBy: { seq: 'asc' } },
+  service: { select: { name: true } },
+  country: { select: { name: true, dial: true } },
+} as const;
+
+/** What a ledger line about a purchase says: the activation and its names. */
+export interface PurchaseLabel extends ActivationNames {
+  activationId: string;
+  serviceCode: string;
+  countryIso: string;
+}
 
 /**
  * The activations table: the read model the worker's record activities keep and the API lists
@@ -25,7 +53,7 @@ export class ActivationReadModel {
   constructor(private readonly deps: { db: Db }) {}
 
   async find(activationId: string): Promise<ActivationDto | null> {
-    const row = await this.deps.db.activation.findUnique({ where: { id: activationId }, include: { messages: { orderBy: { seq: 'asc' } } } });
+    const row = await this.deps.db.activation.findUnique({ where: { id: activationId }, include: WITH_DETAILS });
     return row ? rowToDto(row) : null;
   }
 
@@ -34,9 +62,34 @@ export class ActivationReadModel {
       where: { userId: filter.userId, status: filter.status },
       orderBy: { createdAt: 'desc' },
       take: filter.limit,
-      include: { messages: { orderBy: { seq: 'asc' } } },
+      include: WITH_DETAILS,
     });
     return rows.map(rowToDto);
+  }
+
+  /** The user's own purchases among `activationIds`, with names (ledger lines link to them). */
+  async labels(userId: string, activationIds: readonly string[]): Promise<Map<string, PurchaseLabel>> {
+    const ids = [...new Set(activationIds)];
+    if (ids.length === 0) return new Map();
+    const rows = await this.deps.db.activation.findMany({
+      where: { id: { in: ids }, userId },
+      select: { id: true, serviceCode: true, countryIso: true, service: { select: { name: true } }, country: { select: { name: true, dial: true } } },
+    });
+    return new Map(
+      rows.map((row) => [
+        row.id,
+        { activationId: row.id, serviceCode: row.serviceCode, countryIso: row.countryIso, serviceName: row.service.name, countryName: row.country.name, countryDial: row.country.dial },
+      ]),
+    );
+  }
+
+  /** Names of one service and country, for views that come from the workflow rather than a row. */
+  async names(serviceCode: string, countryIso: string): Promise<ActivationNames> {
+    const [service, country] = await Promise.all([
+      this.deps.db.service.findUnique({ where: { code: serviceCode }, select: { name: true } }),
+      this.deps.db.country.findUnique({ where: { iso2: countryIso }, select: { name: true, dial: true } }),
+    ]);
+    return { serviceName: service?.name ?? serviceCode, countryName: country?.name ?? countryIso, countryDial: country?.dial ?? '' };
   }
 
   async createdAt(activationId: string): Promise<string> {
@@ -54,6 +107,9 @@ function rowToDto(row: ActivationRow): ActivationDto {
     status: row.status,
     serviceCode: row.serviceCode,
     countryIso: row.countryIso,
+    serviceName: row.service.name,
+    countryName: row.country.name,
+    countryDial: row.country.dial,
     providerId: row.providerId,
     phone: row.phone,
     heldMicros: row.heldMicros.toString(),

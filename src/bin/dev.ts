@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import path from 'node:path';
 import { loadConfig } from '../config/app.config';
 import { createContainer } from '../container';
@@ -5,10 +6,16 @@ import { applyMigrations } from '../db/migrate';
 import { createLogger } from '../lib/logger';
 import { seedCatalog, startActivationWorker, startApi, startBackgroundWork } from '../runtime';
 import { createPaymentSimulator } from '../payment-simulator';
-import { createSimulator, defaultTenants } from '../simulator';
+import { createSimulator, defaultTenants, type AutoSmsConfig } from '../simulator';
 import { startDevServer } from '../temporal/dev-server';
 import { startupBanner } from './banner';
 import { runMain } from './main';
+
+/**
+ * The demo's automatic SMS: about nine numbers in ten get one, 5–25 s after the purchase, so a
+ * visitor sees the product work; the rest expire (or can be cancelled) and are refunded.
+ */
+const DEMO_AUTO_SMS: AutoSmsConfig = { probability: 0.9, minDelayMs: 5_000, maxDelayMs: 25_000 };
 
 /** Simulator tenant → the provider id it is configured as (src/config/providers.config.ts). */
 const TENANT_PROVIDER: Record<string, string> = { hero: 'hero-sim', activate: 'activate-sim' };
@@ -69,13 +76,18 @@ runMain(async () => {
     let simulatorUrl: string | null = null;
     if (!config.security.production) {
       const apiBase = `http://${env.HOST}:${env.PORT}`;
+      // Fresh per start unless SIMULATOR_SEED pins it: a fixed seed replays the same phones, codes
+      // and SMS-or-not after every restart (the same four numbers without an SMS, every time).
+      const eventSeed = env.SIMULATOR_SEED ?? randomInt(2 ** 32);
+      logger.info({ seed: eventSeed }, 'simulator seed (SIMULATOR_SEED to replay it)');
       const simulator = createSimulator({
         logger: createLogger(env.LOG_LEVEL, 'simulator'),
         // The simulator forgets its activations on restart but our database does not: number this
         // run's activations after the last run's, as a real provider's ids never repeat.
         firstActivationId: 3_400_000_000 + Math.floor(Date.now() / 1000) * 100,
-        tenants: defaultTenants({ autoSms: { probability: 0.75, minDelayMs: 8_000, maxDelayMs: 30_000 } }).map((tenant) => ({
+        tenants: defaultTenants({ autoSms: DEMO_AUTO_SMS }).map((tenant, index) => ({
           ...tenant,
+          eventSeed: (eventSeed + index * 0x9e3779b9) >>> 0,
           webhookUrl: `${apiBase}/webhooks/providers/${TENANT_PROVIDER[tenant.id]}?secret=${encodeURIComponent(env.PROVIDER_WEBHOOK_SECRET)}`,
         })),
       });
@@ -93,7 +105,11 @@ runMain(async () => {
       stops.push(() => payments.close());
     }
 
-    const container = await createContainer(config, { logger });
+    const container = await createContainer(config, {
+      logger,
+      // No mail leaves a development machine: verification and reset links are printed here instead.
+      echoMail: (mail) => process.stdout.write(`\n  ✉  to ${mail.to}: ${mail.subject}\n${mail.text.replace(/^/gm, '     ')}\n\n`),
+    });
     stops.push(() => container.close());
     const seeded = await seedCatalog(container);
     // With a setup token the first admin is created through POST /api/auth/setup, never from a password in the environment.

@@ -3,12 +3,13 @@ import type { Db } from '../db/client';
 import { Prisma } from '../db/client';
 import { AppError } from '../lib/errors';
 import { convertMicros, sellPrice } from '../lib/money';
-import type { ProviderHealth } from '../providers/health';
+import { routeKey, type ProviderHealth, type RouteDelivery } from '../providers/health';
 import { routeCandidates } from '../providers/routing';
 import type { ProviderAdapter } from '../providers/types';
 import { countryIsoByUpstreamId, referenceCountries, referenceServices, serviceCodeByUpstreamCode } from './reference-data';
 import { PostgresSearchEngine } from './search/postgres.engine';
-import type { CatalogSearchEngine, ServiceHit } from './search/search-engine';
+import { serviceFigures } from './search/figures';
+import { clampLimit, hasRealMatch, relevantOnly, type CatalogSearchEngine, type CountryHit, type CountryPrice, type ServiceHit } from './search/search-engine';
 
 /** One provider able to sell a service in a country, as the activation workflow tries them. */
 export interface PurchaseCandidate {
@@ -42,6 +43,29 @@ export interface OfferSummary {
   stock: number;
 }
 
+/**
+ * How numbers of one service in one country fared over the last `windowHours` (all providers
+ * together): bought, and how many of those got their SMS. Shown next to the offer with its
+ * sample size; routing uses the same counts (smoothed by a prior) to weigh providers.
+ */
+export interface Delivery extends RouteDelivery {
+  windowHours: number;
+}
+
+export type WithDelivery<T> = T & { delivery: Delivery | null };
+
+/**
+ * Services people come for, in the order a newcomer looks for them: "Popular services" shows
+ * what sold most recently first, then these, so an empty shop still opens on Telegram and
+ * WhatsApp rather than on whatever is cheapest.
+ */
+export const WELL_KNOWN_SERVICES: readonly string[] = ['tg', 'wa', 'go', 'ig', 'fb', 'ds', 'tw', 'lf', 'dr', 'mm', 'am', 'vi', 'oi', 'ub', 'wb', 'nf', 'ts'];
+
+/** How far back "what sold most" looks. */
+const POPULAR_WINDOW_DAYS = 30;
+
+export type WithTopDelivery<T extends { topCountries: CountryPrice[] }> = Omit<T, 'topCountries'> & { topCountries: WithDelivery<CountryPrice>[] };
+
 export class CatalogService {
   /** Catalog search (src/catalog/search): the configured engine, or the PostgreSQL one by default. */
   readonly search: CatalogSearchEngine;
@@ -51,7 +75,7 @@ export class CatalogService {
       db: Db;
       search?: CatalogSearchEngine;
       /** Provider health: routing skips open breakers and weighs price by delivery rate. */
-      health?: Pick<ProviderHealth, 'routeHealth'>;
+      health?: Pick<ProviderHealth, 'routeHealth'> & Partial<Pick<ProviderHealth, 'routeDelivery' | 'settings'>>;
     },
   ) {
     this.search = deps.search ?? new PostgresSearchEngine({ db: deps.db });
@@ -173,6 +197,66 @@ export class CatalogService {
   /** Services matching a search text (typos, aliases, other languages), with live prices; see search-engine.ts. */
   async searchServices(query: string, limit: number): Promise<ServiceHit[]> {
     return this.search.searchServices(query, { limit });
+  }
+
+  /** One box for services and countries; each service's top countries carry their delivery record. */
+  async searchAll(query: string, limit: number): Promise<{ services: WithTopDelivery<ServiceHit>[]; countries: CountryHit[] }> {
+    const [found, countriesFound] = await Promise.all([this.search.searchServices(query, { limit }), this.search.searchCountries(query, { limit })]);
+    // One box: a real match in one list makes the other list's look-alikes noise too ("telgram" lists no countries).
+    const services = relevantOnly(found, hasRealMatch(countriesFound));
+    const countries = relevantOnly(countriesFound, hasRealMatch(found));
+    return { services: await this.withTopDelivery(services), countries };
+  }
+
+  /**
+   * "Popular services": what customers bought most in the last POPULAR_WINDOW_DAYS, then the
+   * well-known services, then what is on sale (the engine's empty query) — only what is in stock.
+   */
+  async popularServices(limitInput: number): Promise<WithTopDelivery<ServiceHit>[]> {
+    const limit = clampLimit(limitInput);
+    const sold = await this.deps.db.$queryRaw<{ service_code: string }[]>`
+      SELECT service_code FROM activations
+      WHERE created_at > now() - make_interval(days => ${POPULAR_WINDOW_DAYS}) AND status <> 'FAILED'
+      GROUP BY service_code ORDER BY count(*) DESC, service_code LIMIT ${limit}`;
+    const wanted = [...new Set([...sold.map((r) => r.service_code), ...WELL_KNOWN_SERVICES])];
+    const [figures, names, onSale] = await Promise.all([
+      serviceFigures(this.deps.db, wanted),
+      this.deps.db.service.findMany({ where: { code: { in: wanted } }, select: { code: true, name: true } }),
+      this.search.searchServices('', { limit }),
+    ]);
+    const nameOf = new Map(names.map((n) => [n.code, n.name]));
+    const hits: ServiceHit[] = [];
+    for (const code of wanted) {
+      const f = figures.get(code);
+      const name = nameOf.get(code);
+      if (f && name && f.stock > 0) hits.push({ code, name, score: 0, match: 'none', ...f });
+    }
+    const seen = new Set(hits.map((h) => h.code));
+    for (const hit of onSale) if (!seen.has(hit.code)) hits.push(hit);
+    return this.withTopDelivery(hits.slice(0, limit));
+  }
+
+  /** Delivery records of many routes at once; null for every route when health is not wired or Redis fails. */
+  async deliveryFor(routes: readonly { serviceCode: string; countryIso: string }[]): Promise<Map<string, Delivery>> {
+    const health = this.deps.health;
+    if (!health?.routeDelivery || routes.length === 0) return new Map();
+    const providers = await this.deps.db.provider.findMany({ where: { enabled: true }, select: { id: true } });
+    const windowHours = health.settings?.routeWindowHours ?? 24;
+    // A shop without statistics still sells: the figure is a nicety, never a reason to fail a page.
+    const counts = await health.routeDelivery(providers.map((p) => p.id), routes).catch(() => new Map<string, RouteDelivery>());
+    return new Map([...counts].map(([key, c]) => [key, { ...c, windowHours }]));
+  }
+
+  private async withTopDelivery(hits: ServiceHit[]): Promise<WithTopDelivery<ServiceHit>[]> {
+    const delivery = await this.deliveryFor(hits.flatMap((h) => h.topCountries.map((c) => ({ serviceCode: h.code, countryIso: c.iso2 }))));
+    return hits.map((h) => ({ ...h, topCountries: h.topCountries.map((c) => ({ ...c, delivery: delivery.get(routeKey(h.code, c.iso2)) ?? null })) }));
+  }
+
+  /** offersForService with each offer's delivery record. */
+  async offersWithDelivery(serviceCode: string, countryIso?: string): Promise<WithDelivery<OfferSummary>[]> {
+    const offers = await this.offersForService(serviceCode, countryIso);
+    const delivery = await this.deliveryFor(offers);
+    return offers.map((o) => ({ ...o, delivery: delivery.get(routeKey(o.serviceCode, o.countryIso)) ?? null }));
   }
 
   /** The countries where a service is sold, with the best price and total stock, cheapest first. */

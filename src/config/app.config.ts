@@ -123,6 +123,12 @@ export interface AppConfig {
     everyMs: number;
     orphanGraceMs: number;
   };
+  /** Partner webhook delivery (workflows/webhook-delivery.ts); the 24 h windows are fixed in workflows/contracts.ts. */
+  webhooks: {
+    timeoutMs: number;
+    retryInitialMs: number;
+    retryMaxMs: number;
+  };
   limits: {
     jsonBodyBytes: string;
     catalogPageSize: number;
@@ -192,6 +198,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
     providers: Object.freeze(providers),
     activation: { pollInitialMs: env.POLL_INITIAL_MS, pollMaxMs: Math.max(env.POLL_MAX_MS, env.POLL_INITIAL_MS) },
     reconcile: { everyMs: env.RECONCILE_EVERY_MS, orphanGraceMs: env.ORPHAN_GRACE_MS },
+    webhooks: { timeoutMs: env.WEBHOOK_TIMEOUT_MS, retryInitialMs: env.WEBHOOK_RETRY_INITIAL_MS, retryMaxMs: Math.max(env.WEBHOOK_RETRY_MAX_MS, env.WEBHOOK_RETRY_INITIAL_MS) },
     limits: { jsonBodyBytes: '64kb', catalogPageSize: 50 },
     search: Object.freeze({
       engine: env.SEARCH_ENGINE,

@@ -95,6 +95,8 @@ export const envSchema = z
     SIMULATOR_ENABLED: bool.default(true),
     /** `npm start` outside production: the payment simulator (Stripe + NOWPayments) when no real processor key is set. */
     PAYMENT_SIMULATOR_PORT: port.default(4020),
+    /** Seed of the demo simulator's phones, codes and automatic SMS; unset = a fresh one per start. */
+    SIMULATOR_SEED: z.coerce.number().int().min(0).max(2 ** 32 - 1).optional(),
 
     POLL_INITIAL_MS: z.coerce.number().int().min(100).default(3000),
     POLL_MAX_MS: z.coerce.number().int().min(100).default(30_000),
@@ -102,6 +104,13 @@ export const envSchema = z
     RECONCILE_EVERY_MS: z.coerce.number().int().min(1000).default(60_000),
     /** How long a number no purchase owns stays open before reconciliation cancels it as an orphan. */
     ORPHAN_GRACE_MS: z.coerce.number().int().min(10_000).default(120_000),
+
+    // ── Partner webhooks (docs/webhooks.md) ──
+    /** One delivery attempt's budget: connect, send and the status line. */
+    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+    /** Pause after a failed delivery, doubling up to WEBHOOK_RETRY_MAX_MS; retried for 25 h, endpoint disabled after 24 h of failures. */
+    WEBHOOK_RETRY_INITIAL_MS: z.coerce.number().int().min(100).default(10_000),
+    WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(100).default(3_600_000),
 
     SEARCH_ENGINE: z.enum(['postgres', 'meilisearch']).default('postgres'),
     MEILI_URL: z.url().optional(),

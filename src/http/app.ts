@@ -12,6 +12,7 @@ import type { ActivationEventHub } from '../activations/live-events';
 import type { SmsIntake } from '../activations/sms-intake';
 import type { UserAdminService } from '../auth/user-admin.service';
 import type { ApiKeyService } from '../auth/api-keys.service';
+import type { PartnerEvents } from '../activations/partner-events';
 import type { AuthService } from '../auth/auth.service';
 import type { PartnerWebhookService } from '../auth/partner-webhooks.service';
 import type { CatalogService } from '../catalog/catalog.service';
@@ -43,6 +44,7 @@ import { eventsRoute } from './routes/events';
 import { numbersRoutes } from './routes/numbers';
 import { paymentAdminRoutes, paymentRoutes, paymentWebhookRoutes } from './routes/payments';
 import { v1Routes } from './routes/v1';
+import { partnerWebhookRoutes } from './routes/partner-webhooks';
 import { walletRoutes } from './routes/wallet';
 import { webhookRoutes } from './routes/webhooks';
 
@@ -63,6 +65,7 @@ export interface AppDeps {
   audit: AuditLog;
   apiKeys: ApiKeyService;
   partnerWebhooks: PartnerWebhookService;
+  partnerEvents: PartnerEvents;
   security: SecurityConfig;
   /** The services behind /api/admin. */
   providerAdmin: ProviderAdminService;
@@ -193,6 +196,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/payments', requireUser, rateLimits.user, paymentRoutes(deps));
   app.get('/api/events', requireStreamUser, rateLimits.user, eventsRoute(deps.events));
   app.use('/api/keys', requireUser, rateLimits.user, apiKeyRoutes(deps));
+  app.use('/api/webhook', requireUser, rateLimits.user, partnerWebhookRoutes(deps));
   app.use('/api/v1', v1Routes({ ...deps, rateLimits }));
   app.use('/api/admin', requireUser, rateLimits.user, requireAdmin, admin);
   app.use(
@@ -207,6 +211,15 @@ export function createApp(deps: AppDeps): Express {
       const root = path.join(UI_ROOT, dir);
       if (existsSync(root)) app.use(mount, express.static(root, { index: 'index.html', maxAge: '1h' }));
     }
+    // The links mailed for e-mail verification and password resets open the web app's own pages.
+    const webIndex = path.join(UI_ROOT, 'web/dist/index.html');
+    app.get(['/verify-email', '/reset-password'], (req, res, next) => {
+      if (!existsSync(webIndex)) return next();
+      res.setHeader('Cache-Control', 'no-store');
+      // The token is in the query: the page must not hand it to other sites as a referrer.
+      res.setHeader('Referrer-Policy', 'no-referrer');
+      res.sendFile(webIndex);
+    });
   }
 
   app.use(notFoundHandler);

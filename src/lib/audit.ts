@@ -17,6 +17,8 @@ export const AUDIT_ACTIONS = [
   'apikey.create',
   'apikey.revoke',
   'webhook.update',
+  'webhook.disabled',
+  'webhook.replay',
   'admin.wallet.credit',
   'admin.activation.cancel',
   'admin.provider.create',

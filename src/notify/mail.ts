@@ -25,3 +25,19 @@ export class OutboxMailer implements Mailer {
     this.deps.logger?.debug({ to: message.to, subject: message.subject }, 'mail queued in mail_outbox');
   }
 }
+
+/**
+ * `npm start` only: every message also goes to the terminal, so a developer trying the sign-up
+ * or "forgot password" flow can open the link without reading the mail_outbox table.
+ */
+export class EchoingMailer implements Mailer {
+  constructor(
+    private readonly inner: Mailer,
+    private readonly echo: (message: MailMessageInput) => void,
+  ) {}
+
+  async send(message: MailMessageInput): Promise<void> {
+    await this.inner.send(message);
+    this.echo(message);
+  }
+}

@@ -313,6 +313,37 @@ export class ProviderHealth {
       .exec();
   }
 
+  /**
+   * Purchases and first SMS of many routes over the route window, summed over `providerIds`, in
+   * one round trip (one HMGET per provider and hour): the success rate shown next to an offer.
+   * Raw counts, without routing's prior: a customer is told what happened, and how often.
+   */
+  async routeDelivery(providerIds: readonly string[], routes: readonly { serviceCode: string; countryIso: string }[]): Promise<Map<string, RouteDelivery>> {
+    const result = new Map<string, RouteDelivery>();
+    const unique = [...new Map(routes.map((r) => [routeKey(r.serviceCode, r.countryIso), r])).values()];
+    for (const r of unique) result.set(routeKey(r.serviceCode, r.countryIso), { purchases: 0, smsReceived: 0 });
+    const ids = [...new Set(providerIds)];
+    if (unique.length === 0 || ids.length === 0) return result;
+    const hour = this.hour();
+    const fields = unique.flatMap((r) => [routeField('b', r.serviceCode, r.countryIso), routeField('s', r.serviceCode, r.countryIso)]);
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) for (let i = 0; i < this.settings.routeWindowHours; i += 1) pipeline.hmget(`${this.base(id)}r:${hour - i}`, ...fields);
+    const replies = (await pipeline.exec()) ?? [];
+    const failed = replies.find(([error]) => error);
+    if (failed) throw failed[0];
+    for (const [, value] of replies) {
+      const counts = value as (string | null)[];
+      unique.forEach((r, n) => {
+        const totals = result.get(routeKey(r.serviceCode, r.countryIso))!;
+        totals.purchases += Number(counts[2 * n] ?? 0);
+        totals.smsReceived += Number(counts[2 * n + 1] ?? 0);
+      });
+    }
+    // An SMS counted in an hour whose purchase fell out of the window must not make more than 100 %.
+    for (const totals of result.values()) totals.smsReceived = Math.min(totals.smsReceived, totals.purchases);
+    return result;
+  }
+
   async snapshot(providerId: string, serviceCode: string, countryIso: string): Promise<HealthSnapshot> {
     return (await this.routeHealth([providerId], serviceCode, countryIso)).get(providerId)!;
   }
@@ -380,6 +411,14 @@ export class ProviderHealth {
     return result;
   }
 }
+
+/** What customers see of a route (service × country, every provider together): numbers bought and first SMS received. */
+export interface RouteDelivery {
+  purchases: number;
+  smsReceived: number;
+}
+
+export const routeKey = (serviceCode: string, countryIso: string) => `${serviceCode}|${countryIso.toUpperCase()}`;
 
 function routeField(kind: 'b' | 's', serviceCode: string, countryIso: string): string {
   return `${kind}:${serviceCode}:${countryIso.toUpperCase()}`;

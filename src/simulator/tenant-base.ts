@@ -52,6 +52,12 @@ export interface TenantConfig {
   autoSms?: AutoSmsConfig | null;
   /** Catalog seed; derived from the id when absent, so tenants differ by default. */
   seed?: number;
+  /**
+   * Seed of what happens after a sale: phone numbers, codes, which numbers get an automatic SMS
+   * and when. Derived from `seed` when absent, so a test replays exactly; a demo passes a fresh
+   * one per start, or the same numbers get (and miss) their SMS after every restart.
+   */
+  eventSeed?: number;
   /** handler_api clone behaviour: a repeated cancel answers ACCESS_CANCEL_ALREADY instead of BAD_STATUS. */
   cancelAlreadyReply?: boolean;
   /** Added to every call, for demos of a slow provider. */
@@ -161,7 +167,7 @@ export abstract class TenantBase<A extends SimOrder> {
     this.orders = new Map();
     this.catalog = seedCatalog(seed, this.scheme);
     // A second stream for phones and codes, so buying never shifts what the catalog seeding drew.
-    this.random = createRandom(seed ^ 0x5bd1e995);
+    this.random = createRandom(this.config.eventSeed ?? seed ^ 0x5bd1e995);
     this.balanceMicros = toMicros(this.config.balanceMicros ?? DEFAULT_BALANCE_MICROS);
     this.settings = {
       lifetimeMs: this.config.lifetimeMs ?? this.profile.lifetimeMs,

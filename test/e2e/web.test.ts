@@ -183,6 +183,9 @@ describe('customer web app in Chromium', () => {
     await page.goto('/#/buy');
     await page.getByTestId('service-search').focus();
     await page.keyboard.type('whatsapp');
+    // (WhatsApp is among the Popular services too: wait for the results of the search itself.)
+    await page.getByRole('heading', { name: 'Services matching “whatsapp”' }).waitFor();
+    await page.locator('section[aria-labelledby="services-title"][aria-busy="false"]').waitFor();
     await page.locator('[data-testid="service-result"][data-service="wa"]').waitFor();
     for (let i = 0; i < 6 && (await page.evaluate('document.activeElement?.dataset.testid')) !== 'buy-button'; i += 1) await page.keyboard.press('Tab');
     expect(await page.evaluate('document.activeElement?.closest("[data-service]")?.dataset.service')).toBe('wa');

@@ -152,6 +152,25 @@ function searchSuite(factory: EngineFactory) {
       expect(codes(await services(q))[0]).toBe(code);
     });
 
+    test('relevance: "telgram" is Telegram, without the look-alikes after it', async () => {
+      for (const q of ['telgram', 'telegarm', 'whatsap']) {
+        const hits = await services(q, 20);
+        expect(hits[0].code).toBe(q === 'whatsap' ? 'wa' : 'tg');
+        // Only what the query names (by a typo of one of its names), never what merely shares trigrams.
+        expect({ q, kinds: [...new Set(hits.map((h) => h.match))].filter((k) => k === 'similar') }).toEqual({ q, kinds: [] });
+        expect(hits.length).toBeLessThanOrEqual(3);
+      }
+    });
+
+    // Trigrams find what is four edits away; Meilisearch's typo tolerance stops at two.
+    if (factory.name === 'postgres') {
+      test('relevance: look-alikes stay when nothing matches for real, as the closest suggestion', async () => {
+        const hits = await services('xqzcoffeex', 20);
+        expect(hits.every((h) => h.match === 'similar')).toBe(true);
+        expect(codes(hits)).toContain('asy');
+      });
+    }
+
     test('a prefix finds the service as you type', async () => {
       const hits = await services('telegr');
       expect(hits[0]).toEqual(expect.objectContaining({ code: 'tg', match: 'prefix' }));
@@ -347,6 +366,38 @@ describe('catalog search over HTTP', () => {
     expect(reply.body.countries[0]).toEqual(expect.objectContaining({ iso2: 'ID', name: 'Indonesia', bestPriceMicros: expect.any(String) }));
     expect((await system.request('GET', '/api/catalog/countries?service=no-such-service')).status).toBe(404);
     expect((await system.request('GET', '/api/catalog/countries?q=england')).body.countries[0].iso2).toBe('GB');
+  });
+
+  test('GET /api/catalog/search?q=telgram: Telegram, and no look-alike services or countries', async () => {
+    const reply = await system.request('GET', '/api/catalog/search?q=telgram');
+    expect(reply.status).toBe(200);
+    expect(reply.body.services[0]).toEqual(expect.objectContaining({ code: 'tg', name: 'Telegram' }));
+    expect(reply.body.services.filter((s: { match: string }) => s.match === 'similar')).toEqual([]);
+    expect(reply.body.countries).toEqual([]);
+  });
+
+  test('GET /api/catalog/popular: Telegram and WhatsApp among the popular services, all in stock', async () => {
+    const reply = await system.request('GET', '/api/catalog/popular?limit=20');
+    expect(reply.status).toBe(200);
+    const list = codes(reply.body.services);
+    expect(list).toEqual(expect.arrayContaining(['tg', 'wa']));
+    for (const service of reply.body.services) expect(service.stock).toBeGreaterThan(0);
+    expect((await system.request('GET', '/api/catalog/popular?limit=0')).status).toBe(400);
+  });
+
+  test('search hits carry their delivery record (bought, got the SMS) with its window', async () => {
+    const { health } = system.container;
+    for (let i = 0; i < 4; i += 1) await health.recordPurchase(PROVIDER_A, 'asy', 'GB', { dedupeKey: `delivery-${RUN}-${i}` });
+    for (let i = 0; i < 3; i += 1) await health.recordSmsReceived(PROVIDER_A, 'asy', 'GB', { dedupeKey: `delivery-${RUN}-${i}` });
+    // Retried activities count once.
+    await health.recordPurchase(PROVIDER_A, 'asy', 'GB', { dedupeKey: `delivery-${RUN}-0` });
+    // (This file's providers have no credentials, so /offers, which lists what can be bought, leaves them out.)
+    const search = await system.request('GET', '/api/catalog/search?q=fore%20coffee');
+    const top = search.body.services[0].topCountries;
+    expect(top[0]).toEqual(expect.objectContaining({ iso2: 'GB', delivery: { purchases: 4, smsReceived: 3, windowHours: 24 } }));
+    expect(top[1]).toEqual(expect.objectContaining({ iso2: 'ID', delivery: { purchases: 0, smsReceived: 0, windowHours: 24 } }));
+    const popular = await system.request('GET', '/api/catalog/popular?limit=5');
+    for (const service of popular.body.services) for (const country of service.topCountries) expect(country.delivery).toEqual(expect.objectContaining({ windowHours: 24 }));
   });
 
   test('GET /api/catalog/search?q= answers services and countries at once', async () => {

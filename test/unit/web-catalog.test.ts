@@ -35,6 +35,7 @@ describe('web search results', () => {
       countryName: 'Indonesia',
       priceMicros: '90000',
       stock: 3,
+      delivery: null,
     });
   });
 });

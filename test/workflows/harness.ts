@@ -134,6 +134,8 @@ export interface WorkflowTests {
   /** A fresh scenario (simulator and providers), closed after the test; its activities have this server's client and, time-skipping, its clock. */
   scenario(options?: ScenarioOptions): Promise<Scenario>;
   worker(scenario: Scenario, label: string): Promise<{ worker: Worker; taskQueue: string }>;
+  /** A worker with these activities only (no simulator): workflows that touch no provider, like webhook delivery. */
+  activityWorker(activities: object, label: string): Promise<{ worker: Worker; taskQueue: string }>;
   /** prepareActivation on this file's server; a workflow still running after the test is terminated, so that none outlives its worker. */
   activation(scenario: Scenario, label: string, options?: ActivationOptions): Promise<PreparedActivation>;
   /** A clean-up step for the current test, run after it; last registered runs first, so a workflow ends before the simulator it talks to closes. */
@@ -200,6 +202,7 @@ export function useWorkflowTests(server: 'time-skipping' | 'dev-server'): Workfl
       return scenario;
     },
     worker: (scenario, label) => temporal.worker(scenario.activities, label),
+    activityWorker: (activities, label) => temporal.worker(activities, label),
     async activation(scenario, label, options) {
       const prepared = await prepareActivation(temporal, infra, scenario, label, options);
       return {

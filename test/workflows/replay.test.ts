@@ -16,7 +16,8 @@ import { quietTemporalRuntime } from './support';
 const WORKFLOWS_DIR = path.resolve(__dirname, '../../workflows');
 
 /** Every recorded scenario; a missing fixture is a failure, not a silently smaller test. */
-const EXPECTED = ['cancelled', 'completed', 'expired', 'failed', 'failed-over', 'operator-cancelled'];
+const EXPECTED = ['cancelled', 'completed', 'expired', 'failed', 'failed-over', 'operator-cancelled', 'webhook-delivery'];
+// 'webhook-delivery' is webhookDeliveryWorkflow's, recorded by record-webhook-history.ts.
 
 function loadHistories() {
   return readdirSync(HISTORIES_DIR)
@@ -40,12 +41,12 @@ async function replayAll(workflowBundle: ReplayWorkerOptions['workflowBundle']):
 
 const quiet = { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, log: () => undefined };
 
-/** Bundles a copy of workflows/ in which `mutate` rewrote activation.ts. Under .tmp so the copy resolves the project's node_modules. */
-async function bundleModifiedCopy(label: string, mutate: (source: string) => string): Promise<string> {
+/** Bundles a copy of workflows/ in which `mutate` rewrote `fileName` (activation.ts). Under .tmp so the copy resolves the project's node_modules. */
+async function bundleModifiedCopy(label: string, mutate: (source: string) => string, fileName = 'activation.ts'): Promise<string> {
   const dir = mkdtempSync(path.join(TMP_DIR, `replay-${label}-`));
   try {
     cpSync(WORKFLOWS_DIR, path.join(dir, 'workflows'), { recursive: true });
-    const file = path.join(dir, 'workflows', 'activation.ts');
+    const file = path.join(dir, 'workflows', fileName);
     const original = readFileSync(file, 'utf8');
     const changed = mutate(original);
     expect(changed).not.toBe(original);
@@ -98,11 +99,22 @@ describe('replay of recorded histories', () => {
       expect(results[name]).toBeInstanceOf(DeterminismViolationError);
       expect(results[name]!.message).toMatch(/nondetermin/i);
     }
-    for (const name of ['cancelled', 'expired', 'failed', 'operator-cancelled']) expect(results[name]).toBeNull();
+    for (const name of ['cancelled', 'expired', 'failed', 'operator-cancelled', 'webhook-delivery']) expect(results[name]).toBeNull();
 
     // The single-history API throws it too.
     const completed = loadHistories().find((f) => f.name === 'completed')!;
     await expect(Worker.runReplayHistory({ workflowBundle: { code } }, completed.history)).rejects.toBeInstanceOf(DeterminismViolationError);
+  });
+
+  it('fails the webhook delivery history when its workflow schedules another activity first', async () => {
+    const code = await bundleModifiedCopy(
+      'webhook-extra-activity',
+      (source) => source.replace(/^(\s*)(const outcome = await webhooks\.deliverWebhookEvent\()/m, '$1await webhooks.giveUpWebhookEvent({ eventId: ref.eventId, generation: ref.generation });\n$1$2'),
+      'webhook-delivery.ts',
+    );
+    const results = await replayAll({ code });
+    expect(results['webhook-delivery']).toBeInstanceOf(DeterminismViolationError);
+    expect(results.completed).toBeNull();
   });
 
   it('still replays after a change that adds no commands (a log line)', async () => {

@@ -26,6 +26,7 @@ import { developmentKeyring, SecretBox } from '../../src/lib/secrets';
 import { redisActivationEvents, type ActivationEventPublisher } from '../../src/activations/live-events';
 import { SmsIntake } from '../../src/activations/sms-intake';
 import { AuditLog } from '../../src/lib/audit';
+import { PartnerWebhookService } from '../../src/auth/partner-webhooks.service';
 import { IncidentService } from '../../src/providers/incidents.service';
 import { createProviderRegistry, syncProviderRows, type ProviderRegistry } from '../../src/providers/registry';
 import { createSimulator, type Simulator, type TenantConfig } from '../../src/simulator';
@@ -235,7 +236,9 @@ export async function startScenario(infra: Infra, options: ScenarioOptions = {})
   const intake = options.temporal
     ? new SmsIntake({ db: infra.db, temporal: options.temporal, incidents: new IncidentService({ db: infra.db, audit: new AuditLog({ db: infra.db }) }), logger: createLogger('silent') })
     : undefined;
-  const activities = createActivities({ db: infra.db, wallet: infra.wallet, catalog: infra.catalog, providers: registry, events: infra.events, now: options.now, intake });
+  // Partner webhooks as the worker has them; no partner events are enqueued in these scenarios.
+  const partnerWebhooks = new PartnerWebhookService({ db: infra.db, secrets: new SecretBox(developmentKeyring()), audit: new AuditLog({ db: infra.db }), production: false });
+  const activities = createActivities({ db: infra.db, wallet: infra.wallet, catalog: infra.catalog, providers: registry, events: infra.events, now: options.now, intake, partnerWebhooks });
 
   return {
     simulator,

@@ -6,10 +6,12 @@ import { TopBar } from '../../ui/TopBar';
 import type { User } from '../../ui/types';
 import { api, balance, feed, useBalance, useOnline } from './client';
 import { useLiveState } from './lib/live';
+import { ResetPasswordPage, VerifyEmailNotice, VerifyEmailPage } from './components/AccountPages';
 import { ActivationCard } from './components/ActivationCard';
 import { ApiKeys } from './components/ApiKeys';
 import { BuyPage } from './components/BuyPage';
 import { History } from './components/History';
+import { Landing } from './components/Landing';
 import { LiveBannerView } from './components/LiveNotice';
 import { TopupPage } from './components/TopupPage';
 import { WalletView } from './components/WalletView';
@@ -22,8 +24,12 @@ const NAV = [
 ];
 
 export function App() {
+  // The e-mailed links (src/auth/auth.service.ts) open these before any session exists.
+  const token = new URLSearchParams(window.location.search).get('token') ?? '';
+  if (window.location.pathname === '/verify-email') return <VerifyEmailPage token={token} />;
+  if (window.location.pathname === '/reset-password') return <ResetPasswordPage token={token} />;
   return (
-    <SessionGate api={api} title="SimGate" allowSignUp>
+    <SessionGate api={api} title="SimGate" allowSignUp allowReset intro={<Landing />}>
       {(user, signOut) => <Shell user={user} onSignOut={signOut} />}
     </SessionGate>
   );
@@ -82,6 +88,7 @@ function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
         </a>
       </TopBar>
       <LiveBannerView status={live.status} online={online} everOpened={live.everOpened} />
+      <VerifyEmailNotice email={user.email} />
       <main className="page" id="main" tabIndex={-1} ref={main}>
         {content}
       </main>

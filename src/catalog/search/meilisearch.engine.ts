@@ -12,7 +12,7 @@ import {
   type MeiliIndexNames,
   type ServiceDocument,
 } from './meilisearch.documents';
-import { clampLimit, normalizeQuery, type CatalogSearchEngine, type CountryHit, type CountrySearchOptions, type SearchOptions, type ServiceHit } from './search-engine';
+import { clampLimit, normalizeQuery, relevantOnly, type CatalogSearchEngine, type CountryHit, type CountrySearchOptions, type SearchOptions, type ServiceHit } from './search-engine';
 import { classify, referenceCountryExtras, referenceServiceExtras } from './search-text';
 
 export interface MeilisearchEngineOptions {
@@ -102,7 +102,7 @@ export class MeilisearchSearchEngine implements CatalogSearchEngine {
       ...classify(query, hit.terms ?? []),
       ...(figures.get(hit.code) ?? NO_SERVICE_FIGURES),
     }));
-    return (query === '' ? hits.filter((hit) => hit.bestPriceMicros !== null) : byTierThenOnSale(hits)).slice(0, limit).map(withoutDistance);
+    return (query === '' ? hits.filter((hit) => hit.bestPriceMicros !== null) : byTierThenOnSale(relevantOnly(hits))).slice(0, limit).map(withoutDistance);
   }
 
   async searchCountries(raw: string, options: CountrySearchOptions): Promise<CountryHit[]> {
@@ -126,7 +126,7 @@ export class MeilisearchSearchEngine implements CatalogSearchEngine {
       ...classify(query, hit.terms ?? []),
       ...(figures.get(hit.iso2) ?? NO_COUNTRY_FIGURES),
     }));
-    return byTierThenOnSale(hits).slice(0, limit).map(withoutDistance);
+    return byTierThenOnSale(relevantOnly(hits)).slice(0, limit).map(withoutDistance);
   }
 
   /** Deletes both indexes (tests and benches). */

@@ -4,6 +4,7 @@ import {
   MATCH_RANK,
   clampLimit,
   normalizeQuery,
+  relevantOnly,
   type CatalogSearchEngine,
   type CountryHit,
   type CountrySearchOptions,
@@ -48,8 +49,7 @@ interface Candidate {
 
 /** Tier, on sale, fewest edits, most similar, name: the order both engines promise (search-engine.ts). */
 function rank<T extends Candidate & { name: string }>(query: string, rows: readonly T[], limit: number) {
-  return rows
-    .map((row) => ({ row, ...classify(query, splitTerms(row.search_text)) }))
+  return relevantOnly(rows.map((row) => ({ row, ...classify(query, splitTerms(row.search_text)) })))
     .sort(
       (a, b) =>
         MATCH_RANK[b.match] - MATCH_RANK[a.match] ||

@@ -8,6 +8,7 @@
  * - an exact code / alias / name match ranks first, then a word prefix, then a typo (edit
  *   distance within budget), then what is merely similar; within each tier what is on sale ranks
  *   above what is not (MatchKind, figures.ts byTierThenOnSale);
+ * - hits that are merely similar are left out when anything matched for real (relevantOnly);
  * - an empty query lists what is on sale, cheapest first, then the most stocked;
  * - prices and stock are live (read from `offers` at query time), never a stale index copy.
  */
@@ -21,6 +22,19 @@
 export type MatchKind = 'exact' | 'prefix' | 'fuzzy' | 'similar' | 'none';
 
 export const MATCH_RANK: Record<MatchKind, number> = { exact: 4, prefix: 3, fuzzy: 2, similar: 1, none: 0 };
+
+/** Whether any hit is what the query names (exactly, by a word's start, or by a typo). */
+export const hasRealMatch = (hits: readonly { match: MatchKind }[]) => hits.some((hit) => MATCH_RANK[hit.match] > MATCH_RANK.similar);
+
+/**
+ * Hits that only look alike (shared trigrams, no typo of any name) are kept only when nothing
+ * better matched: "telgram" is Telegram, not Telegram followed by seven services that happen to
+ * share "gra" or "ram". With no real match they stay — the closest names are then the best
+ * suggestion there is.
+ */
+export function relevantOnly<T extends { match: MatchKind }>(hits: readonly T[], realMatchElsewhere = false): T[] {
+  return realMatchElsewhere || hasRealMatch(hits) ? hits.filter((hit) => hit.match !== 'similar') : [...hits];
+}
 
 /** A country where a service is sold: the best sell price across enabled providers and their total stock. */
 export interface CountryPrice {

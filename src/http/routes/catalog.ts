@@ -10,6 +10,7 @@ const limit = z.coerce.number().int().min(1).max(MAX_LIMIT).default(20);
 const servicesQuery = { query: z.object({ q, limit }) };
 const countriesQuery = { query: z.object({ q, service: serviceCode.optional(), limit }) };
 const searchQuery = { query: z.object({ q, limit: limit.default(10) }) };
+const popularQuery = { query: z.object({ limit: limit.default(10) }) };
 const offersQuery = { query: z.object({ service: serviceCode, country: countryIso.optional() }) };
 
 export function catalogRoutes(deps: { catalog: CatalogService }): Router {
@@ -28,17 +29,18 @@ export function catalogRoutes(deps: { catalog: CatalogService }): Router {
   /** One box for both: "telegram", "england", "+62". */
   router.get('/search', validate(searchQuery), async (_req, res) => {
     const { query } = valid(res, searchQuery);
-    const [services, countries] = await Promise.all([
-      deps.catalog.search.searchServices(query.q, { limit: query.limit }),
-      deps.catalog.search.searchCountries(query.q, { limit: query.limit }),
-    ]);
-    res.json({ services, countries });
+    res.json(await deps.catalog.searchAll(query.q, query.limit));
+  });
+  /** What customers buy most, then the well-known services (Telegram, WhatsApp…), in stock only. */
+  router.get('/popular', validate(popularQuery), async (_req, res) => {
+    const { query } = valid(res, popularQuery);
+    res.json({ services: await deps.catalog.popularServices(query.limit) });
   });
   router.get('/offers', validate(offersQuery), async (_req, res) => {
     const { query } = valid(res, offersQuery);
     await deps.catalog.requireService(query.service);
     if (query.country) await deps.catalog.requireCountry(query.country);
-    res.json({ offers: await deps.catalog.offersForService(query.service, query.country) });
+    res.json({ offers: await deps.catalog.offersWithDelivery(query.service, query.country) });
   });
   return router;
 }

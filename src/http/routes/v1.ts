@@ -5,6 +5,8 @@ import { z } from 'zod';
 import type { ActivationService } from '../../activations/activation.service';
 import type { ApiKeyScope, ApiKeyService } from '../../auth/api-keys.service';
 import type { PartnerWebhookService } from '../../auth/partner-webhooks.service';
+import type { PartnerEvents } from '../../activations/partner-events';
+import type { AuditLog } from '../../lib/audit';
 import type { CatalogService } from '../../catalog/catalog.service';
 import type { SecurityConfig } from '../../config/app.config';
 import type { WalletService } from '../../wallet';
@@ -15,6 +17,7 @@ import { requireSignature } from '../middleware/signing';
 import { valid, validate, type RequestSchema } from '../middleware/validate';
 import { activationIdParams, countryIso, idempotencyKey, positiveMicros, serviceCode } from '../schemas';
 import { serializeWallet } from '../serializers';
+import { webhookDeliveryV1Routes, webhookSettingsBody, webhookViewSchema } from './partner-webhooks';
 
 // ── Response shapes (documentation; the handlers return what the shared services return) ──
 const smsSchema = z.object({ seq: z.number().int(), code: z.string().nullable(), text: z.string(), receivedAt: z.iso.datetime() });
@@ -24,6 +27,9 @@ const activationSchema = z.object({
   status: z.enum(['RESERVED', 'ACTIVE', 'COMPLETED', 'CANCELLED', 'EXPIRED', 'FAILED']),
   serviceCode: z.string(),
   countryIso: z.string(),
+  serviceName: z.string().describe('The catalog name of serviceCode, e.g. Telegram'),
+  countryName: z.string().describe('The catalog name of countryIso, e.g. United Kingdom'),
+  countryDial: z.string().describe('Dialling code of the country without +, e.g. 44'),
   providerId: z.string().nullable(),
   phone: z.string().nullable().describe('E.164, e.g. +6281234567890'),
   heldMicros: z.string().nullable().describe('Micro-dollars held for this purchase, decimal string'),
@@ -37,7 +43,7 @@ const activationSchema = z.object({
 });
 const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }) });
 const walletSchema = z.object({ availableMicros: z.string(), heldMicros: z.string() });
-const webhookSchema = z.object({ url: z.url(), enabled: z.boolean(), createdAt: z.iso.datetime(), updatedAt: z.iso.datetime() });
+const webhookSchema = webhookViewSchema;
 const serviceSchema = z.object({ code: z.string(), name: z.string(), bestPriceMicros: z.string().nullable(), stock: z.number().int() });
 const offerSchema = z.object({ serviceCode: z.string(), serviceName: z.string(), countryIso: z.string(), countryName: z.string(), priceMicros: z.string(), stock: z.number().int() });
 
@@ -47,19 +53,13 @@ const offersQuery = { query: z.object({ service: serviceCode, country: countryIs
 const purchase = { body: z.object({ service: serviceCode, country: countryIso, maxPriceMicros: positiveMicros.optional() }).strict() };
 const byId = { params: activationIdParams };
 const listQuery = { query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(50) }) };
-const webhookBody = {
-  body: z
-    .object({
-      url: z.url({ protocol: /^https?$/ }).max(2000),
-      enabled: z.boolean().default(true),
-      rotateSecret: z.boolean().default(false).describe('Generate a new signing secret (returned once)'),
-    })
-    .strict(),
-};
+const webhookBody = webhookSettingsBody;
 
 export interface V1Deps {
   apiKeys: ApiKeyService;
   partnerWebhooks: PartnerWebhookService;
+  partnerEvents: PartnerEvents;
+  audit: AuditLog;
   activations: ActivationService;
   catalog: CatalogService;
   wallet: WalletService;
@@ -229,6 +229,7 @@ export function v1RouteTable(deps: V1Deps): V1Route[] {
         return deps.partnerWebhooks.put(userId(req), body, { ip: clientIp(req), apiKeyId: currentApiKey(res).keyId });
       },
     },
+    ...webhookDeliveryV1Routes(deps),
   ];
   return routes;
 }

@@ -1,5 +1,8 @@
+import { request } from 'node:http';
 import { hostname } from 'node:os';
-import { PartnerWebhookService } from '../../../src/auth/partner-webhooks.service';
+import { createWebhookActivities } from '../../../activities/webhooks';
+import { PartnerWebhookService, publicOnlyLookup } from '../../../src/auth/partner-webhooks.service';
+import { startWebhookReceiver } from '../../support/webhook-receiver';
 import { startSystem, type TestSystem } from '../../support/system';
 import { register } from './helpers';
 
@@ -67,5 +70,35 @@ describe('partner webhook URLs in production', () => {
     // The partner's DNS now points the same name inside our network: no delivery goes there.
     answers['hooks.partner.test'] = ['10.0.0.7'];
     expect(await service.deliveryTarget(userId)).toBeNull();
+  });
+
+  it('fails a delivery attempt whose name now points inside, sending nothing, and says why in the log', async () => {
+    const { db } = system.container;
+    answers['rebind.partner.test'] = ['93.184.216.34'];
+    expect(await refusal('https://rebind.partner.test/hook')).toBe('accepted');
+    const webhook = await db.partnerWebhook.findUniqueOrThrow({ where: { userId } });
+    const eventId = `evt_${'r'.repeat(32)}`;
+    await db.webhookDelivery.create({ data: { id: eventId, webhookId: webhook.id, userId, type: 'activation.active', body: '{}' } });
+    answers['rebind.partner.test'] = ['169.254.169.254'];
+    const activities = createWebhookActivities({ db, partnerWebhooks: service, timeoutMs: 1000 });
+    expect(await activities.deliverWebhookEvent({ webhookId: webhook.id, eventId, generation: 0, attempt: 1 })).toBe('failed');
+    const row = await db.webhookDelivery.findUniqueOrThrow({ where: { id: eventId } });
+    expect(row).toMatchObject({ status: 'PENDING', attempts: 1, lastStatusCode: null, lastError: 'Not delivered: The webhook URL must point to a public host.' });
+  });
+
+  it("pins the check to the delivery's own connection: a name resolving to loopback is refused when connecting", async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      const port = new URL(receiver.url).port;
+      const error = await new Promise<NodeJS.ErrnoException>((resolve, reject) => {
+        const req = request(`http://localhost:${port}/hook`, { method: 'POST', lookup: publicOnlyLookup }, () => reject(new Error('connected')));
+        req.on('error', resolve);
+        req.end('{}');
+      });
+      expect(error.code).toBe('EADDRNOTPUBLIC');
+      expect(receiver.requests).toHaveLength(0);
+    } finally {
+      await receiver.close();
+    }
   });
 });

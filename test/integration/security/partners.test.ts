@@ -250,7 +250,7 @@ describe('partner API', () => {
       const doc = response.body;
       expect(doc.openapi).toBe('3.1.0');
       expect(Object.keys(doc.paths).sort()).toEqual(
-        ['/balance', '/catalog/offers', '/catalog/services', '/numbers', '/numbers/{id}', '/numbers/{id}/cancel', '/numbers/{id}/finish', '/numbers/{id}/retry', '/webhook'].sort(),
+        ['/balance', '/catalog/offers', '/catalog/services', '/numbers', '/numbers/{id}', '/numbers/{id}/cancel', '/numbers/{id}/finish', '/numbers/{id}/retry', '/webhook', '/webhook/deliveries', '/webhook/deliveries/{eventId}/replay'].sort(),
       );
       const purchase = doc.paths['/numbers'].post;
       expect(purchase['x-scope']).toBe('purchase');

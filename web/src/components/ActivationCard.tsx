@@ -1,17 +1,18 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { describeError } from '../../../ui/api';
-import { countryName, formatDateTime } from '../../../ui/format';
+import { formatDateTime, formatPhone } from '../../../ui/format';
 import { useLoad, useNow } from '../../../ui/hooks';
 import type { Activation, SmsMessage } from '../../../ui/types';
 import { CopyButton, ErrorMessage, Loading, StatusBadge } from '../../../ui/components';
 import { api, balance, feed, useOnline } from '../client';
 import { highlightCode, isLiveStatus, messagesNewestFirst, outcomeText, priceShown, refundMicros, statusLabel, timeLeft, type Action } from '../lib/activation-view';
-import { serviceName } from '../lib/service-names';
 import { useLiveState } from '../lib/live';
 import { ActivationActions } from './ActivationActions';
 import { LivePill } from './LiveNotice';
 
 const POLL_MS = 3000;
+/** How often the page asks whether the cancel delay is over before leaving it to the next event. */
+const CANCEL_CHECKS = 5;
 
 /** One purchase, live: number, countdown, SMS codes and the actions the server allows right now. */
 export function ActivationCard({ id }: { id: string }) {
@@ -46,14 +47,25 @@ export function ActivationCard({ id }: { id: string }) {
     return () => clearInterval(timer);
   }, [watching, live.status, refresh]);
 
-  // The server does not push when the cancel delay ends: ask again once it has.
+  // The server does not push when the cancel delay ends: ask again once it has. The condition
+  // must not read the clock: a countdown tick that passes the moment would cancel the timer
+  // before it fired, leaving the button disabled until a reload (issue 14).
   const cancelAt = activation?.cancelAllowedAt ? Date.parse(activation.cancelAllowedAt) : NaN;
-  const waitingForCancel = watching && !activation.actions.cancel && activation.messages.length === 0 && cancelAt > Date.now();
+  const cancelLocked = watching && !activation.actions.cancel && activation.messages.length === 0 && Number.isFinite(cancelAt);
+  const cancelChecks = useRef({ at: NaN, count: 0 });
   useEffect(() => {
-    if (!waitingForCancel) return;
-    const timer = setTimeout(refresh, cancelAt - Date.now() + 300);
+    if (!cancelLocked) return;
+    const checks = cancelChecks.current;
+    if (checks.at !== cancelAt) cancelChecks.current = { at: cancelAt, count: 0 };
+    // Each answer that still says "not yet" (clocks a little apart) asks again, a few times, slower each time.
+    const { count } = cancelChecks.current;
+    if (count >= CANCEL_CHECKS) return;
+    const timer = setTimeout(() => {
+      cancelChecks.current.count += 1;
+      refresh();
+    }, Math.max(0, cancelAt - Date.now()) + 300 * 2 ** count);
     return () => clearTimeout(timer);
-  }, [waitingForCancel, cancelAt, refresh]);
+  }, [cancelLocked, cancelAt, activation, refresh]);
 
   async function act(action: Action) {
     if (busy) return;
@@ -87,7 +99,7 @@ export function ActivationCard({ id }: { id: string }) {
     <article className="card stack activation" data-testid="activation" data-status={activation.status} aria-labelledby="activation-title">
       <div className="row">
         <h1 id="activation-title" className="grow">
-          {serviceName(activation.serviceCode)} <span className="muted">· {countryName(activation.countryIso)}</span>
+          {activation.serviceName} <span className="muted">· {activation.countryName}</span>
         </h1>
         {watching && <LivePill status={live.status} online={online} everOpened={live.everOpened} />}
         <StatusBadge status={activation.status} label={statusLabel(activation)} />
@@ -96,8 +108,8 @@ export function ActivationCard({ id }: { id: string }) {
       <div className="phone-row">
         {activation.phone ? (
           <>
-            <span className="phone" data-testid="phone-number">
-              {activation.phone}
+            <span className="phone" data-testid="phone-number" data-phone={activation.phone}>
+              {formatPhone(activation.phone, activation.countryDial)}
             </span>
             <CopyButton text={activation.phone} label="phone number" testId="copy-phone" />
           </>
@@ -127,6 +139,12 @@ export function ActivationCard({ id }: { id: string }) {
         <div>
           <dt>Bought</dt>
           <dd>{formatDateTime(activation.createdAt)}</dd>
+        </div>
+        <div>
+          <dt>Order</dt>
+          <dd className="order-id" data-testid="activation-id">
+            {activation.id}
+          </dd>
         </div>
       </dl>
 

@@ -5,6 +5,7 @@ import { LoadedList, Table } from '../../../ui/lists';
 import type { ApiKey, CreatedApiKey } from '../../../ui/types';
 import { CopyButton, ErrorMessage, TextField } from '../../../ui/components';
 import { api } from '../client';
+import { Webhooks } from './Webhooks';
 
 const SCOPES = [
   { scope: 'read', label: 'Read', help: 'catalog, balance and your numbers' },
@@ -42,6 +43,7 @@ export function ApiKeys() {
           )}
         </LoadedList>
       </section>
+      <Webhooks />
     </div>
   );
 }

@@ -1,14 +1,13 @@
 import { useId, useRef, useState } from 'react';
-import { describeError, isOutcomeUnknown, newIdempotencyKey } from '../../../ui/api';
+import { ApiError, describeError, isOutcomeUnknown, newIdempotencyKey } from '../../../ui/api';
 import { countryName } from '../../../ui/format';
 import { navigate, useDebounced, useLoad } from '../../../ui/hooks';
 import { formatUsd } from '../../../ui/money';
 import type { Activation, CountryHit, Offer, ServiceHit } from '../../../ui/types';
 import { Empty, ErrorMessage, Loading, TextField } from '../../../ui/components';
 import { api, balance } from '../client';
-import { cheapestFirst, offerOf, pinFavourites, stockLabel } from '../lib/catalog';
+import { cheapestFirst, deliveryLabel, missingMicros, offerOf, pinFavourites, stockLabel, topUpHref } from '../lib/catalog';
 import { toggle, useFavourites } from '../lib/favourites';
-import { rememberServiceNames, serviceName } from '../lib/service-names';
 
 const SEARCH_LIMIT = 10;
 /** How many countries a service result lists before "all countries". */
@@ -66,8 +65,6 @@ export function BuyPage({ service }: { service?: string }) {
         )}
       </section>
 
-      {purchase.error && <ErrorMessage message={purchase.error} />}
-
       {service ? (
         <AllCountries service={service} purchase={purchase} />
       ) : (
@@ -86,11 +83,21 @@ export function BuyPage({ service }: { service?: string }) {
   );
 }
 
+/** Why the last purchase failed, shown next to the Buy button that was pressed. */
+export interface PurchaseError {
+  /** `<service>:<country>` of the offer. */
+  which: string;
+  message: string;
+  /** INSUFFICIENT_FUNDS: what a top-up must add (micro-dollars, whole cents). */
+  missingMicros: bigint | null;
+  insufficientFunds: boolean;
+}
+
 interface Purchase {
   /** Bumped after a refused purchase: prices or stock may have moved, lists reload. */
   stale: number;
   buying: string | null;
-  error: string | null;
+  error: PurchaseError | null;
   buy: (offer: Offer) => Promise<void>;
 }
 
@@ -100,7 +107,7 @@ interface Purchase {
  */
 function usePurchase(): Purchase {
   const [buying, setBuying] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<PurchaseError | null>(null);
   const [stale, setStale] = useState(0);
   const inFlight = useRef(false);
   const unsettled = useRef<{ offer: string; key: string } | null>(null);
@@ -111,10 +118,10 @@ function usePurchase(): Purchase {
     const which = `${offer.serviceCode}:${offer.countryIso}:${offer.priceMicros}`;
     const key = unsettled.current?.offer === which ? unsettled.current.key : newIdempotencyKey();
     unsettled.current = { offer: which, key };
-    setBuying(`${offer.serviceCode}:${offer.countryIso}`);
+    const where = `${offer.serviceCode}:${offer.countryIso}`;
+    setBuying(where);
     setError(null);
     try {
-      rememberServiceNames([{ code: offer.serviceCode, name: offer.serviceName }]);
       const { activation } = await api.post<{ activation: Activation }>(
         '/numbers',
         { service: offer.serviceCode, country: offer.countryIso, maxPriceMicros: offer.priceMicros },
@@ -124,11 +131,23 @@ function usePurchase(): Purchase {
       balance.refreshSoon(0);
       navigate(`/numbers/${encodeURIComponent(activation.id)}`);
     } catch (err) {
+      const insufficientFunds = err instanceof ApiError && err.code === 'INSUFFICIENT_FUNDS';
       if (!isOutcomeUnknown(err)) {
         unsettled.current = null;
-        setStale((n) => n + 1);
+        // Prices or stock may have moved; a low balance moved nothing (and the row keeps its message).
+        if (!insufficientFunds) setStale((n) => n + 1);
       }
-      setError(describeError(err));
+      const details = err instanceof ApiError ? err.details : null;
+      const required = typeof details?.requiredMicros === 'string' ? details.requiredMicros : offer.priceMicros;
+      // The server's figure is the one it judged by; the top bar's may be a moment old.
+      const available = typeof details?.availableMicros === 'string' ? details.availableMicros : balance.current?.availableMicros;
+      setError({
+        which: where,
+        message: insufficientFunds ? 'Your balance is too low for this number.' : describeError(err),
+        missingMicros: insufficientFunds ? missingMicros(required, available) : null,
+        insufficientFunds,
+      });
+      if (insufficientFunds) void balance.refresh();
     } finally {
       inFlight.current = false;
       setBuying(null);
@@ -158,12 +177,12 @@ function useFavouriteHits(favourites: string[]) {
 
 function Results({ q, country, onCountry, purchase }: { q: string; country: CountryHit | null; onCountry: (c: CountryHit) => void; purchase: Purchase }) {
   const favourites = useFavourites();
+  // An empty box shows what people buy (Telegram, WhatsApp…), not merely what is cheapest.
   const results = useLoad(
     (signal) =>
-      api.get<SearchResult>('/catalog/search', { query: { q, limit: SEARCH_LIMIT }, signal }).then((r) => {
-        rememberServiceNames(r.services);
-        return r;
-      }),
+      q === ''
+        ? api.get<{ services: ServiceHit[] }>('/catalog/popular', { query: { limit: SEARCH_LIMIT }, signal }).then((r) => ({ services: r.services, countries: [] }))
+        : api.get<SearchResult>('/catalog/search', { query: { q, limit: SEARCH_LIMIT }, signal }),
     [q, purchase.stale],
   );
   const favouriteHits = useFavouriteHits(favourites);
@@ -193,7 +212,11 @@ function Results({ q, country, onCountry, purchase }: { q: string; country: Coun
         </div>
         {results.error != null && <ErrorMessage message={describeError(results.error)} onRetry={results.reload} />}
         {services.length === 0 ? (
-          <Empty>No service matches “{q}”. Check the spelling or try another name.</Empty>
+          q === '' ? (
+            <Empty>Nothing is on sale right now. Try again in a few minutes.</Empty>
+          ) : (
+            <Empty>No service matches “{q}”. Check the spelling or try another name.</Empty>
+          )
         ) : (
           <ul className="results" data-testid="service-results">
             {services.map((s) => (
@@ -286,11 +309,18 @@ function OfferRows({ offers, purchase, labelledBy }: { offers: Offer[]; purchase
     <ul className="rows offers" aria-labelledby={labelledBy} data-testid="offers">
       {offers.map((offer) => {
         const which = `${offer.serviceCode}:${offer.countryIso}`;
+        const delivery = deliveryLabel(offer.delivery);
+        const error = purchase.error?.which === which ? purchase.error : null;
         return (
           <li key={which} className="offer" data-testid="offer-row" data-country={offer.countryIso}>
             <span className="offer-where">
               {offer.countryName || countryName(offer.countryIso)} <span className="muted small-text">{offer.countryIso}</span>
               <span className="offer-stock muted small-text">{stockLabel(offer.stock)}</span>
+              {delivery && (
+                <span className="offer-delivery small-text" data-testid="offer-delivery" title={delivery.detail}>
+                  {delivery.text} <span className="muted">({delivery.detail})</span>
+                </span>
+              )}
             </span>
             <span className="price" data-testid="offer-price">
               {formatUsd(offer.priceMicros)}
@@ -305,6 +335,7 @@ function OfferRows({ offers, purchase, labelledBy }: { offers: Offer[]; purchase
             >
               {purchase.buying === which ? 'Buying…' : 'Buy'}
             </button>
+            {error && <OfferError error={error} />}
           </li>
         );
       })}
@@ -312,18 +343,37 @@ function OfferRows({ offers, purchase, labelledBy }: { offers: Offer[]; purchase
   );
 }
 
+/** A refused purchase, under the Buy button that was pressed; a low balance links to the top-up with what is missing. */
+function OfferError({ error }: { error: PurchaseError }) {
+  return (
+    <div className="error offer-error" role="alert" data-testid="purchase-error" data-code={error.insufficientFunds ? 'INSUFFICIENT_FUNDS' : undefined}>
+      <span>{error.message}</span>
+      {error.insufficientFunds && (
+        <a className="button primary small" href={topUpHref(error.missingMicros)} data-testid="top-up-link">
+          {error.missingMicros != null ? `Top up ${formatUsd(error.missingMicros)}` : 'Top up'}
+        </a>
+      )}
+    </div>
+  );
+}
+
 /** Every country selling one service, cheapest first. */
 function AllCountries({ service, purchase }: { service: string; purchase: Purchase }) {
   const offers = useLoad(
-    (signal) =>
-      api.get<{ offers: Offer[] }>('/catalog/offers', { query: { service }, signal }).then((r) => {
-        if (r.offers[0]) rememberServiceNames([{ code: service, name: r.offers[0].serviceName }]);
-        return cheapestFirst(r.offers);
-      }),
+    (signal) => api.get<{ offers: Offer[] }>('/catalog/offers', { query: { service }, signal }).then((r) => cheapestFirst(r.offers)),
     [service, purchase.stale],
   );
   const favourite = useFavourites().includes(service);
-  const name = offers.data?.[0]?.serviceName ?? serviceName(service);
+  // Nothing on sale: the name still comes from the catalog, not from the address bar.
+  const soldOut = offers.data?.length === 0;
+  const named = useLoad(
+    (signal) =>
+      soldOut
+        ? api.get<{ services: ServiceHit[] }>('/catalog/services', { query: { q: service, limit: 5 }, signal }).then((r) => r.services.find((s) => s.code === service)?.name ?? null)
+        : Promise.resolve(null),
+    [service, soldOut],
+  );
+  const name = offers.data?.[0]?.serviceName ?? named.data ?? (offers.data && !named.loading ? service : '…');
 
   return (
     <section className="card stack" aria-labelledby="offers-title" aria-busy={offers.loading}>

@@ -1,5 +1,5 @@
 import { useEffect } from 'react';
-import { countryName, formatDateTime } from '../../../ui/format';
+import { formatDateTime, formatPhone } from '../../../ui/format';
 import { useLoad } from '../../../ui/hooks';
 import { LoadedList } from '../../../ui/lists';
 import { formatUsd } from '../../../ui/money';
@@ -7,7 +7,6 @@ import type { Activation } from '../../../ui/types';
 import { StatusBadge } from '../../../ui/components';
 import { api, feed } from '../client';
 import { codesOf, isLiveStatus, priceShown, refundMicros, statusLabel } from '../lib/activation-view';
-import { serviceName } from '../lib/service-names';
 import { useLiveStatus } from '../lib/live';
 
 /** Every activation of the user, newest first: status, price, codes and refunds, kept current by the live feed. */
@@ -67,10 +66,10 @@ export function History() {
                 <li key={a.id}>
                   <a className="row-button" href={`#/numbers/${encodeURIComponent(a.id)}`} data-testid="history-row" data-id={a.id} data-status={a.status}>
                     <span className="grow">
-                      <strong>{serviceName(a.serviceCode)}</strong> <span className="muted">{countryName(a.countryIso)}</span>
+                      <strong>{a.serviceName}</strong> <span className="muted">{a.countryName}</span>
                       <br />
                       <span className="muted small-text">
-                        {a.phone ?? 'no number'} · {formatDateTime(a.createdAt)}
+                        {a.phone ? formatPhone(a.phone, a.countryDial) : 'no number'} · {formatDateTime(a.createdAt)}
                       </span>
                       {codes.length > 0 && (
                         <>

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { describeError, newIdempotencyKey } from '../../../ui/api';
 import { ErrorMessage, Loading, StatusBadge, TextField, CopyButton } from '../../../ui/components';
-import { useLoad } from '../../../ui/hooks';
+import { hashQuery, useLoad } from '../../../ui/hooks';
 import { formatUsd, parseDollars } from '../../../ui/money';
 import { api, balance } from '../client';
 
@@ -46,8 +46,7 @@ const STATUS_LABELS: Record<Topup['status'], string> = {
 
 /** `#/wallet/topup?missing=<micros>`: the amount the insufficient-funds error says is missing. */
 function missingFromHash(): bigint | null {
-  const query = window.location.hash.split('?')[1] ?? '';
-  const value = new URLSearchParams(query).get('missing');
+  const value = hashQuery().get('missing');
   return value && /^\d{1,15}$/.test(value) && BigInt(value) > 0n ? BigInt(value) : null;
 }
 

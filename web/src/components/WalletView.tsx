@@ -76,7 +76,15 @@ export function WalletView() {
                 <td>{formatDateTime(entry.createdAt)}</td>
                 <td>
                   {KIND_LABELS[entry.kind] ?? entry.kind}
-                  {entry.memo && <div className="muted small-text">{entry.memo}</div>}
+                  {entry.purchase ? (
+                    <div className="small-text" data-testid="ledger-purchase">
+                      <a href={`#/numbers/${encodeURIComponent(entry.purchase.activationId)}`}>
+                        {entry.purchase.serviceName} · {entry.purchase.countryName}
+                      </a>
+                    </div>
+                  ) : (
+                    entry.memo && <div className="muted small-text">{entry.memo}</div>
+                  )}
                 </td>
                 <td className="num">{formatDelta(entry.availableDelta)}</td>
                 <td className="num">{formatDelta(entry.heldDelta)}</td>

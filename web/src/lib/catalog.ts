@@ -1,6 +1,6 @@
 /** Search-result shaping, pure (unit-tested in test/unit/web-catalog.test.ts). */
 import { toMicros } from '../../../ui/money';
-import type { CountryPrice, Offer, ServiceHit } from '../../../ui/types';
+import type { CountryPrice, Delivery, Offer, ServiceHit } from '../../../ui/types';
 
 /** Cheapest first, then the most stocked, then by name: the order customers pick from. */
 export function cheapestFirst<T extends { priceMicros: string; stock: number; name?: string; countryName?: string }>(rows: readonly T[]): T[] {
@@ -35,8 +35,40 @@ export function offerOf(service: Pick<ServiceHit, 'code' | 'name'>, country: Cou
     countryName: country.name,
     priceMicros: country.priceMicros,
     stock: country.stock,
+    delivery: country.delivery ?? null,
   };
 }
+
+/**
+ * The success rate next to an offer, with what it is based on: "92% got the SMS" and
+ * "23 of 25 numbers, last 24 h". Null when the server sent no record (statistics unavailable).
+ */
+export function deliveryLabel(delivery: Delivery | null | undefined): { text: string; detail: string } | null {
+  if (!delivery) return null;
+  const window = `last ${delivery.windowHours} h`;
+  if (delivery.purchases <= 0) return { text: 'No sales yet', detail: `no numbers sold in the ${window}` };
+  const sms = Math.min(delivery.smsReceived, delivery.purchases);
+  const percent = Math.round((sms * 100) / delivery.purchases);
+  const numbers = delivery.purchases === 1 ? 'number' : 'numbers';
+  return { text: `${percent}% got the SMS`, detail: `${sms} of ${delivery.purchases} ${numbers}, ${window}` };
+}
+
+/**
+ * What is missing for a purchase the wallet could not pay: what it needs (the server's
+ * `requiredMicros`, else the price) minus what is available, rounded up to a whole cent so the
+ * top-up link names an amount people can pay. Null when nothing is missing or it is unknown.
+ */
+export function missingMicros(required: string | null | undefined, available: string | null | undefined): bigint | null {
+  const need = toMicros(required ?? null);
+  if (need == null || need <= 0n) return null;
+  const have = toMicros(available ?? null) ?? 0n;
+  const short = need - (have > 0n ? have : 0n);
+  if (short <= 0n) return null;
+  return ((short + 9_999n) / 10_000n) * 10_000n;
+}
+
+/** The top-up route, told how much is missing (micro-dollars). */
+export const topUpHref = (missing: bigint | null) => (missing != null ? `#/wallet/topup?missing=${missing.toString()}` : '#/wallet/topup');
 
 /** Adds or removes `code`, newest favourite first. */
 export function toggleFavourite(favourites: readonly string[], code: string): string[] {
