@@ -35,7 +35,7 @@ module.exports = {
         'Domain services are plain classes over explicit dependencies, shared by the API and the activities: they must ' +
         'not know the HTTP edge, Temporal, the activation orchestration (src/activations), activities or workflows.',
       severity: 'error',
-      from: { path: '^src/(wallet|catalog|providers|auth|notify|lib|db)/' },
+      from: { path: '^src/(wallet|catalog|providers|auth|notify|lib|db|payments)/' },
       to: { path: ['^src/(http|temporal|activations)/', '^activities/', '^workflows/(?!contracts\\.ts$)', '^node_modules/@temporalio/'] },
     },
     {
@@ -44,7 +44,7 @@ module.exports = {
         'The one failure vocabulary lives in workflows/contracts.ts; domain services name its codes (AppError) but ' +
         'import it with `import type` only, so no Temporal code is loaded with them.',
       severity: 'error',
-      from: { path: '^src/(wallet|catalog|providers|auth|notify|lib|db)/' },
+      from: { path: '^src/(wallet|catalog|providers|auth|notify|lib|db|payments)/' },
       to: { path: '^workflows/contracts\\.ts$', dependencyTypesNot: ['type-only'] },
     },
     {
@@ -81,6 +81,15 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/simulator/' },
       to: { pathNot: ['^src/simulator/', '^node_modules/'], dependencyTypesNot: ['core'] },
+    },
+    {
+      name: 'payment-simulator-standalone',
+      comment:
+        'The payment simulator stands in for Stripe and NOWPayments: it signs its own callbacks and keeps its own amounts, ' +
+        'so a bug in our verification cannot cancel itself out. It imports npm packages, Node built-ins and its own files only.',
+      severity: 'error',
+      from: { path: '^src/payment-simulator/' },
+      to: { pathNot: ['^src/payment-simulator/', '^node_modules/'], dependencyTypesNot: ['core'] },
     },
     {
       name: 'no-circular',

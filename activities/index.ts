@@ -10,11 +10,13 @@ import { AuditLog } from '../src/lib/audit';
 import type { ProviderHealth } from '../src/providers/health';
 import { IncidentService } from '../src/providers/incidents.service';
 import type { ProviderRegistry } from '../src/providers/registry';
+import type { PaymentsService } from '../src/payments';
 import type { WalletService } from '../src/wallet';
 import { createCatalogActivities } from './catalog';
 import { withTypedFailures } from './failures';
 import { createFundsActivities } from './funds';
 import { createInboxActivities } from './inbox';
+import { createPaymentActivities } from './payments';
 import { createReconcileActivities } from './reconcile';
 import { createRecordActivities } from './records';
 import { createStepActivities } from './steps';
@@ -37,6 +39,8 @@ export interface ActivityDeps {
   /** Where incidents are opened; the worker's (container.incidents), else one over `db`. */
   incidents?: IncidentService;
   logger?: Logger;
+  /** Top-ups (workflows/topup.ts); a worker without it fails those activities, and nothing else. */
+  payments?: PaymentsService;
   /** Partner endpoints: the address check at delivery, the auto-disable notice. */
   partnerWebhooks: Pick<PartnerWebhookService, 'deliveryCheck' | 'disableForFailures'>;
   /** Where record and capture activities enqueue partner webhook events; none: no events (tests of other parts). */
@@ -59,6 +63,7 @@ export function createActivities(options: ActivityDeps) {
     ...createCatalogActivities(deps),
     ...createInboxActivities(deps),
     ...createReconcileActivities(deps),
+    ...createPaymentActivities(deps),
     ...createWebhookActivities({ db: deps.db, partnerWebhooks: deps.partnerWebhooks, timeoutMs: deps.webhookTimeoutMs ?? 10_000, now: deps.now }),
   });
 }

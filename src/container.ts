@@ -22,7 +22,9 @@ import { ProviderHealth, withHealth } from './providers/health';
 import { IncidentService } from './providers/incidents.service';
 import { ProviderAdminService } from './providers/provider-admin.service';
 import { DatabaseProviderRegistry, syncProviderRows, type ProviderRegistry } from './providers/registry';
+import { createProcessors, PaymentsService } from './payments';
 import { connectTemporal, type TemporalConnection } from './temporal/client';
+import { TemporalTopups } from './temporal/topups';
 import { WalletService } from './wallet';
 import { DEFAULT_WEBHOOK_RETRY } from '../workflows/contracts';
 
@@ -62,6 +64,8 @@ export interface Container {
   providerAdmin: ProviderAdminService;
   userAdmin: UserAdminService;
   reports: AdminReports;
+  /** Top-ups through the configured payment processors, their callbacks, refunds and coupons. */
+  payments: PaymentsService;
   close(): Promise<void>;
 }
 
@@ -126,9 +130,25 @@ export async function createContainer(config: Readonly<AppConfig>, options: Cont
     temporalUiUrl: env.TEMPORAL_UI_URL ?? `http://127.0.0.1:${env.TEMPORAL_UI_PORT}`,
   });
 
+  const publicUrl = config.security.publicUrl;
+  const payments = new PaymentsService({
+    db,
+    wallet,
+    incidents,
+    audit,
+    processors: createProcessors(config.payments, { db, publicUrl }),
+    limits: config.payments.limits,
+    expirySeconds: config.payments.expirySeconds,
+    publicUrl,
+    callbackBaseUrl: config.payments.callbackBaseUrl ?? publicUrl,
+    orchestrator: new TemporalTopups({ client: temporal.client, taskQueue: env.TEMPORAL_TASK_QUEUE, polling: config.payments.polling, settleGraceMs: config.payments.settleGraceMs }),
+    logger,
+  });
+
   return {
     config,
     logger,
+    payments,
     db,
     redis,
     temporal,

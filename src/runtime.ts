@@ -54,6 +54,7 @@ export async function startApi(container: Container, options: { port: number; ho
     incidents: container.incidents,
     userAdmin: container.userAdmin,
     reports: container.reports,
+    payments: container.payments,
     readiness: readinessChecks(container),
     health: container.health,
     jsonBodyLimit: container.config.limits.jsonBodyBytes,
@@ -117,7 +118,7 @@ export async function startActivationWorker(
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     workflowBundle: options.workflowBundle,
-    deps: { db: container.db, wallet: container.wallet, catalog: container.catalog, providers: container.providers, events: container.events, health: container.health, search: container.search, intake: container.intake, incidents: container.incidents, logger: container.logger, partnerWebhooks: container.partnerWebhooks, partnerEvents: container.partnerEvents, webhookTimeoutMs: container.config.webhooks.timeoutMs },
+    deps: { db: container.db, wallet: container.wallet, catalog: container.catalog, providers: container.providers, events: container.events, health: container.health, search: container.search, intake: container.intake, incidents: container.incidents, logger: container.logger, partnerWebhooks: container.partnerWebhooks, partnerEvents: container.partnerEvents, webhookTimeoutMs: container.config.webhooks.timeoutMs, payments: container.payments },
   });
   if (!options.metrics) return handle;
   const metrics = await startWorkerMetricsServer({

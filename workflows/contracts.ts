@@ -198,6 +198,29 @@ export const failures = {
   PROVIDER_NOT_FOUND: { retryable: false },
   PROVIDER_EXISTS: { retryable: false },
   INCIDENT_NOT_FOUND: { retryable: false },
+
+  // top-ups and coupons (src/payments)
+  TOPUP_NOT_FOUND: { retryable: false },
+  TOPUP_BELOW_MINIMUM: { retryable: false },
+  TOPUP_ABOVE_MAXIMUM: { retryable: false },
+  TOPUP_DAILY_LIMIT: { retryable: false },
+  /** The processor named is not configured here (or the sandbox in production). */
+  PROCESSOR_UNAVAILABLE: { retryable: false },
+  /** The processor refused the request itself (bad parameters, account not allowed). */
+  PROCESSOR_REJECTED: { retryable: false },
+  /** The processor did not answer or answered 5xx/429: asked again. */
+  PROCESSOR_TRANSIENT: { retryable: true },
+  /** A callback whose signature does not verify (forged, or signed with another secret). */
+  PAYMENT_CALLBACK_INVALID: { retryable: false },
+  /** The processor cannot refund this payment through its API. */
+  REFUND_UNSUPPORTED: { retryable: false },
+  TOPUP_NOT_REFUNDABLE: { retryable: false },
+  COUPON_NOT_FOUND: { retryable: false },
+  COUPON_EXPIRED: { retryable: false },
+  COUPON_EXHAUSTED: { retryable: false },
+  COUPON_LIMIT_REACHED: { retryable: false },
+  COUPON_MIN_AMOUNT: { retryable: false },
+  COUPON_EXISTS: { retryable: false },
 } as const satisfies Record<string, { retryable: boolean }>;
 
 export type FailureCode = keyof typeof failures;
@@ -298,6 +321,37 @@ export interface ProviderInboxState {
 
 export const getProviderInboxQuery = defineQuery<ProviderInboxState>('getProviderInbox');
 
+// ─── Top-ups (src/payments): one workflow per top-up, id = the top-up id ──────────────────────
+
+export const TOPUP_WORKFLOW_TYPE = 'topupWorkflow';
+
+export type TopupStatus = 'CREATED' | 'AWAITING_PAYMENT' | 'CONFIRMED' | 'CREDITED' | 'EXPIRED' | 'FAILED';
+
+export interface TopupInput {
+  topupId: string;
+  /** How often the workflow asks the processor itself when no callback came (doubling up to maxMs). */
+  polling: { initialMs: number; maxMs: number };
+  /** How long past the payment's expiry a payment seen arriving (confirming, partly paid) is still waited for. */
+  settleGraceMs: number;
+}
+
+/** What the processor says of a payment, as the workflow needs it. */
+export type PaymentState = 'pending' | 'confirming' | 'partial' | 'paid' | 'expired' | 'failed';
+
+export interface TopupCheck {
+  state: PaymentState;
+  /** The payment's expiry at the processor (ISO). */
+  expiresAt: string;
+}
+
+export interface TopupResult {
+  status: TopupStatus;
+  creditedMicros: string | null;
+}
+
+/** "Something happened at the processor": a verified callback. The workflow then asks the processor, so order and copies do not matter. */
+export const paymentNoticeSignal = defineSignal<[{ source: 'callback' | 'sandbox'; eventType: string }]>('paymentNotice');
+export const getTopupQuery = defineQuery<{ status: TopupStatus; checks: number; lastState: PaymentState | null }>('getTopup');
 // ─── Partner webhooks: one delivery workflow per endpoint (activities/webhooks.ts) ─────────────
 
 export const WEBHOOK_DELIVERY_WORKFLOW_TYPE = 'webhookDeliveryWorkflow';

@@ -2,4 +2,5 @@
 export { activationWorkflow } from './activation';
 export { catalogSyncWorkflow } from './catalog-sync';
 export { providerInboxWorkflow } from './provider-inbox';
+export { topupWorkflow } from './topup';
 export { webhookDeliveryWorkflow } from './webhook-delivery';

@@ -11,6 +11,7 @@ import { ADMIN_REQUIRED, api, isAdmin } from './client';
 import { Incidents } from './Incidents';
 import { Providers } from './Providers';
 import { UserDetail } from './UserDetail';
+import { Payments } from './Payments';
 import { Users } from './Users';
 
 // The two chart pages load recharts with them, so the other pages stay small.
@@ -26,6 +27,7 @@ const NAV = [
   { path: 'money', label: 'Money' },
   { path: 'incidents', label: 'Incidents' },
   { path: 'audit', label: 'Audit' },
+  { path: 'payments', label: 'Payments' },
 ];
 
 const PARENT: Record<string, string> = { activation: 'activations', user: 'users', invariants: 'money' };
@@ -50,6 +52,7 @@ function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
   else if (page === 'money' || page === 'invariants') content = <Money />;
   else if (page === 'incidents') content = <Incidents />;
   else if (page === 'audit') content = <Audit />;
+  else if (page === 'payments') content = <Payments />;
   else content = <Dashboard />;
 
   return (

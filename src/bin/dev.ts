@@ -5,6 +5,7 @@ import { createContainer } from '../container';
 import { applyMigrations } from '../db/migrate';
 import { createLogger } from '../lib/logger';
 import { seedCatalog, startActivationWorker, startApi, startBackgroundWork } from '../runtime';
+import { createPaymentSimulator } from '../payment-simulator';
 import { createSimulator, defaultTenants, type AutoSmsConfig } from '../simulator';
 import { startDevServer } from '../temporal/dev-server';
 import { startupBanner } from './banner';
@@ -23,8 +24,33 @@ const TENANT_PROVIDER: Record<string, string> = { hero: 'hero-sim', activate: 'a
  * `npm start`: the whole system on embedded defaults — Temporal dev server (persisted under
  * DATA_DIR, with its Web UI), migrations, the provider simulator, catalog seed, worker and API.
  */
+/** What the payment simulator and SimGate agree on in development: published, simulator-only keys. */
+const SIMULATED_PROCESSORS = {
+  stripe: { secretKey: 'sk_test_simgate_payment_simulator', webhookSecret: 'whsec_simgate_payment_simulator' },
+  nowpayments: { apiKey: 'simgate-payment-simulator', ipnSecret: 'simgate-payment-simulator-ipn' },
+};
+
+/**
+ * Outside production, with no real processor configured, Stripe and NOWPayments are the payment
+ * simulator's (their SDK and client pointed at it), beside the sandbox: every payment page can be tried.
+ */
+function simulatedProcessorsEnv(source: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (source.NODE_ENV === 'production' || source.STRIPE_SECRET_KEY || source.NOWPAYMENTS_API_KEY) return source;
+  const base = `http://127.0.0.1:${source.PAYMENT_SIMULATOR_PORT || 4020}`;
+  return {
+    ...source,
+    STRIPE_SECRET_KEY: SIMULATED_PROCESSORS.stripe.secretKey,
+    STRIPE_WEBHOOK_SECRET: SIMULATED_PROCESSORS.stripe.webhookSecret,
+    STRIPE_API_BASE: base,
+    NOWPAYMENTS_API_KEY: SIMULATED_PROCESSORS.nowpayments.apiKey,
+    NOWPAYMENTS_IPN_SECRET: SIMULATED_PROCESSORS.nowpayments.ipnSecret,
+    NOWPAYMENTS_API_BASE: `${base}/v1`,
+  };
+}
+
 runMain(async () => {
-  const config = loadConfig();
+  const simulatedProcessors = process.env.NODE_ENV !== 'production' && !process.env.STRIPE_SECRET_KEY && !process.env.NOWPAYMENTS_API_KEY;
+  const config = loadConfig(simulatedProcessorsEnv(process.env));
   const { env } = config;
   const logger = createLogger(env.LOG_LEVEL);
   const stops: (() => Promise<void>)[] = [];
@@ -68,6 +94,15 @@ runMain(async () => {
       const sim = await simulator.listen(env.SIMULATOR_PORT, '127.0.0.1');
       stops.push(() => simulator.close());
       simulatorUrl = sim.url;
+    }
+    if (simulatedProcessors) {
+      const payments = createPaymentSimulator({
+        stripe: { ...SIMULATED_PROCESSORS.stripe, webhookUrl: `http://${env.HOST}:${env.PORT}/webhooks/payments/stripe` },
+        nowpayments: SIMULATED_PROCESSORS.nowpayments,
+        logger: createLogger(env.LOG_LEVEL, 'payment-simulator'),
+      });
+      await payments.listen(env.PAYMENT_SIMULATOR_PORT, '127.0.0.1');
+      stops.push(() => payments.close());
     }
 
     const container = await createContainer(config, {

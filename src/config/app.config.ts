@@ -81,6 +81,37 @@ export interface HealthSettings {
   priorWeight: number;
 }
 
+/** Top-ups (src/payments): which processors are on, their settings, and the per-customer limits. */
+export interface PaymentsConfig {
+  sandbox: boolean;
+  stripe: { secretKey: string; webhookSecret: string; apiBase: string | null; currency: string; usdRate: string } | null;
+  nowpayments: { apiKey: string; ipnSecret: string; apiBase: string; payCurrencies: readonly string[] } | null;
+  limits: { minMicros: bigint; maxMicros: bigint; dailyMaxMicros: bigint };
+  expirySeconds: number;
+  polling: { initialMs: number; maxMs: number };
+  /** How long past a payment's expiry a payment seen arriving (confirming, partly paid) is still waited for. */
+  settleGraceMs: number;
+  /** The API's origin as processors reach it for callbacks (PAYMENTS_CALLBACK_URL); PUBLIC_URL when unset. */
+  callbackBaseUrl: string | null;
+}
+
+function paymentsConfig(env: Env): PaymentsConfig {
+  return {
+    sandbox: env.PAYMENTS_SANDBOX ?? env.NODE_ENV !== 'production',
+    stripe: env.STRIPE_SECRET_KEY
+      ? { secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET ?? '', apiBase: env.STRIPE_API_BASE ?? null, currency: env.STRIPE_CURRENCY, usdRate: env.STRIPE_USD_RATE }
+      : null,
+    nowpayments: env.NOWPAYMENTS_API_KEY
+      ? { apiKey: env.NOWPAYMENTS_API_KEY, ipnSecret: env.NOWPAYMENTS_IPN_SECRET ?? '', apiBase: env.NOWPAYMENTS_API_BASE.replace(/\/$/, ''), payCurrencies: env.NOWPAYMENTS_PAY_CURRENCIES.split(',') }
+      : null,
+    limits: { minMicros: env.TOPUP_MIN_MICROS, maxMicros: env.TOPUP_MAX_MICROS, dailyMaxMicros: env.TOPUP_DAILY_MAX_MICROS },
+    expirySeconds: env.TOPUP_EXPIRY_SECONDS,
+    polling: { initialMs: env.TOPUP_POLL_INITIAL_MS, maxMs: Math.max(env.TOPUP_POLL_MAX_MS, env.TOPUP_POLL_INITIAL_MS) },
+    settleGraceMs: env.TOPUP_SETTLE_GRACE_SECONDS * 1000,
+    callbackBaseUrl: env.PAYMENTS_CALLBACK_URL?.replace(/\/$/, '') ?? null,
+  };
+}
+
 export interface AppConfig {
   env: Readonly<Env>;
   /** REDIS_PREFIX: the start of every Redis key and channel (rate limits and health derive theirs from it unless set). */
@@ -115,6 +146,7 @@ export interface AppConfig {
   /** Provider health windows and circuit breaker (src/providers/health.ts); the container adds probeTimeoutMs from the providers' timeouts. */
   health: Partial<HealthSettings>;
   security: SecurityConfig;
+  payments: PaymentsConfig;
 }
 
 function securityConfig(env: Env): SecurityConfig {
@@ -193,6 +225,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
       priorWeight: env.HEALTH_PRIOR_WEIGHT,
     }),
     security: Object.freeze(securityConfig(env)),
+    payments: Object.freeze(paymentsConfig(env)),
   });
 }
 

@@ -101,6 +101,8 @@ export const envSchema = z
 
     SIMULATOR_PORT: port.default(4010),
     SIMULATOR_ENABLED: bool.default(true),
+    /** `npm start` outside production: the payment simulator (Stripe + NOWPayments) when no real processor key is set. */
+    PAYMENT_SIMULATOR_PORT: port.default(4020),
     /** Seed of the demo simulator's phones, codes and automatic SMS; unset = a fresh one per start. */
     SIMULATOR_SEED: z.coerce.number().int().min(0).max(2 ** 32 - 1).optional(),
 
@@ -148,6 +150,35 @@ export const envSchema = z
     /** Assumed success rate (SMS received ÷ numbers bought) of a route with no history, and its weight in purchases. */
     HEALTH_SUCCESS_PRIOR: z.coerce.number().gt(0).max(1).default(0.8),
     HEALTH_PRIOR_WEIGHT: z.coerce.number().int().min(0).default(5),
+
+    // ── Top-ups (src/payments; README "Payments"). A processor is on when its keys are set. ──
+    /** The development sandbox processor (pay with a button); on by default outside production, refused in production. */
+    PAYMENTS_SANDBOX: bool.optional(),
+    STRIPE_SECRET_KEY: optionalText,
+    STRIPE_WEBHOOK_SECRET: optionalText,
+    /** Where the Stripe SDK sends its calls (the payment simulator in development and tests); Stripe's own API when unset. */
+    STRIPE_API_BASE: z.preprocess((value) => (value === '' ? undefined : value), z.url().optional()),
+    /** Stripe Checkout's currency and its USD value (USD per unit), fixed per payment when it is created. */
+    STRIPE_CURRENCY: z.string().regex(/^[a-z]{3}$/, 'an ISO 4217 code in lower case').default('usd'),
+    STRIPE_USD_RATE: z.string().regex(/^\d+(\.\d{1,9})?$/, 'a decimal number').default('1'),
+    NOWPAYMENTS_API_KEY: optionalText,
+    NOWPAYMENTS_IPN_SECRET: optionalText,
+    NOWPAYMENTS_API_BASE: z.url().default('https://api.nowpayments.io/v1'),
+    /** What customers may pay in, NOWPayments' currency codes, comma-separated. */
+    NOWPAYMENTS_PAY_CURRENCIES: z.string().regex(/^[a-z0-9]+(,[a-z0-9]+)*$/, 'lower-case currency codes, comma-separated').default('usdttrc20,usdtbsc,usdterc20,btc'),
+    /** Limits per customer, micros: one top-up's minimum and maximum, and the sum of one rolling day's top-ups. */
+    TOPUP_MIN_MICROS: z.coerce.bigint().min(1n).default(1_000_000n),
+    TOPUP_MAX_MICROS: z.coerce.bigint().min(1n).max(10n ** 12n).default(1_000_000_000n),
+    TOPUP_DAILY_MAX_MICROS: z.coerce.bigint().min(1n).max(10n ** 13n).default(2_000_000_000n),
+    /** How long a customer has to pay; Stripe Checkout needs at least 30 minutes. */
+    TOPUP_EXPIRY_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+    /** The top-up workflow asks the processor itself, so a lost callback delays a credit but never loses it. */
+    TOPUP_POLL_INITIAL_MS: z.coerce.number().int().min(100).default(10_000),
+    TOPUP_POLL_MAX_MS: z.coerce.number().int().min(100).default(300_000),
+    /** A payment seen arriving (on chain, unconfirmed; partly paid) is waited for this long past its expiry. */
+    TOPUP_SETTLE_GRACE_SECONDS: z.coerce.number().int().min(0).max(7 * 86_400).default(6 * 3600),
+    /** The API's origin as processors reach it for callbacks (`/webhooks/payments/<processor>`); PUBLIC_URL when unset. */
+    PAYMENTS_CALLBACK_URL: z.preprocess((value) => (value === '' ? undefined : value), z.url().optional()),
 
     ADMIN_EMAIL: z.email().default('admin@simgate.local'),
     ADMIN_PASSWORD: z.string().min(8).default('admin-password'),
@@ -197,6 +228,20 @@ export const envSchema = z
     }
     if (!env.RATE_LIMIT_ENABLED) {
       ctx.addIssue({ code: 'custom', path: ['RATE_LIMIT_ENABLED'], message: 'cannot be false in production' });
+    }
+    if (env.PAYMENTS_SANDBOX === true) {
+      ctx.addIssue({ code: 'custom', path: ['PAYMENTS_SANDBOX'], message: 'cannot be true in production (anyone could credit their wallet)' });
+    }
+    if (env.STRIPE_SECRET_KEY !== undefined) {
+      if (/^(sk|rk)_test_/.test(env.STRIPE_SECRET_KEY)) ctx.addIssue({ code: 'custom', path: ['STRIPE_SECRET_KEY'], message: 'is a test-mode key' });
+      if (!env.STRIPE_WEBHOOK_SECRET) ctx.addIssue({ code: 'custom', path: ['STRIPE_WEBHOOK_SECRET'], message: 'required with STRIPE_SECRET_KEY (the whsec_… of the webhook endpoint)' });
+    }
+    if (env.NOWPAYMENTS_API_KEY !== undefined && !env.NOWPAYMENTS_IPN_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['NOWPAYMENTS_IPN_SECRET'], message: 'required with NOWPAYMENTS_API_KEY (IPN callbacks are verified with it)' });
+    }
+    for (const name of ['STRIPE_API_BASE', 'NOWPAYMENTS_API_BASE'] as const) {
+      const url = env[name];
+      if (typeof url === 'string' && !url.startsWith('https://')) ctx.addIssue({ code: 'custom', path: [name], message: 'must be https in production' });
     }
     if (env.SEARCH_ENGINE === 'meilisearch' && !env.MEILI_URL) {
       ctx.addIssue({ code: 'custom', path: ['MEILI_URL'], message: 'required when SEARCH_ENGINE=meilisearch' });

@@ -25,6 +25,7 @@ import type { ProviderAdminService } from '../providers/provider-admin.service';
 import type { Logger } from '../lib/logger';
 import { withLogContext } from '../lib/log-context';
 import { eventMetrics } from '../lib/metrics';
+import type { PaymentsService } from '../payments';
 import type { WalletService } from '../wallet';
 import { safeEqual } from '../auth/tokens';
 import type { ProviderHealth } from '../providers/health';
@@ -45,6 +46,7 @@ import { catalogRoutes } from './routes/catalog';
 import { eventsRoute, streamTicketRoute } from './routes/events';
 import { HANDLER_API_PATHS, handlerApi } from './routes/handler-api';
 import { numbersRoutes } from './routes/numbers';
+import { paymentAdminRoutes, paymentRoutes, paymentWebhookRoutes } from './routes/payments';
 import { v1Routes } from './routes/v1';
 import { partnerWebhookRoutes } from './routes/partner-webhooks';
 import { walletRoutes } from './routes/wallet';
@@ -75,6 +77,8 @@ export interface AppDeps {
   userAdmin: UserAdminService;
   /** The admin panel's money, reconciliation and dashboard figures. */
   reports: AdminReports;
+  /** Top-ups, processor callbacks and coupons (src/payments). */
+  payments: PaymentsService;
   /** Circuit breakers, for the business metrics on /metrics. */
   health?: ProviderHealth;
   /** /readyz: each named dependency check must resolve (PostgreSQL, Redis, Temporal, a polling worker). */
@@ -188,6 +192,7 @@ export function createApp(deps: AppDeps): Express {
   admin.use(adminRoutes(deps));
   admin.use(adminProviderRoutes(deps));
   admin.use('/audit', auditRoutes(deps));
+  admin.use(paymentAdminRoutes(deps));
 
   app.use('/api', rateLimits.ip);
   // Customers, partners and admins can fix what they send: invalid text is refused here, once for
@@ -199,6 +204,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/wallet', requireUser, rateLimits.user, walletRoutes(deps));
   app.post('/api/events/ticket', requireUser, rateLimits.user, streamTicketRoute(deps.auth));
   app.get('/api/events', requireStreamUser(deps.auth), rateLimits.user, eventsRoute(deps.events));
+  app.use('/api/payments', requireUser, rateLimits.user, paymentRoutes(deps));
   app.use('/api/keys', requireUser, rateLimits.user, apiKeyRoutes(deps));
   app.use('/api/webhook', requireUser, rateLimits.user, partnerWebhookRoutes(deps));
   app.use('/api/v1', v1Routes({ ...deps, rateLimits }));
@@ -210,6 +216,7 @@ export function createApp(deps: AppDeps): Express {
   // The SMS-Activate protocol for partners' existing tools (docs/partners.md); not under /api: its errors are the protocol's tokens.
   const smsActivate = handlerApi({ ...deps, rateLimits });
   app.use(smsActivate.routes);
+  app.use('/webhooks/payments', paymentWebhookRoutes({ payments: deps.payments, limit: rateLimits.webhook, logger: deps.logger }));
   app.use('/api', notFoundHandler);
 
   if (deps.serveUi) {

@@ -36,6 +36,8 @@ export const AUDIT_ACTIONS = [
   'admin.provider.test-purchase',
   /** One SMS-Activate protocol call (/stubs/handler_api.php): the action, the reply token, the key's prefix. */
   'partner.handler-api',
+  'admin.payment.refund',
+  'admin.coupon.create',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

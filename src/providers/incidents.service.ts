@@ -46,7 +46,7 @@ export class IncidentService {
   }
 
   /** Opens an incident of a kind recorded once per number (reconciliation's findings, refused data); again is a no-op. */
-  async open(kind: 'DATA_REJECTED' | 'REFUND_MISSING' | 'UPSTREAM_MISSING', input: { providerId: string; upstreamId: string; activationId: string | null; details?: Record<string, unknown> }): Promise<void> {
+  async open(kind: 'DATA_REJECTED' | 'REFUND_MISSING' | 'UPSTREAM_MISSING' | 'PAYMENT_SHORTFALL', input: { providerId: string; upstreamId: string; activationId: string | null; details?: Record<string, unknown> }): Promise<void> {
     await this.deps.db.upstreamIncident.upsert({
       where: { kind_providerId_upstreamId: { kind, providerId: input.providerId, upstreamId: input.upstreamId } },
       create: { kind, providerId: input.providerId, upstreamId: input.upstreamId, activationId: input.activationId, details: (input.details ?? {}) as object },

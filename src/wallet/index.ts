@@ -7,6 +7,8 @@ export {
   type LedgerEntryView,
   type HoldView,
   type CreditInput,
+  type DebitInput,
+  type DebitResult,
   type HoldInput,
   type CaptureInput,
   type ReleaseInput,

@@ -80,6 +80,22 @@ export interface CreditInput {
   actorId?: string;
 }
 
+export interface DebitInput {
+  userId: string;
+  /** What should be taken back; at most what is available is (the rest is the debit's shortfall). */
+  amountMicros: bigint;
+  idempotencyKey: string;
+  memo: string;
+  actorId?: string;
+}
+
+export interface DebitResult {
+  entry: LedgerEntryView;
+  debitedMicros: bigint;
+  /** What the wallet could not give: the caller records it (an incident), the balance never goes below zero. */
+  shortfallMicros: bigint;
+}
+
 export interface HoldInput {
   userId: string;
   /** The hold's key, e.g. the activation's workflow id. */
@@ -110,7 +126,7 @@ export const INVARIANT_RULES = [
   'wallet_held_matches_ledger', // held = Σ held_delta
   'wallet_held_matches_open_holds', // held = Σ amount of OPEN holds
   'wallet_not_negative', // available ≥ 0 and held ≥ 0
-  'ledger_entry_shape', // CREDIT: +available only, no hold; DEBIT: -available only, no hold; HOLD/CAPTURE/RELEASE: linked to a hold
+  'ledger_entry_shape', // CREDIT: +available only, no hold; DEBIT: −available only (0 when nothing was left), no hold; HOLD/CAPTURE/RELEASE: linked to a hold
   'hold_has_one_hold_entry',
   'hold_settlement_entries', // OPEN: none; CAPTURED: one CAPTURE, no RELEASE; RELEASED: the reverse
   'hold_entries_match_hold', // entry wallet and deltas agree with the hold's amount / captured amount
@@ -250,6 +266,50 @@ export class WalletService {
   async ledgerOfHold(key: string): Promise<{ hold: HoldView | null; entries: LedgerEntryView[] }> {
     const hold = await this.db.hold.findUnique({ where: { key }, include: { entries: { orderBy: { id: 'asc' } } } });
     return { hold: hold ? toHoldView(hold) : null, entries: (hold?.entries ?? []).map(toEntryView) };
+  }
+
+  /**
+   * Takes back up to `amountMicros` from available (a refund or a chargeback of a top-up): what
+   * is there is taken, the rest is reported as the shortfall, never a negative balance. Money on
+   * hold stays: it belongs to a purchase in flight. A replayed key returns the first result.
+   */
+  async takeBack(input: DebitInput): Promise<DebitResult> {
+    const { userId, amountMicros: amount, idempotencyKey: key, memo } = input;
+    assertPositiveAmount(amount);
+    assertKey(key);
+    const actorId = input.actorId ?? null;
+    if (actorId !== null && !isUuid(actorId)) throw new AppError('INVALID_ACTOR_ID', 'actorId must be a UUID');
+
+    return this.transaction(async (tx) => {
+      const wallet = await findWalletOrThrow(tx, userId);
+      // 1. Claim the key with a zero entry; its delta is set once the wallet row says what it can give.
+      const [claimed] = await tx.$queryRaw<LedgerEntry[]>`
+        INSERT INTO ledger_entries (wallet_id, idempotency_key, kind, available_delta, held_delta, memo, actor_id)
+        VALUES (${wallet.id}::uuid, ${key}, 'DEBIT', 0, 0, ${memo}, ${actorId}::uuid)
+        ON CONFLICT (idempotency_key) DO NOTHING
+        RETURNING ${LEDGER_COLUMNS}`;
+      if (!claimed) {
+        const existing = await tx.ledgerEntry.findUniqueOrThrow({ where: { idempotencyKey: key } });
+        if (existing.kind !== 'DEBIT' || existing.walletId !== wallet.id || -existing.availableDelta > amount) {
+          throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was already used for a different operation', { idempotencyKey: key });
+        }
+        const debited = -existing.availableDelta;
+        return { entry: toEntryView(existing), debitedMicros: debited, shortfallMicros: amount - debited };
+      }
+      // 2. Take what is there in one statement. The row lock orders concurrent debits and holds; it
+      // is NO KEY UPDATE, the lock an UPDATE takes, because the entry above already holds KEY SHARE
+      // on the row (its foreign key) and a FOR UPDATE would deadlock two debits upgrading at once.
+      const [taken] = await tx.$queryRaw<{ taken: bigint }[]>`
+        WITH before AS (SELECT id, available FROM wallets WHERE id = ${wallet.id}::uuid FOR NO KEY UPDATE)
+        UPDATE wallets w SET available = w.available - LEAST(before.available, ${amount}), updated_at = now()
+        FROM before WHERE w.id = before.id
+        RETURNING LEAST(before.available, ${amount})::bigint AS taken`;
+      if (!taken) throw new AppError('LEDGER_INCONSISTENT', 'Internal error', { what: 'debit: wallet row vanished' });
+      const [entry] = await tx.$queryRaw<LedgerEntry[]>`
+        UPDATE ledger_entries SET available_delta = ${-taken.taken} WHERE id = ${claimed.id}
+        RETURNING ${LEDGER_COLUMNS}`;
+      return { entry: toEntryView(entry), debitedMicros: taken.taken, shortfallMicros: amount - taken.taken };
+    });
   }
 
   /**
@@ -603,7 +663,7 @@ function invariantsQuery(scope: Prisma.Sql): Prisma.Sql {
       FROM ledger_entries e JOIN scope s ON s.id = e.wallet_id
       WHERE CASE e.kind
               WHEN 'CREDIT' THEN NOT (e.available_delta > 0 AND e.held_delta = 0 AND e.hold_id IS NULL)
-              WHEN 'DEBIT' THEN NOT (e.available_delta < 0 AND e.held_delta = 0 AND e.hold_id IS NULL)
+              WHEN 'DEBIT' THEN NOT (e.available_delta <= 0 AND e.held_delta = 0 AND e.hold_id IS NULL)
               ELSE e.hold_id IS NULL
             END
       UNION ALL

@@ -17,6 +17,8 @@ export interface SystemOptions {
   env?: Record<string, string>;
   /** Serve the built web app at / and the admin panel at /admin/ (npm run build:ui first): the e2e tests. */
   serveUi?: boolean;
+  /** The API's port (default: a free one), for tests that must know the API's URL before it starts (processor callbacks). */
+  apiPort?: number;
   /** Where the system's logs go (at LOG_LEVEL), for tests that read them; none by default. */
   logDestination?: DestinationStream;
   /**
@@ -128,7 +130,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   await seedCatalog(container);
   await container.auth.ensureAdmin(config.env.ADMIN_EMAIL, config.env.ADMIN_PASSWORD);
   const worker = await startActivationWorker(container, { workflowBundle: { codePath: WORKFLOW_BUNDLE_FILE }, metrics: options.workerMetrics ? { host: '127.0.0.1', port: 0 } : undefined });
-  const api = await startApi(container, { port: 0, host: '127.0.0.1', serveUi: options.serveUi });
+  const api = await startApi(container, { port: options.apiPort ?? 0, host: '127.0.0.1', serveUi: options.serveUi });
   apiUrl = api.url;
   for (const tenant of tenants) {
     if (tenant.webhookUrl === undefined) continue;

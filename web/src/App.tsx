@@ -13,6 +13,7 @@ import { BuyPage } from './components/BuyPage';
 import { History } from './components/History';
 import { Landing } from './components/Landing';
 import { LiveBannerView } from './components/LiveNotice';
+import { TopupPage } from './components/TopupPage';
 import { WalletView } from './components/WalletView';
 
 const NAV = [
@@ -70,6 +71,8 @@ function Shell({ user, onSignOut }: { user: User; onSignOut: () => void }) {
   let content;
   if (page === 'numbers' && param) content = <ActivationCard key={param} id={param} />;
   else if (page === 'numbers') content = <History />;
+  // #/wallet/topup[?missing=<micros>] and #/wallet/topup/<id>: the insufficient-funds error links here.
+  else if (page === 'wallet' && param?.split('?')[0] === 'topup') content = <TopupPage key={route} topupId={window.location.hash.split('?')[0].split('/')[3]} />;
   else if (page === 'wallet') content = <WalletView />;
   else if (page === 'keys') content = <ApiKeys />;
   else content = <BuyPage service={param} />;

@@ -13,7 +13,7 @@ const KIND_LABELS: Record<LedgerEntry['kind'], string> = {
   HOLD: 'Held for a number',
   CAPTURE: 'Paid',
   RELEASE: 'Refund',
-  DEBIT: 'Correction',
+  DEBIT: 'Debit',
 };
 
 const LEDGER_COLUMNS = [{ label: 'Date' }, { label: 'What' }, { label: 'Balance', numeric: true }, { label: 'Held', numeric: true }];
@@ -50,9 +50,11 @@ export function WalletView() {
           </div>
         </dl>
         <p className="muted small-text">
-          Held money is charged when the SMS arrives, and returned automatically when none does. To add funds, contact
-          support with your account email.
+          Held money is charged when the SMS arrives, and returned automatically when none does.
         </p>
+        <a className="button primary" href="#/wallet/topup" data-testid="topup-link">
+          Top up
+        </a>
       </section>
 
       <section className="card stack" aria-labelledby="ledger-title">
