@@ -32,7 +32,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import type { Duration, SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities, UpstreamPurchase } from '../activities';
 import { activationWorkflowV1, failedActivityType, failureType, sqlStateOf } from './activation-v1';
 import {
@@ -51,6 +51,7 @@ import {
   getActivationQuery,
   requestAnotherSmsUpdate,
   searchAttributes,
+  retryStuckStepSignal,
   smsReceivedSignal,
 } from './contracts';
 
@@ -154,6 +155,16 @@ async function leanActivation(input: ActivationInput): Promise<ActivationView> {
   const view = () => viewAs(status);
 
   setHandler(getActivationQuery, view);
+  // Set by an operator (retryStuckStepSignal): the current pause between two attempts ends now.
+  let retryRequested = false;
+  setHandler(retryStuckStepSignal, () => {
+    retryRequested = true;
+  });
+  /** A pause an operator can cut short. Same timer command as sleep() while nobody does. */
+  const pauseBeforeRetry = async (duration: Duration): Promise<void> => {
+    await condition(() => retryRequested, duration);
+    retryRequested = false;
+  };
   setHandler(smsReceivedSignal, (sms) => {
     inbox.push(sms);
   });
@@ -354,7 +365,7 @@ async function leanActivation(input: ActivationInput): Promise<ActivationView> {
           await pollOnce(ref);
           await drainInbox();
           if (messages.length > 0) return finishAfterSms(ref);
-          await sleep('5 seconds');
+          await pauseBeforeRetry('5 seconds');
         } else if (type === FailureType.ProviderEarlyCancel) {
           await sleep(Math.max(msUntilCancelAllowed(), 1000));
         } else if (type === FailureType.ProviderRejected) {
@@ -364,11 +375,11 @@ async function leanActivation(input: ActivationInput): Promise<ActivationView> {
           if (!(await pollOnce(ref))) return close(whenCancelled, whenCancelled === 'FAILED' ? failureReason : null);
           await drainInbox();
           if (messages.length > 0) return finishAfterSms(ref);
-          await sleep('1 minute');
+          await pauseBeforeRetry('1 minute');
         } else {
           // The provider failed (outage, timeouts) through the activity's retries: ask again.
           log.warn('cancel at provider failed', { activationId: input.activationId, type });
-          await sleep(CANCEL_RETRY_PAUSE);
+          await pauseBeforeRetry(CANCEL_RETRY_PAUSE);
         }
       }
     }

@@ -57,6 +57,12 @@ export interface IncomingSms {
 }
 
 export const smsReceivedSignal = defineSignal<[IncomingSms]>('smsReceived');
+/**
+ * An operator's "retry the stuck step now" (admin panel): a workflow pausing between attempts to
+ * give a number back asks the provider again at once. The steps are local activities, which
+ * Temporal's ResetActivity cannot reach.
+ */
+export const retryStuckStepSignal = defineSignal('retryStuckStep');
 export const getActivationQuery = defineQuery<ActivationView>('getActivation');
 
 /** Returns once the number is bought (ACTIVE) or the purchase ended; used with update-with-start. */

@@ -80,6 +80,12 @@ export function ActivationDetail({ id }: { id: string }) {
   // The workflow ended without recording it (terminated in the Temporal UI): the books still need closing.
   const orphaned = !running && isLive(a);
   const retrying = workflow?.pendingActivities.filter((p) => p.attempt > 1 || p.lastFailure) ?? [];
+  // The activation's own steps are local activities, never pending: one that keeps failing leaves
+  // a failed step in the history while the workflow pauses in a stuck phase before the next attempt.
+  const phase = workflow?.searchAttributes.SimGatePhase;
+  const lastFailedStep = [...timeline].reverse().find((e) => e.kind === 'step-failed');
+  const pausing = running && retrying.length === 0 && (phase === 'BUYING' || phase === 'CANCELLING') && lastFailedStep !== undefined;
+  const canRetry = retrying.length > 0 || pausing;
 
   return (
     <div className="stack">
@@ -92,7 +98,7 @@ export function ActivationDetail({ id }: { id: string }) {
             {a.serviceCode} · {countryName(a.countryIso)}
           </h1>
           <StatusBadge status={a.status} label={statusLabel(a)} />
-          {retrying.length > 0 && (
+          {canRetry && (
             <span className="badge badge-stuck" data-testid="retrying-badge">
               Retrying
             </span>
@@ -158,7 +164,7 @@ export function ActivationDetail({ id }: { id: string }) {
           <button type="button" className="danger" onClick={cancel} disabled={!isLive(a) || a.messages.length > 0 || busy != null} data-testid="admin-cancel">
             {busy === 'cancel' ? 'Cancelling…' : 'Cancel and refund'}
           </button>
-          <button type="button" onClick={retry} disabled={!running || retrying.length === 0 || busy != null} data-testid="retry-step">
+          <button type="button" onClick={retry} disabled={!running || !canRetry || busy != null} data-testid="retry-step">
             {busy === 'retry' ? 'Retrying…' : 'Retry stuck step now'}
           </button>
           <button type="button" onClick={() => setTerminating(!terminating)} disabled={!(running || orphaned) || busy != null} aria-expanded={terminating} data-testid="terminate-open">
@@ -181,6 +187,18 @@ export function ActivationDetail({ id }: { id: string }) {
           </form>
         )}
       </section>
+
+      {pausing && lastFailedStep && (
+        <section className="card stack" aria-labelledby="stuck-title" data-testid="stuck-step">
+          <h2 id="stuck-title">Step being retried</h2>
+          <p>
+            {lastFailedStep.title} at {time(lastFailedStep.at)}; the workflow waits in phase {String(phase)} before asking the provider again.
+          </p>
+          <p className="error-text" data-testid="pending-error">
+            {lastFailedStep.detail ?? '—'}
+          </p>
+        </section>
+      )}
 
       {workflow && workflow.pendingActivities.length > 0 && (
         <section className="card stack" aria-labelledby="pending-title">

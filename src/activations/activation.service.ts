@@ -22,6 +22,7 @@ import {
   finishActivationUpdate,
   getActivationQuery,
   requestAnotherSmsUpdate,
+  retryStuckStepSignal,
   searchAttributes,
   STUCK_PHASES,
   type ActivationInput,
@@ -357,7 +358,12 @@ export class ActivationService {
     });
     if (description.status.name !== 'RUNNING') throw new AppError('ACTIVATION_CLOSED', 'The workflow has ended: nothing to retry.', { workflowStatus: description.status.name });
     const retrying = (description.raw.pendingActivities ?? []).filter((a) => (a.attempt ?? 1) > 1 || a.lastFailure);
-    if (retrying.length === 0) throw new AppError('NOTHING_TO_RETRY', 'No step of this activation is retrying right now.');
+    // The activation's own steps are local activities (no pending activity to reset): between two
+    // attempts to reach the provider its workflow pauses in a stuck phase, and the signal ends the pause.
+    const phase = description.typedSearchAttributes.get(searchAttributes.phase);
+    if (phase === 'ENDED') throw new AppError('ACTIVATION_CLOSED', 'The activation has ended: nothing to retry.');
+    const pausing = retrying.length === 0 && phase !== undefined && (STUCK_PHASES as readonly string[]).includes(phase);
+    if (retrying.length === 0 && !pausing) throw new AppError('NOTHING_TO_RETRY', 'No step of this activation is retrying right now.');
     const { namespace, identity } = this.deps.temporal.options;
     for (const activity of retrying) {
       await this.deps.temporal.workflowService.resetActivity({
@@ -369,7 +375,14 @@ export class ActivationService {
         keepPaused: false,
       });
     }
-    const reset = retrying.map((a) => `${a.activityType?.name ?? '?'}#${a.activityId}`);
+    if (pausing) {
+      await handle.signal(retryStuckStepSignal).catch((error: unknown) => {
+        // It ended between the description and the signal: nothing left to retry.
+        if (error instanceof WorkflowNotFoundError) throw new AppError('ACTIVATION_CLOSED', 'The workflow has ended: nothing to retry.');
+        throw error;
+      });
+    }
+    const reset = pausing ? [`${phase} (next attempt now)`] : retrying.map((a) => `${a.activityType?.name ?? '?'}#${a.activityId}`);
     await this.deps.audit.record({ action: 'admin.activation.retry-step', actorId: actor.id, targetType: 'activation', targetId: activationId, ip: actor.ip, details: { reset } });
     return { reset };
   }

@@ -72,6 +72,19 @@ function smsText(value: unknown): string {
   return [typeof sms.code === 'string' ? `code ${sms.code}` : 'no code', typeof sms.source === 'string' ? `by ${sms.source}` : ''].filter(Boolean).join(' ');
 }
 
+/** What the SDK names the marker a local activity's outcome is recorded in. */
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+
+/** The marker's metadata (JSON written by the SDK's core, with or without payload encoding metadata). */
+function localActivityMeta(payload: Payload | null | undefined): { activity_type?: string; attempt?: number } {
+  if (!payload?.data) return {};
+  try {
+    return JSON.parse(Buffer.from(payload.data).toString('utf8')) as { activity_type?: string; attempt?: number };
+  } catch {
+    return {};
+  }
+}
+
 /** The history as a timeline, oldest first. */
 export function describeHistory(history: History): TimelineEvent[] {
   const scheduled = new Map<string, string>();
@@ -115,6 +128,16 @@ function describeEvent(
   }
   if (e.activityTaskTimedOutEventAttributes) return { kind: 'step-failed', title: `${step(e.activityTaskTimedOutEventAttributes.scheduledEventId)} timed out`, detail: failureText(e.activityTaskTimedOutEventAttributes.failure) };
   if (e.activityTaskCanceledEventAttributes) return { kind: 'step', title: `${step(e.activityTaskCanceledEventAttributes.scheduledEventId)} cancelled` };
+  if (e.markerRecordedEventAttributes?.markerName === LOCAL_ACTIVITY_MARKER) {
+    // A local activity (the activation's steps are: workflows/activation.ts): one marker per
+    // finished run, its retries inside it, named in the marker's details.
+    const marker = e.markerRecordedEventAttributes;
+    const meta = localActivityMeta(marker.details?.data?.payloads?.[0]);
+    const title = `${meta.activity_type ?? 'activity'}${(meta.attempt ?? 1) > 1 ? ` (attempt ${meta.attempt})` : ''}`;
+    if (!marker.failure) return { kind: 'step', title: `${title} done` };
+    if (marker.failure.canceledFailureInfo) return { kind: 'step', title: `${title} cancelled` };
+    return { kind: 'step-failed', title: `${title} failed`, detail: failureText(marker.failure) };
+  }
   if (e.timerStartedEventAttributes) {
     const a = e.timerStartedEventAttributes;
     return { kind: 'timer', title: `Waiting ${durationText(a.startToFireTimeout)}` };
