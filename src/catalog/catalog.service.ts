@@ -61,8 +61,10 @@ export type WithDelivery<T> = T & { delivery: Delivery | null };
  */
 export const WELL_KNOWN_SERVICES: readonly string[] = ['tg', 'wa', 'go', 'ig', 'fb', 'ds', 'tw', 'lf', 'dr', 'mm', 'am', 'vi', 'oi', 'ub', 'wb', 'nf', 'ts'];
 
-/** How far back "what sold most" looks. */
+/** How far back "what sold most" looks, how many it keeps, and for how long. */
 const POPULAR_WINDOW_DAYS = 30;
+const MAX_POPULAR = 100;
+const POPULAR_TTL_MS = 60_000;
 
 export type WithTopDelivery<T extends { topCountries: CountryPrice[] }> = Omit<T, 'topCountries'> & { topCountries: WithDelivery<CountryPrice>[] };
 
@@ -81,6 +83,7 @@ export interface PriceCell {
 export class CatalogService {
   /** Catalog search (src/catalog/search): the configured engine, or the PostgreSQL one by default. */
   readonly search: CatalogSearchEngine;
+  private popular: { expires: number; codes: Promise<string[]> } | null = null;
 
   constructor(
     private readonly deps: {
@@ -226,11 +229,8 @@ export class CatalogService {
    */
   async popularServices(limitInput: number): Promise<WithTopDelivery<ServiceHit>[]> {
     const limit = clampLimit(limitInput);
-    const sold = await this.deps.db.$queryRaw<{ service_code: string }[]>`
-      SELECT service_code FROM activations
-      WHERE created_at > now() - make_interval(days => ${POPULAR_WINDOW_DAYS}) AND status <> 'FAILED'
-      GROUP BY service_code ORDER BY count(*) DESC, service_code LIMIT ${limit}`;
-    const wanted = [...new Set([...sold.map((r) => r.service_code), ...WELL_KNOWN_SERVICES])];
+    const sold = await this.mostSold();
+    const wanted = [...new Set([...sold.slice(0, limit), ...WELL_KNOWN_SERVICES])];
     const [figures, names, onSale] = await Promise.all([
       serviceFigures(this.deps.db, wanted),
       this.deps.db.service.findMany({ where: { code: { in: wanted } }, select: { code: true, name: true } }),
@@ -246,6 +246,25 @@ export class CatalogService {
     const seen = new Set(hits.map((h) => h.code));
     for (const hit of onSale) if (!seen.has(hit.code)) hits.push(hit);
     return this.withTopDelivery(hits.slice(0, limit));
+  }
+
+  /**
+   * Services by purchases in the window, most first. Every empty search box asks, and the count
+   * reads a month of activations, so the order is kept for POPULAR_TTL_MS (what is shown stays
+   * live: figures and stock are read per request).
+   */
+  private mostSold(): Promise<string[]> {
+    const now = Date.now();
+    if (this.popular && this.popular.expires > now) return this.popular.codes;
+    const codes = this.deps.db
+      .$queryRaw<{ service_code: string }[]>`
+        SELECT service_code FROM activations
+        WHERE created_at > now() - make_interval(days => ${POPULAR_WINDOW_DAYS}) AND status <> 'FAILED'
+        GROUP BY service_code ORDER BY count(*) DESC, service_code LIMIT ${MAX_POPULAR}`
+      .then((rows) => rows.map((r) => r.service_code));
+    this.popular = { expires: now + POPULAR_TTL_MS, codes };
+    codes.catch(() => (this.popular = null));
+    return codes;
   }
 
   /** Delivery records of many routes at once; null for every route when health is not wired or Redis fails. */
