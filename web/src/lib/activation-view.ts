@@ -19,20 +19,8 @@ export interface ActionButton {
 
 type ActionInput = Pick<Activation, 'status' | 'actions' | 'cancelAllowedAt' | 'messages'>;
 
-export const STATUS_LABELS: Record<string, string> = {
-  RESERVED: 'Getting a number',
-  ACTIVE: 'Waiting for SMS',
-  COMPLETED: 'Completed',
-  CANCELLED: 'Cancelled',
-  EXPIRED: 'Expired',
-  FAILED: 'Failed',
-};
-
-/** The badge text: an active number that has its code says so. */
-export function statusLabel(activation: Pick<Activation, 'status' | 'messages'>): string {
-  if (activation.status === 'ACTIVE' && activation.messages.length > 0) return 'Code received';
-  return STATUS_LABELS[activation.status] ?? activation.status;
-}
+// The badge words are the admin panel's too (ui/status.ts): one vocabulary for both.
+export { STATUS_LABELS, statusLabel } from '../../../ui/status';
 
 export const isLiveStatus = (status: ActivationStatus) => status === 'RESERVED' || status === 'ACTIVE';
 
