@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { startSystem, type TestSystem } from '../support/system';
 import { waitFor } from '../support/wait';
-import { assertUiBuilt, axeViolations, DESKTOP, launchChromium, PHONE, screenshot, seriousOnly } from './browser';
+import { assertUiBuilt, axeViolations, DESKTOP, PageSet, PHONE, screenshot, seriousOnly } from './browser';
 
 /**
  * The admin panel (production build) in Chromium against the whole back end, one test per area:
@@ -16,13 +16,11 @@ jest.setTimeout(90_000);
 const WANTED = { service: 'wa', country: 'ID' };
 
 let system: TestSystem;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const pageErrors: string[] = [];
+let pages: PageSet;
 
 beforeAll(async () => {
   assertUiBuilt();
-  [system, browser] = await Promise.all([
+  [system, pages] = await Promise.all([
     startSystem({
       serveUi: true,
       polling: { initialMs: 500, maxMs: 2000 },
@@ -32,26 +30,22 @@ beforeAll(async () => {
         { id: 'activate', apiKey: 'sim-activate-key', errorStyle: 'classic', minCancelMs: 0, webhookUrl: webhookUrlFor('activate-sim') },
       ],
     }),
-    launchChromium(),
+    PageSet.launch(),
   ]);
 });
 
 afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
-  await browser?.close();
+  await pages?.close();
   await system?.stop();
 });
 
 afterEach(() => {
-  const errors = pageErrors.splice(0);
+  const errors = pages.takeErrors();
   expect(errors).toEqual([]);
 });
 
 async function newPage(viewport = DESKTOP): Promise<Page> {
-  const context = await browser.newContext({ viewport, baseURL: system.api.url });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  const page = await pages.open(system.api.url, viewport);
   // Confirmations (cancel, disable) are accepted: the test is the admin who meant it.
   page.on('dialog', (dialog) => void dialog.accept());
   return page;

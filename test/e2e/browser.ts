@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /**
  * Chromium for the e2e tests and bench/web.ts: the system's browser (playwright-core never
@@ -27,6 +27,46 @@ export function launchChromium(): Promise<Browser> {
     throw new Error(`No Chromium at ${CHROMIUM_PATH}: install it (Debian: apt-get install -y chromium) or set CHROMIUM_PATH.`);
   }
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+}
+
+/**
+ * The browser of one e2e file and the pages it opens, each in a context of its own (so sessions
+ * never mix), all closed after the file. Every uncaught exception in a page is kept until
+ * `takeErrors()` — called in afterEach, so the test that caused it fails.
+ */
+export class PageSet {
+  private readonly contexts: BrowserContext[] = [];
+  private readonly errors: string[] = [];
+
+  private constructor(readonly browser: Browser) {}
+
+  static async launch(): Promise<PageSet> {
+    return new PageSet(await launchChromium());
+  }
+
+  /** A page in a new context at `baseURL`; `prepare` runs on the context first (permissions). */
+  async open(baseURL: string, viewport = DESKTOP, prepare?: (context: BrowserContext) => Promise<void>): Promise<Page> {
+    const context = await this.browser.newContext({ viewport, baseURL });
+    this.contexts.push(context);
+    await prepare?.(context);
+    const page = await context.newPage();
+    this.watch(page);
+    return page;
+  }
+
+  /** Keeps the uncaught exceptions of a page opened some other way (a second tab). */
+  watch(page: Page): void {
+    page.on('pageerror', (error) => this.errors.push(error.message));
+  }
+
+  takeErrors(): string[] {
+    return this.errors.splice(0);
+  }
+
+  async close(): Promise<void> {
+    for (const context of this.contexts) await context.close().catch(() => undefined);
+    await this.browser.close();
+  }
 }
 
 /** The e2e tests drive the production build: fail early, with the fix, when it is missing. */

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { formatPhone } from '../../ui/format';
 import { startSystem, type TestSystem } from '../support/system';
 import { waitFor } from '../support/wait';
-import { assertUiBuilt, axeViolations, DESKTOP, launchChromium, PHONE, screenshot, seriousOnly } from './browser';
+import { assertUiBuilt, axeViolations, DESKTOP, PageSet, PHONE, screenshot, seriousOnly } from './browser';
 
 /**
  * The customer fixes of issue 14 in real Chromium against the whole back end: a landing page
@@ -18,13 +18,11 @@ const PASSWORD = 'customer-password';
 const CANCEL_DELAY_S = 5;
 
 let system: TestSystem;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const pageErrors: string[] = [];
+let pages: PageSet;
 
 beforeAll(async () => {
   assertUiBuilt();
-  [system, browser] = await Promise.all([
+  [system, pages] = await Promise.all([
     startSystem({
       serveUi: true,
       // Nothing but a webhook or an action wakes a workflow here: the cancel unlock must not depend on a poll.
@@ -35,28 +33,21 @@ beforeAll(async () => {
         { id: 'activate', apiKey: 'sim-activate-key', errorStyle: 'classic', minCancelMs: CANCEL_DELAY_S * 1000, webhookUrl: webhookUrlFor('activate-sim') },
       ],
     }),
-    launchChromium(),
+    PageSet.launch(),
   ]);
 });
 
 afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
-  await browser?.close();
+  await pages?.close();
   await system?.stop();
 });
 
 afterEach(() => {
-  const errors = pageErrors.splice(0);
+  const errors = pages.takeErrors();
   expect(errors).toEqual([]);
 });
 
-async function newPage(viewport = DESKTOP): Promise<Page> {
-  const context = await browser.newContext({ viewport, baseURL: system.api.url });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  return page;
-}
+const newPage = (viewport = DESKTOP): Promise<Page> => pages.open(system.api.url, viewport);
 
 async function signUp(page: Page, email = `web-${randomUUID()}@simgate.test`): Promise<{ email: string; id: string }> {
   await page.goto('/');

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import pino from 'pino';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { createPaymentSimulator, type PaymentSimulator } from '../../src/payment-simulator';
 import { startSystem, type TestSystem } from '../support/system';
 import { waitFor } from '../support/wait';
-import { assertUiBuilt, DESKTOP, launchChromium, screenshot } from './browser';
+import { assertUiBuilt, DESKTOP, PageSet, screenshot } from './browser';
 
 /**
  * A new customer funds their own wallet and buys, with no admin: sign up → the Top up page
@@ -15,7 +15,7 @@ import { assertUiBuilt, DESKTOP, launchChromium, screenshot } from './browser';
 jest.setTimeout(90_000);
 
 let system: TestSystem;
-let browser: Browser;
+let pages: PageSet;
 let processors: PaymentSimulator;
 let processorsUrl: string;
 
@@ -26,8 +26,6 @@ async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
-const contexts: BrowserContext[] = [];
-const pageErrors: string[] = [];
 
 beforeAll(async () => {
   assertUiBuilt();
@@ -44,12 +42,11 @@ beforeAll(async () => {
     NOWPAYMENTS_PAY_CURRENCIES: 'usdttrc20,btc',
     PAYMENTS_CALLBACK_URL: `http://127.0.0.1:${apiPort}`,
   };
-  [system, browser] = await Promise.all([startSystem({ serveUi: true, apiPort, env }), launchChromium()]);
+  [system, pages] = await Promise.all([startSystem({ serveUi: true, apiPort, env }), PageSet.launch()]);
 });
 
 afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
-  await browser?.close();
+  await pages?.close();
   await system?.stop();
   await processors?.close();
 });
@@ -64,10 +61,7 @@ async function signUp(page: Page): Promise<void> {
 }
 
 it('signs up, tops up with the sandbox and buys a number', async () => {
-  const context = await browser.newContext({ viewport: DESKTOP, baseURL: system.api.url });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  const page = await pages.open(system.api.url, DESKTOP);
 
   await signUp(page);
   await waitFor(async () => (await page.getByTestId('header-balance').textContent()) === '$0.00');
@@ -99,14 +93,11 @@ it('signs up, tops up with the sandbox and buys a number', async () => {
   await page.getByTestId('phone-number').waitFor();
   const me = await system.request('GET', '/api/auth/me', { token: (await page.evaluate(`localStorage.getItem('simgate.token')`)) as string });
   expect(await system.container.wallet.checkInvariants(me.body.user.id)).toEqual([]);
-  expect(pageErrors).toEqual([]);
+  expect(pages.takeErrors()).toEqual([]);
 });
 
 it('tops up with crypto: the address, the amount and a QR code, then live status until credited', async () => {
-  const context = await browser.newContext({ viewport: DESKTOP, baseURL: system.api.url });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  const page = await pages.open(system.api.url, DESKTOP);
   await signUp(page);
 
   await page.goto('/#/wallet');
@@ -127,5 +118,5 @@ it('tops up with crypto: the address, the amount and a QR code, then live status
   expect(paid.status).toBe(200);
   await waitFor(async () => (await page.getByTestId('topup-status').getAttribute('data-status')) === 'CREDITED', { timeoutMs: 20_000 });
   await waitFor(async () => (await page.getByTestId('header-balance').textContent()) === '$10.00', { timeoutMs: 10_000 });
-  expect(pageErrors).toEqual([]);
+  expect(pages.takeErrors()).toEqual([]);
 });

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { startSystem, TENANT_PROVIDER, type TestSystem } from '../support/system';
 import { waitFor } from '../support/wait';
-import { assertUiBuilt, axeViolations, DESKTOP, launchChromium, PHONE, screenshot, seriousOnly } from './browser';
+import { assertUiBuilt, axeViolations, DESKTOP, PageSet, PHONE, screenshot, seriousOnly } from './browser';
 
 /**
  * The customer web app (production build) in real Chromium against the whole back end: API,
@@ -16,15 +16,13 @@ const PASSWORD = 'customer-password';
 const tenantOf = (providerId: string) => Object.entries(TENANT_PROVIDER).find(([, id]) => id === providerId)![0];
 
 let system: TestSystem;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const pageErrors: string[] = [];
+let pages: PageSet;
 const requestedUrls: string[] = [];
 const streamTickets: string[] = [];
 
 beforeAll(async () => {
   assertUiBuilt();
-  [system, browser] = await Promise.all([
+  [system, pages] = await Promise.all([
     startSystem({
       serveUi: true,
       polling: { initialMs: 500, maxMs: 2000 },
@@ -33,19 +31,18 @@ beforeAll(async () => {
         { id: 'activate', apiKey: 'sim-activate-key', errorStyle: 'classic', minCancelMs: 0, webhookUrl: webhookUrlFor('activate-sim') },
       ],
     }),
-    launchChromium(),
+    PageSet.launch(),
   ]);
 });
 
 afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
-  await browser?.close();
+  await pages?.close();
   await system?.stop();
 });
 
 afterEach(() => {
   // Uncaught exceptions in the page fail the test that caused them.
-  const errors = pageErrors.splice(0);
+  const errors = pages.takeErrors();
   expect(errors).toEqual([]);
   // No access token in any URL the app asked for: the SSE stream goes by one-use ticket.
   const withToken = requestedUrls.splice(0).filter((url) => /access_token=|eyJ[\w-]+\.eyJ[\w-]+\./.test(url));
@@ -53,11 +50,7 @@ afterEach(() => {
 });
 
 async function newPage(viewport = DESKTOP): Promise<Page> {
-  const context = await browser.newContext({ viewport, baseURL: system.api.url });
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: system.api.url });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  const page = await pages.open(system.api.url, viewport, (context) => context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: system.api.url }));
   page.on('request', (request) => {
     requestedUrls.push(request.url());
     if (/\/api\/events\?ticket=/.test(request.url())) streamTickets.push(new URL(request.url()).searchParams.get('ticket')!);
@@ -339,7 +332,7 @@ describe('customer web app in Chromium', () => {
     // Two tabs with a refused token at once: one refreshes, the other reuses its token (a second
     // refresh with the same cookie would look stolen and sign the session out everywhere).
     const second = await page.context().newPage();
-    second.on('pageerror', (error) => pageErrors.push(error.message));
+    pages.watch(second);
     second.on('response', (response) => {
       if (response.url().endsWith('/api/auth/refresh')) refreshes.push(response.status());
     });

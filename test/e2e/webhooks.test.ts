@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { verifyWebhook, WEBHOOK_HEADERS } from '../../src/auth/webhook-signature';
 import { startSystem, type TestSystem } from '../support/system';
 import { waitFor } from '../support/wait';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
-import { assertUiBuilt, axeViolations, launchChromium, PHONE, screenshot, seriousOnly } from './browser';
+import { assertUiBuilt, axeViolations, PageSet, PHONE, screenshot, seriousOnly } from './browser';
 
 /**
  * The webhook card of the web app's API keys page in Chromium against the whole back end: save
@@ -15,27 +15,26 @@ import { assertUiBuilt, axeViolations, launchChromium, PHONE, screenshot, seriou
 jest.setTimeout(90_000);
 
 let system: TestSystem;
-let browser: Browser;
+let pages: PageSet;
 let receiver: WebhookReceiver;
-const pageErrors: string[] = [];
 
 beforeAll(async () => {
   assertUiBuilt();
   receiver = await startWebhookReceiver();
-  [system, browser] = await Promise.all([
+  [system, pages] = await Promise.all([
     startSystem({ serveUi: true, env: { WEBHOOK_TIMEOUT_MS: '500', WEBHOOK_RETRY_INITIAL_MS: '200', WEBHOOK_RETRY_MAX_MS: '1000' } }),
-    launchChromium(),
+    PageSet.launch(),
   ]);
 });
 
 afterAll(async () => {
-  await browser?.close();
+  await pages?.close();
   await system?.stop();
   await receiver?.close();
 });
 
 afterEach(() => {
-  expect(pageErrors.splice(0)).toEqual([]);
+  expect(pages.takeErrors()).toEqual([]);
 });
 
 async function signUp(page: Page): Promise<{ id: string; token: string }> {
@@ -51,9 +50,7 @@ async function signUp(page: Page): Promise<{ id: string; token: string }> {
 }
 
 it('saves the webhook, shows the delivery log and replays a delivery', async () => {
-  const context = await browser.newContext({ viewport: PHONE, baseURL: system.api.url });
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  const page = await pages.open(system.api.url, PHONE);
   try {
     const user = await signUp(page);
     await system.request('POST', `/api/admin/wallets/${user.id}/credit`, { token: system.adminToken, headers: { 'Idempotency-Key': `e2e-${randomUUID()}` }, body: { amountMicros: '2000000', memo: 'e2e' } });
@@ -96,6 +93,6 @@ it('saves the webhook, shows the delivery log and replays a delivery', async () 
     await expect(page.getByTestId('replay-delivery').first().isDisabled()).resolves.toBe(true);
     await screenshot(page, 'webhooks-disabled-phone');
   } finally {
-    await context.close();
+    await page.context().close();
   }
 });
