@@ -24,12 +24,14 @@ export function createRecordActivities(deps: {
 
   /**
    * After a write: pushes the workflow's view to the user's open pages (pub/sub), enqueues the
-   * partner's webhook event and, for a purchase or a first SMS, feeds routing's delivery rate.
-   * One read of the row serves all three.
+   * partner's webhook event and, for a purchase or a first SMS, feeds routing's delivery rate
+   * (and, for a first SMS this attempt stored, the SMS latency metric). One read of the row
+   * serves them all.
    */
-  async function afterWrite(activationId: string, view: ActivationView | undefined, change: ActivationChange, delivery?: 'purchase' | 'sms'): Promise<void> {
-    const row = await db.activation.findUnique({ where: { id: activationId }, select: { userId: true, providerId: true, serviceCode: true, countryIso: true, createdAt: true } });
+  async function afterWrite(activationId: string, view: ActivationView | undefined, change: ActivationChange, delivery?: 'purchase' | 'sms', firstSmsAt?: string): Promise<void> {
+    const row = await db.activation.findUnique({ where: { id: activationId }, select: { userId: true, providerId: true, serviceCode: true, countryIso: true, createdAt: true, activatedAt: true } });
     if (!row) return;
+    if (firstSmsAt) metrics.firstSms(row.providerId, row.activatedAt, firstSmsAt);
     // The two Redis writes are independent: side by side, since this step runs inside the
     // workflow task that the customer's request waits on.
     const statistics = async () => {
@@ -72,8 +74,8 @@ export function createRecordActivities(deps: {
         INSERT INTO sms_messages (activation_id, seq, code, text, received_at)
         VALUES (${input.activationId}, ${input.seq}, ${input.sms.code === null ? null : cleanText(input.sms.code)}, ${cleanText(input.sms.text)}, ${new Date(input.sms.receivedAt)})
         ON CONFLICT (activation_id, seq) DO NOTHING`;
-      if (inserted === 1 && input.seq === 1) await metrics.firstSms(db, input.activationId, input.sms.receivedAt);
-      await afterWrite(input.activationId, input.view, { kind: 'sms', seq: input.seq }, input.seq === 1 ? 'sms' : undefined);
+      const firstStored = inserted === 1 && input.seq === 1;
+      await afterWrite(input.activationId, input.view, { kind: 'sms', seq: input.seq }, input.seq === 1 ? 'sms' : undefined, firstStored ? input.sms.receivedAt : undefined);
     },
 
     /**

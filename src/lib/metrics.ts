@@ -1,5 +1,4 @@
 import { Counter, Histogram, Registry } from 'prom-client';
-import type { Db } from '../db/client';
 
 /**
  * Counters of what happens, in the process where it happens (mostly the worker: purchases end,
@@ -79,11 +78,11 @@ export const metrics = {
   },
 
   /** The first SMS of an activation was stored: how long after the purchase it came. */
-  async firstSms(db: Db, activationId: string, receivedAt: string | Date): Promise<void> {
-    const row = await db.activation.findUnique({ where: { id: activationId }, select: { providerId: true, activatedAt: true } }).catch(() => null);
-    if (!row?.providerId || !row.activatedAt) return;
-    const seconds = (new Date(receivedAt).getTime() - row.activatedAt.getTime()) / 1000;
-    if (Number.isFinite(seconds)) smsLatency.observe({ provider: row.providerId }, Math.max(0, seconds));
+  /** Purchase → first SMS, from the row the caller already read. */
+  firstSms(providerId: string | null, activatedAt: Date | null, receivedAt: string | Date): void {
+    if (!providerId || !activatedAt) return;
+    const seconds = (new Date(receivedAt).getTime() - activatedAt.getTime()) / 1000;
+    if (Number.isFinite(seconds)) smsLatency.observe({ provider: providerId }, Math.max(0, seconds));
   },
 
   providerCall(providerId: string, operation: string, outcome: { ok: boolean; kind?: string; healthFailure: boolean }, latencyMs: number): void {

@@ -185,11 +185,7 @@ export class WalletService {
 
   /** Adds money to available. A replayed key returns the original entry and changes nothing. */
   async credit(input: CreditInput): Promise<LedgerEntryView> {
-    const { userId, amountMicros: amount, idempotencyKey: key, memo } = input;
-    assertPositiveAmount(amount);
-    assertKey(key);
-    const actorId = input.actorId ?? null;
-    if (actorId !== null && !isUuid(actorId)) throw new AppError('INVALID_ACTOR_ID', 'actorId must be a UUID');
+    const { userId, amount, key, memo, actorId } = checkedMovement(input);
 
     return this.transaction(async (tx) => {
       const wallet = await findWalletOrThrow(tx, userId);
@@ -225,11 +221,7 @@ export class WalletService {
    * written when the balance is short. Idempotent by key like a credit.
    */
   async debit(input: CreditInput): Promise<LedgerEntryView> {
-    const { userId, amountMicros: amount, idempotencyKey: key, memo } = input;
-    assertPositiveAmount(amount);
-    assertKey(key);
-    const actorId = input.actorId ?? null;
-    if (actorId !== null && !isUuid(actorId)) throw new AppError('INVALID_ACTOR_ID', 'actorId must be a UUID');
+    const { userId, amount, key, memo, actorId } = checkedMovement(input);
 
     return this.transaction(async (tx) => {
       const wallet = await findWalletOrThrow(tx, userId);
@@ -274,11 +266,7 @@ export class WalletService {
    * hold stays: it belongs to a purchase in flight. A replayed key returns the first result.
    */
   async takeBack(input: DebitInput): Promise<DebitResult> {
-    const { userId, amountMicros: amount, idempotencyKey: key, memo } = input;
-    assertPositiveAmount(amount);
-    assertKey(key);
-    const actorId = input.actorId ?? null;
-    if (actorId !== null && !isUuid(actorId)) throw new AppError('INVALID_ACTOR_ID', 'actorId must be a UUID');
+    const { userId, amount, key, memo, actorId } = checkedMovement(input);
 
     return this.transaction(async (tx) => {
       const wallet = await findWalletOrThrow(tx, userId);
@@ -536,6 +524,15 @@ async function findWalletOrThrow(db: Db | Tx, userId: string) {
   const wallet = isUuid(userId) ? await db.wallet.findUnique({ where: { userId } }) : null;
   if (!wallet) throw new AppError('WALLET_NOT_FOUND', 'Wallet not found');
   return wallet;
+}
+
+/** The checks every keyed movement of available money makes before it touches the books (credit, debit, take back). */
+function checkedMovement(input: { userId: string; amountMicros: bigint; idempotencyKey: string; memo: string; actorId?: string | null }) {
+  assertPositiveAmount(input.amountMicros);
+  assertKey(input.idempotencyKey);
+  const actorId = input.actorId ?? null;
+  if (actorId !== null && !isUuid(actorId)) throw new AppError('INVALID_ACTOR_ID', 'actorId must be a UUID');
+  return { userId: input.userId, amount: input.amountMicros, key: input.idempotencyKey, memo: input.memo, actorId };
 }
 
 function assertPositiveAmount(amount: unknown): asserts amount is bigint {
