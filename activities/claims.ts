@@ -23,20 +23,24 @@ export type ClaimOutcome = 'ours' | 'taken';
  */
 export function createUpstreamClaims(db: Db) {
   return {
-    /** The number this activation has already claimed (a retried buy whose reply was lost), if any. */
-    async claimedBy(activationId: string): Promise<UpstreamPurchase | null> {
+    /** The number this activation has already claimed (a retried buy whose reply was lost), if any, and when its row was created. */
+    async claimOf(activationId: string): Promise<{ claimed: UpstreamPurchase | null; createdAt: Date | null }> {
       const row = await db.activation.findUnique({
         where: { id: activationId },
-        select: { providerId: true, upstreamId: true, phone: true, activatedAt: true, expiresAt: true, cancelAllowedAt: true },
+        select: { providerId: true, upstreamId: true, phone: true, activatedAt: true, expiresAt: true, cancelAllowedAt: true, createdAt: true },
       });
-      if (!row?.providerId || !row.upstreamId || !row.phone || !row.activatedAt || !row.expiresAt || !row.cancelAllowedAt) return null;
+      if (!row) return { claimed: null, createdAt: null };
+      if (!row.providerId || !row.upstreamId || !row.phone || !row.activatedAt || !row.expiresAt || !row.cancelAllowedAt) return { claimed: null, createdAt: row.createdAt };
       return {
-        providerId: row.providerId,
-        upstreamId: row.upstreamId,
-        phone: row.phone,
-        boughtAt: row.activatedAt.toISOString(),
-        expiresAt: row.expiresAt.toISOString(),
-        cancelAllowedAt: row.cancelAllowedAt.toISOString(),
+        claimed: {
+          providerId: row.providerId,
+          upstreamId: row.upstreamId,
+          phone: row.phone,
+          boughtAt: row.activatedAt.toISOString(),
+          expiresAt: row.expiresAt.toISOString(),
+          cancelAllowedAt: row.cancelAllowedAt.toISOString(),
+        },
+        createdAt: row.createdAt,
       };
     },
 

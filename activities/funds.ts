@@ -14,6 +14,8 @@ export interface ReserveInput {
 export interface Reservation {
   heldMicros: string;
   candidates: PurchaseCandidate[];
+  /** When the activation row was created (ISO): later steps need not read it back. Absent in results recorded before it was added. */
+  createdAt?: string;
 }
 
 /**
@@ -30,26 +32,22 @@ export function createFundsActivities(deps: { db: Db; wallet: WalletService; cat
         maxPriceMicros: input.maxPriceMicros === null ? null : BigInt(input.maxPriceMicros),
       });
       // A replay keeps the amount first recorded: the hold below is keyed, so it must not change.
-      const activation = await deps.db.activation.upsert({
-        where: { id: input.activationId },
-        create: {
-          id: input.activationId,
-          userId: input.userId,
-          serviceCode: input.serviceCode,
-          countryIso: input.countryIso,
-          heldMicros: quote.holdMicros,
-        },
-        update: {},
-      });
+      // One statement (insert, or the row as first recorded) where an upsert would read first.
+      const [activation] = await deps.db.$queryRaw<{ held_micros: bigint; created_at: Date }[]>`
+        INSERT INTO activations (id, user_id, service_code, country_iso, held_micros)
+        VALUES (${input.activationId}, ${input.userId}::uuid, ${input.serviceCode}, ${input.countryIso}, ${quote.holdMicros})
+        ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id
+        RETURNING held_micros, created_at`;
       const hold = await deps.wallet.hold({
         userId: input.userId,
         key: input.activationId,
-        amountMicros: activation.heldMicros,
+        amountMicros: activation.held_micros,
         memo: `Number for ${input.serviceCode} / ${input.countryIso}`,
       });
       return {
         heldMicros: hold.amountMicros.toString(),
         candidates: quote.candidates.filter((c) => BigInt(c.sellMicros) <= hold.amountMicros),
+        createdAt: activation.created_at.toISOString(),
       };
     },
 

@@ -25,11 +25,16 @@ export function createRecordActivities(deps: {
   /**
    * After a write: pushes the workflow's view to the user's open pages (pub/sub), enqueues the
    * partner's webhook event and, for a purchase or a first SMS, feeds routing's delivery rate
-   * (and, for a first SMS this attempt stored, the SMS latency metric). One read of the row
-   * serves them all.
+   * (and, for a first SMS this attempt stored, the SMS latency metric). The workflow's view says
+   * whose activation it is; the row is read only for what the view does not carry (its purchase
+   * time, for the metric; the owner, for views of workflows from before views carried it).
    */
   async function afterWrite(activationId: string, view: ActivationView | undefined, change: ActivationChange, delivery?: 'purchase' | 'sms', firstSmsAt?: string): Promise<void> {
-    const row = await db.activation.findUnique({ where: { id: activationId }, select: { userId: true, providerId: true, serviceCode: true, countryIso: true, createdAt: true, activatedAt: true } });
+    // The purchase time is only in the row: a first SMS (the metric) always reads it.
+    const row =
+      view?.userId && view.createdAt && !firstSmsAt
+        ? { userId: view.userId, providerId: view.providerId, serviceCode: view.serviceCode, countryIso: view.countryIso, createdAt: new Date(view.createdAt), activatedAt: null }
+        : await db.activation.findUnique({ where: { id: activationId }, select: { userId: true, providerId: true, serviceCode: true, countryIso: true, createdAt: true, activatedAt: true } });
     if (!row) return;
     if (firstSmsAt) metrics.firstSms(row.providerId, row.activatedAt, firstSmsAt);
     // The two Redis writes are independent: side by side, since this step runs inside the

@@ -80,7 +80,8 @@ export function createUpstreamActivities(deps: { db: Db; providers: ProviderRegi
   return {
     async buyNumber(input: { activationId: string; candidate: PurchaseCandidate }): Promise<UpstreamPurchase> {
       // A retry after the number was claimed: the reply was lost after the claim, not the number.
-      const claimed = await claims.claimedBy(input.activationId);
+      // The same read tells when the row was created (below).
+      const { claimed, createdAt: rowCreatedAt } = await claims.claimOf(input.activationId);
       if (claimed) return claimed;
 
       const { config, adapter } = await deps.providers.get(input.candidate.providerId);
@@ -92,7 +93,7 @@ export function createUpstreamActivities(deps: { db: Db; providers: ProviderRegi
         // A local activity starts again at attempt 1 when the worker running it died (its workflow
         // task times out and runs elsewhere): there, a buy long after the activation was created
         // is taken as a retry too, and looks for the sale a dead attempt may have made.
-        const createdAt = info?.isLocal ? (await deps.db.activation.findUnique({ where: { id: input.activationId }, select: { createdAt: true } }))?.createdAt.getTime() : undefined;
+        const createdAt = info?.isLocal ? rowCreatedAt?.getTime() : undefined;
         // Both clocks are this machine's and the database's wall clock (a test's `now` may run ahead).
         const resumed = createdAt !== undefined && Date.now() - createdAt > RESUMED_BUY_AFTER_MS;
         if (info && (info.attempt > 1 || resumed)) {

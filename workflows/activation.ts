@@ -121,6 +121,7 @@ async function leanActivation(input: ActivationInput): Promise<ActivationView> {
   let held = false;
   let captured = false;
   let heldMicros: string | null = null;
+  let createdAt: string | undefined;
   let priceMicros: string | null = null;
   let purchase: UpstreamPurchase | null = null;
   let failureReason: string | null = null;
@@ -151,6 +152,8 @@ async function leanActivation(input: ActivationInput): Promise<ActivationView> {
       retry: status === 'ACTIVE' && messages.length > 0 && !awaitingSms && action === null,
       finish: status === 'ACTIVE' && messages.length > 0 && action === null,
     },
+    userId: input.userId,
+    createdAt,
   });
   const view = () => viewAs(status);
 
@@ -472,6 +475,7 @@ async function leanActivation(input: ActivationInput): Promise<ActivationView> {
     }
     held = true;
     heldMicros = reservation.heldMicros;
+    createdAt = reservation.createdAt;
 
     const sold = await buy(reservation.candidates);
     if (!sold) return await close('FAILED', failureReason);

@@ -46,6 +46,12 @@ export interface ActivationView {
   messages: SmsView[];
   /** Which customer actions the workflow would accept right now (the UI enables buttons from these). */
   actions: { cancel: boolean; retry: boolean; finish: boolean };
+  /**
+   * Who bought it and when its row was created, so the API's answer and the record steps need not
+   * read them back; absent in views of workflows whose reservation predates them.
+   */
+  userId?: string;
+  createdAt?: string;
 }
 
 /** An SMS as seen by a webhook, an inbox poller or the workflow's own fallback poll. */

@@ -104,8 +104,9 @@ export class ActivationService {
       if (await this.fromDatabase(activationId)) return { activation: await this.join(request, activationId), created: false };
     }
 
+    let names: ActivationNames;
     try {
-      await this.refuseEarly(request);
+      names = await this.refuseEarly(request);
     } catch (refusal) {
       // A twin that arrived at the same moment may have claimed the key and started the purchase
       // this request was refused for (its hold took the money this check wanted): answer as its twin.
@@ -118,21 +119,33 @@ export class ActivationService {
       const claim = await this.deps.purchaseKeys.claim(request.userId, key, fingerprint, activationId);
       if (!claim.claimed) return { activation: await this.replay(request, claim, fingerprint), created: false };
     }
-    return { activation: this.failedPurchaseOrView(await this.startOrJoin(request, activationId)), created: true };
+    return { activation: this.failedPurchaseOrView(await this.startOrJoin(request, activationId, names)), created: true };
   }
 
-  /** Refuses bad requests before any workflow or money exists; the workflow re-checks. */
-  private async refuseEarly(request: PurchaseRequest): Promise<void> {
+  /**
+   * Refuses bad requests before any workflow or money exists; the workflow re-checks. Returns the
+   * service's and country's names for the answer. The four reads run side by side; the refusal
+   * is the first in this order (an unknown service before an empty shelf before a thin wallet).
+   */
+  private async refuseEarly(request: PurchaseRequest): Promise<ActivationNames> {
     const { catalog, wallet } = this.deps;
-    await catalog.requireService(request.serviceCode);
-    await catalog.requireCountry(request.countryIso);
-    const quote = await catalog.quote({ serviceCode: request.serviceCode, countryIso: request.countryIso, maxPriceMicros: request.maxPriceMicros });
-    // A customer without a wallet has nothing to spend; any other failure (the database is down)
-    // is what it is, never "insufficient funds".
-    const balance = await wallet.getWallet(request.userId).catch((error: unknown) => {
-      if (error instanceof AppError && error.code === 'WALLET_NOT_FOUND') return null;
-      throw error;
-    });
+    const [service, country, quote, balance] = await Promise.allSettled([
+      catalog.requireService(request.serviceCode),
+      catalog.requireCountry(request.countryIso),
+      catalog.quote({ serviceCode: request.serviceCode, countryIso: request.countryIso, maxPriceMicros: request.maxPriceMicros }),
+      // A customer without a wallet has nothing to spend; any other failure (the database is down)
+      // is what it is, never "insufficient funds".
+      wallet.getWallet(request.userId).catch((error: unknown) => {
+        if (error instanceof AppError && error.code === 'WALLET_NOT_FOUND') return null;
+        throw error;
+      }),
+    ]);
+    const names = { serviceName: settled(service).name, countryName: settled(country).name, countryDial: settled(country).dial };
+    this.refuseShortBalance(settled(quote), settled(balance));
+    return names;
+  }
+
+  private refuseShortBalance(quote: { holdMicros: bigint }, balance: { availableMicros: bigint } | null): void {
     if (!balance || balance.availableMicros < quote.holdMicros) {
       // Both amounts, so a client can offer to top up exactly what is missing.
       throw new AppError('INSUFFICIENT_FUNDS', 'Your balance is too low for this number.', {
@@ -164,7 +177,7 @@ export class ActivationService {
   }
 
   /** Starts the purchase's workflow, or joins it if it runs, and waits until the number is bought (or the purchase failed). */
-  private async startOrJoin(request: PurchaseRequest, activationId: string): Promise<ActivationDto> {
+  private async startOrJoin(request: PurchaseRequest, activationId: string, knownNames?: ActivationNames): Promise<ActivationDto> {
     const input: ActivationInput = {
       activationId,
       userId: request.userId,
@@ -199,7 +212,10 @@ export class ActivationService {
       if (!finished) throw error;
       return finished;
     }
-    const [createdAt, names] = await Promise.all([this.deps.readModel.createdAt(activationId), this.deps.readModel.names(request.serviceCode, request.countryIso)]);
+    const [createdAt, names] = await Promise.all([
+      view.createdAt ?? this.deps.readModel.createdAt(activationId),
+      knownNames ?? this.deps.readModel.names(request.serviceCode, request.countryIso),
+    ]);
     return withOwner(view, { userId: request.userId, createdAt, ...names });
   }
 
@@ -490,6 +506,11 @@ export class ActivationService {
 }
 
 /** A workflow's view as the API shows it: its owner, its start and the catalog's names, with cancel judged by the wall clock. */
+function settled<T>(outcome: PromiseSettledResult<T>): T {
+  if (outcome.status === 'rejected') throw outcome.reason;
+  return outcome.value;
+}
+
 function withOwner(view: ActivationView, row: Pick<ActivationDto, 'userId' | 'createdAt'> & ActivationNames): ActivationDto {
   return {
     ...view,
