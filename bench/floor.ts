@@ -28,7 +28,7 @@ const quiet = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, l
 
 /** CPU-milliseconds per operation, all measured processes, from a phase's resource use. */
 export function cpuMsPer(resources: ResourceUse, wallSeconds: number, operations: number): number {
-  const pct = resources.nodeCpuPct + resources.temporalCpuPct + (Number.isFinite(resources.postgresCpuPct) ? resources.postgresCpuPct : 0);
+  const pct = resources.nodeCpuPct + resources.workerProcessesCpuPct + resources.temporalCpuPct + (Number.isFinite(resources.postgresCpuPct) ? resources.postgresCpuPct : 0);
   return operations > 0 ? round(((pct / 100) * wallSeconds * 1000) / operations, 1) : Number.NaN;
 }
 

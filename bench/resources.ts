@@ -16,6 +16,7 @@ interface Snapshot {
   nodeCpu: NodeJS.CpuUsage;
   temporalTicks: number;
   pgTicks: Map<number, number>;
+  processTicks: Map<number, number>;
   machine: { busy: number; total: number } | null;
 }
 
@@ -26,6 +27,8 @@ export interface ResourceUse {
   nodeCpuPct: number;
   temporalCpuPct: number;
   postgresCpuPct: number;
+  /** Worker processes of a multi-process layout (ResourceMeter.watchProcesses); 0 when none. */
+  workerProcessesCpuPct: number;
   machineBusyPct: number;
 }
 
@@ -60,6 +63,13 @@ export class ResourceMeter {
     private readonly database: string,
   ) {}
 
+  private watched: number[] = [];
+
+  /** Counts these processes (a layout's separate worker processes) from the next snapshot on; [] stops. */
+  watchProcesses(pids: number[]): void {
+    this.watched = pids;
+  }
+
   static async create(options: { temporalPid: number | undefined; databaseUrl: string }): Promise<ResourceMeter> {
     const database = decodeURIComponent(new URL(options.databaseUrl).pathname.slice(1));
     let pg: Client | null = new Client({ connectionString: options.databaseUrl });
@@ -89,6 +99,7 @@ export class ResourceMeter {
       nodeCpu: process.cpuUsage(),
       temporalTicks: processTicks(this.temporalPid),
       pgTicks: new Map(pids.map((pid) => [pid, processTicks(pid)])),
+      processTicks: new Map(this.watched.map((pid) => [pid, processTicks(pid)])),
       machine: machineTicks(),
     };
   }
@@ -105,6 +116,11 @@ export class ResourceMeter {
       pgDelta += ticks - (before !== undefined && Number.isFinite(before) ? before : 0);
       pgKnown = true;
     }
+    let watchedDelta = 0;
+    for (const [pid, ticks] of end.processTicks) {
+      const before = start.processTicks.get(pid);
+      if (Number.isFinite(ticks) && before !== undefined && Number.isFinite(before)) watchedDelta += ticks - before;
+    }
     const ticksPct = (ticks: number) => (ticks / CLOCK_TICKS_PER_SECOND / wallSeconds) * 100;
     const machine =
       start.machine && end.machine && end.machine.total > start.machine.total
@@ -115,6 +131,7 @@ export class ResourceMeter {
       nodeCpuPct: ((cpu.user + cpu.system) / 1e6 / wallSeconds) * 100,
       temporalCpuPct: ticksPct(end.temporalTicks - start.temporalTicks),
       postgresCpuPct: pgKnown ? ticksPct(pgDelta) : Number.NaN,
+      workerProcessesCpuPct: ticksPct(watchedDelta),
       // /proc/stat sums all cores: scale to "% of one core" like the others.
       machineBusyPct: machine * (end.machine ? coreCount() : 1),
     };

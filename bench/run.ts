@@ -4,7 +4,8 @@
  *
  *   0. the floor: update-with-start of a trivial workflow on the same server (bench/floor.ts)
  *   1. purchase throughput and latency at concurrency 1 / 10 / 50, CPU-ms per purchase, and the
- *      ratios to the floor; then concurrency 50 again with two workers on one task queue
+ *      ratios to the floor; then concurrency 50 again per worker setting and process layout
+ *      (slots, V8 context reuse, threads, several workers, separate worker processes)
  *   2. SMS-to-visible latency, provider webhook vs. the provider inbox (webhook off; defaults)
  *   3. Temporal history events per completed and per expired activation
  *   4. upstream provider calls per activation-minute while numbers wait for an SMS (defaults)
@@ -41,8 +42,27 @@ const LEVELS = [
   { concurrency: 10, purchases: 200 },
   { concurrency: 50, purchases: 400 },
 ] as const;
-/** The "several workers on one task queue" run: concurrency 50 again, on a stack with this many workers. */
-const MULTI_WORKERS = 2;
+/**
+ * Worker settings and process layouts (issue 11, "worker tuned for the machine"): concurrency 50
+ * again on a fresh stack per layout, against the same floor. The first row is section 1's own
+ * run (SDK defaults, one process); each other row changes one thing.
+ */
+interface Layout {
+  label: string;
+  description: string;
+  workers?: number;
+  workerProcesses?: number;
+  env?: Record<string, string>;
+}
+const LAYOUTS: readonly Layout[] = [
+  { label: 'two-workers', description: '1 process, 2 workers on one task queue', workers: 2 },
+  { label: 'slots-8', description: '1 process, 8 workflow-task slots, 4 polls', env: { WORKER_WORKFLOW_TASK_SLOTS: '8', WORKER_WORKFLOW_TASK_POLLS: '4' } },
+  { label: 'slots-200', description: '1 process, 200 workflow-task slots, 50 polls', env: { WORKER_WORKFLOW_TASK_SLOTS: '200', WORKER_WORKFLOW_TASK_POLLS: '50' } },
+  { label: 'no-reuse', description: '1 process, reuseV8Context off, 2 workflow threads', env: { WORKER_REUSE_V8_CONTEXT: 'false', WORKER_WORKFLOW_THREADS: '2' } },
+  { label: 'threads-2', description: '1 process, reuseV8Context on, 2 workflow threads', env: { WORKER_WORKFLOW_THREADS: '2' } },
+  { label: 'process-1', description: 'API process + 1 worker process', workerProcesses: 1 },
+  { label: 'process-2', description: 'API process + 2 worker processes', workerProcesses: 2 },
+];
 const CUSTOMERS = 50;
 const SMS_SAMPLES = 50;
 /** Inbox samples (webhook off): the SMS arrives this long after the purchase (uniform), as `npm start`'s autoSms. */
@@ -284,6 +304,11 @@ interface LevelResult {
   breakdown: PurchaseBreakdown;
 }
 
+interface LayoutResult extends LevelResult {
+  label: string;
+  description: string;
+}
+
 /** Up to `count` items spread evenly over the list. */
 function spread<T>(items: readonly T[], count: number): T[] {
   if (items.length <= count) return [...items];
@@ -333,7 +358,7 @@ async function purchaseLevels(stack: Stack, customers: Customer[], meter: Resour
       latencyMs: summarize(latencies),
       resources,
       cpuMsPerPurchase: cpuMsPer(resources, wallSeconds, latencies.length),
-      otherCpuPct: Math.max(0, resources.machineBusyPct - resources.nodeCpuPct - resources.temporalCpuPct - (Number.isFinite(resources.postgresCpuPct) ? resources.postgresCpuPct : 0)),
+      otherCpuPct: Math.max(0, resources.machineBusyPct - resources.nodeCpuPct - resources.workerProcessesCpuPct - resources.temporalCpuPct - (Number.isFinite(resources.postgresCpuPct) ? resources.postgresCpuPct : 0)),
       breakdown,
     });
     progress(`  ${round(latencies.length / wallSeconds, 1)} purchases/s, p50 ${summarize(latencies).p50} ms; terminating ${ids.length} workflows`);
@@ -504,7 +529,7 @@ function ratio(a: number, b: number): string {
 
 function report(results: {
   floor: FloorLevel[];
-  multi: LevelResult & { workers: number };
+  layouts: LayoutResult[];
   levels: LevelResult[];
   sms: SmsLatencyResult[];
   history: { kind: string; summary: ReturnType<typeof historySummary> }[];
@@ -572,12 +597,29 @@ function report(results: {
       }),
     ),
   );
-  const m = results.multi;
-  const single = results.levels.find((l) => l.concurrency === m.concurrency);
+  out.push('');
+  const c50 = results.levels[results.levels.length - 1];
+  const c50floor = results.floor.find((f) => f.concurrency === c50.concurrency);
+  out.push(`1c. Worker settings and process layouts, concurrency ${c50.concurrency} (a fresh stack each; the first row is section 1's run)`);
   out.push(
-    `   ${m.workers} workers on one task queue (one process), concurrency ${m.concurrency}: ${m.purchasesPerSecond} purchases/s (1 worker: ${single?.purchasesPerSecond ?? '–'}), ` +
-      `p50 ${m.latencyMs.p50} ms, p99 ${m.latencyMs.p99} ms, ${m.cpuMsPerPurchase} CPU-ms / purchase, ${m.errors} errors.`,
+    table(
+      ['layout', 'purchases/s', 'share of floor', 'p50 ms', 'p99 ms', 'errors', 'CPU-ms / purchase', 'this process CPU', 'worker processes CPU', 'temporal CPU', 'postgres CPU'],
+      [{ ...c50, label: 'defaults', description: '1 process, SDK defaults (40 slots, 10 polls, reused V8 context, 1 thread)' }, ...results.layouts].map((l) => [
+        l.description,
+        l.purchasesPerSecond,
+        c50floor ? fmtPct((l.purchasesPerSecond / c50floor.perSecond) * 100) : '–',
+        l.latencyMs.p50,
+        l.latencyMs.p99,
+        l.errors,
+        l.cpuMsPerPurchase,
+        fmtPct(l.resources.nodeCpuPct),
+        fmtPct(l.resources.workerProcessesCpuPct),
+        fmtPct(l.resources.temporalCpuPct),
+        fmtPct(l.resources.postgresCpuPct),
+      ]),
+    ),
   );
+  out.push('   this process = API, simulator and bench client (and the workers, in the 1-process rows); worker processes = `src/bin/worker.ts`.');
   out.push('');
   out.push('1b. Where a purchase\'s time goes (mean ms per purchase, up to 40 per level, from each workflow\'s history)');
   out.push(
@@ -694,11 +736,19 @@ async function main(): Promise<void> {
 
     const levels = await purchaseLevels(main, customers, meter);
 
-    progress(`${MULTI_WORKERS} workers on one task queue`);
-    const multiStack = await startStack({ label: 'multi', infra, simulatorUrl: sim.url, webhookSecret, adminEmail, workers: MULTI_WORKERS, inbox: false });
-    const [multiLevel] = await purchaseLevels(multiStack, customers, meter, [LEVELS[LEVELS.length - 1]]);
-    await multiStack.stop();
-    const multi = { ...multiLevel, workers: MULTI_WORKERS };
+    const layouts: LayoutResult[] = [];
+    for (const layout of LAYOUTS) {
+      progress(`layout: ${layout.description}`);
+      const stack = await startStack({ label: layout.label, infra, simulatorUrl: sim.url, webhookSecret, adminEmail, inbox: false, workers: layout.workers, workerProcesses: layout.workerProcesses, env: layout.env });
+      meter.watchProcesses(stack.workerPids);
+      try {
+        const [level] = await purchaseLevels(stack, customers, meter, [LEVELS[LEVELS.length - 1]]);
+        layouts.push({ ...level, label: layout.label, description: layout.description });
+      } finally {
+        meter.watchProcesses([]);
+        await stack.stop();
+      }
+    }
 
     progress(`SMS latency via webhook: ${SMS_SAMPLES} samples`);
     const webhook = await smsViaWebhook(main, sim, customers, webhookSecret);
@@ -734,7 +784,7 @@ async function main(): Promise<void> {
         inboxIntervalMs: main.config.activation.inboxIntervalMs,
       },
       floor,
-      multi,
+      layouts,
       levels,
       sms: [webhook.latency, polling.latency],
       history: [

@@ -1,7 +1,10 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfig, type AppConfig } from '../src/config/app.config';
 import type { ProviderConfig } from '../src/config/providers.config';
@@ -159,7 +162,10 @@ export interface Stack {
   label: string;
   config: Readonly<AppConfig>;
   container: Container;
-  worker: WorkerHandle;
+  /** The in-process worker; null when the stack's workers are separate processes. */
+  worker: WorkerHandle | null;
+  /** Separate worker processes (`workerProcesses`): their pids, for the resource meter. */
+  workerPids: number[];
   api: RunningApi;
   adminToken: string;
   request<T = any>(method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<HttpReply<T>>;
@@ -185,6 +191,10 @@ export async function startStack(options: {
   polling?: { initialMs: number; maxMs: number };
   inbox?: boolean;
   workers?: number;
+  /** Instead of in-process workers: this many `src/bin/worker.ts` processes, as a deployment runs them. */
+  workerProcesses?: number;
+  /** Settings over the bench's own (WORKER_* tuning, say), for this stack and its worker processes. */
+  env?: Record<string, string>;
 }): Promise<Stack> {
   const providers: ProviderConfig[] = Object.entries(TENANT_PROVIDER).map(([tenant, id]) => ({
     id,
@@ -201,7 +211,7 @@ export async function startStack(options: {
     countryIds: tenant === 'hero' ? 'herosms' : 'sms-activate',
     ...options.provider,
   }));
-  const config = loadConfig({
+  const source: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: 'development',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
@@ -220,7 +230,9 @@ export async function startStack(options: {
     RATE_LIMIT_USER_POINTS: '100000000',
     RATE_LIMIT_LOGIN_POINTS: '100000000',
     RATE_LIMIT_PURCHASE_POINTS: '100000000',
-  });
+    ...options.env,
+  };
+  const config = loadConfig(source);
 
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
@@ -232,12 +244,22 @@ export async function startStack(options: {
     await seedCatalog(container);
     await container.auth.ensureAdmin(config.env.ADMIN_EMAIL, ADMIN_PASSWORD);
     const workers: WorkerHandle[] = [];
-    for (let i = 0; i < Math.max(1, options.workers ?? 1); i++) {
-      const handle = await startActivationWorker(container, { workflowBundle: { code: options.infra.workflowCode } });
-      workers.push(handle);
-      stops.push(() => handle.shutdown());
+    const processes: ChildProcess[] = [];
+    if (options.workerProcesses) {
+      for (let i = 0; i < options.workerProcesses; i++) {
+        const child = startWorkerProcess(source, options.infra);
+        processes.push(child);
+        stops.push(() => stopProcess(child));
+      }
+      await waitForPollers(container, options.workerProcesses, processes);
+    } else {
+      for (let i = 0; i < Math.max(1, options.workers ?? 1); i++) {
+        const handle = await startActivationWorker(container, { workflowBundle: { code: options.infra.workflowCode } });
+        workers.push(handle);
+        stops.push(() => handle.shutdown());
+      }
     }
-    const worker = workers[0];
+    const worker = workers[0] ?? null;
     if (options.inbox !== false) {
       const supervisor = startInboxSupervisor(container);
       stops.push(async () => supervisor.stop());
@@ -266,10 +288,46 @@ export async function startStack(options: {
     };
     const login = await request('POST', '/api/auth/login', { body: { email: config.env.ADMIN_EMAIL, password: ADMIN_PASSWORD } });
     if (login.status !== 200) throw new Error(`admin login failed: ${JSON.stringify(login.body)}`);
-    return { label: options.label, config, container, worker, api, adminToken: login.body.token as string, request, stop };
+    return { label: options.label, config, container, worker, workerPids: processes.map((p) => p.pid!), api, adminToken: login.body.token as string, request, stop };
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+const WORKER_MAIN = path.resolve(__dirname, '../src/bin/worker.ts');
+
+/** `npm run worker` as a child: the stack's settings, the bench's bundle, no metrics port of its own. */
+function startWorkerProcess(source: NodeJS.ProcessEnv, infra: Infra): ChildProcess {
+  const bundlePath = path.resolve(__dirname, '../.tmp/bench-workflow-bundle.js');
+  mkdirSync(path.dirname(bundlePath), { recursive: true });
+  writeFileSync(bundlePath, infra.workflowCode);
+  return spawn(process.execPath, ['--import', 'tsx', WORKER_MAIN], {
+    env: { ...source, WORKFLOW_BUNDLE: bundlePath, WORKER_METRICS_PORT: '0', TEMPORAL_SDK_METRICS_PORT: '0', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const exited = once(child, 'exit');
+  const timeout = new Promise((resolve) => setTimeout(resolve, 15_000).unref());
+  if ((await Promise.race([exited.then(() => 'exited'), timeout])) !== 'exited') child.kill('SIGKILL');
+}
+
+/** Until this many distinct workers poll the stack's task queue (each process is one poller identity). */
+async function waitForPollers(container: Container, count: number, processes: ChildProcess[]): Promise<void> {
+  const { env } = container.config;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const dead = processes.find((p) => p.exitCode !== null);
+    if (dead) throw new Error(`worker process exited with code ${dead.exitCode}`);
+    const queue = await container.temporal.client.workflowService.describeTaskQueue({ namespace: env.TEMPORAL_NAMESPACE, taskQueue: { name: env.TEMPORAL_TASK_QUEUE }, taskQueueType: 1 });
+    const identities = new Set((queue.pollers ?? []).map((poller) => poller.identity));
+    if (identities.size >= count) return;
+    if (Date.now() > deadline) throw new Error(`only ${identities.size} of ${count} worker processes poll ${env.TEMPORAL_TASK_QUEUE}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 

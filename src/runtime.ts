@@ -118,6 +118,7 @@ export async function startActivationWorker(
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     workflowBundle: options.workflowBundle,
+    tuning: container.config.worker,
     deps: { db: container.db, wallet: container.wallet, catalog: container.catalog, providers: container.providers, events: container.events, health: container.health, search: container.search, intake: container.intake, incidents: container.incidents, logger: container.logger, partnerWebhooks: container.partnerWebhooks, partnerEvents: container.partnerEvents, webhookTimeoutMs: container.config.webhooks.timeoutMs, payments: container.payments },
   });
   if (!options.metrics) return handle;

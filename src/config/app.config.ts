@@ -147,6 +147,30 @@ export interface AppConfig {
   health: Partial<HealthSettings>;
   security: SecurityConfig;
   payments: PaymentsConfig;
+  /** The activation worker's slots, cache and threads (WORKER_* settings); absent fields keep the SDK's defaults. */
+  worker: WorkerTuning;
+}
+
+export interface WorkerTuning {
+  maxCachedWorkflows?: number;
+  maxConcurrentWorkflowTaskExecutions?: number;
+  maxConcurrentWorkflowTaskPolls?: number;
+  maxConcurrentLocalActivityExecutions?: number;
+  maxConcurrentActivityTaskExecutions?: number;
+  reuseV8Context: boolean;
+  workflowThreadPoolSize?: number;
+}
+
+function workerTuning(env: Env): WorkerTuning {
+  const set = Object.entries({
+    maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
+    maxConcurrentWorkflowTaskExecutions: env.WORKER_WORKFLOW_TASK_SLOTS,
+    maxConcurrentWorkflowTaskPolls: env.WORKER_WORKFLOW_TASK_POLLS,
+    maxConcurrentLocalActivityExecutions: env.WORKER_LOCAL_ACTIVITY_SLOTS,
+    maxConcurrentActivityTaskExecutions: env.WORKER_ACTIVITY_SLOTS,
+    workflowThreadPoolSize: env.WORKER_WORKFLOW_THREADS,
+  }).filter(([, value]) => value !== undefined);
+  return { reuseV8Context: env.WORKER_REUSE_V8_CONTEXT, ...Object.fromEntries(set) };
 }
 
 function securityConfig(env: Env): SecurityConfig {
@@ -226,6 +250,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Readonly<Ap
     }),
     security: Object.freeze(securityConfig(env)),
     payments: Object.freeze(paymentsConfig(env)),
+    worker: Object.freeze(workerTuning(env)),
   });
 }
 

@@ -51,6 +51,20 @@ export const envSchema = z
     /** A prebuilt workflow bundle for the worker to load (default: dist/workflow-bundle.js when built, else bundle at start). */
     WORKFLOW_BUNDLE: z.string().min(1).optional(),
 
+    // ── Worker tuning (src/temporal/worker.ts): unset = the SDK's defaults, which `npm run bench` measured best on 2 cores (README "Benchmarks") ──
+    /** Workflow executions kept in memory between their tasks (every waiting activation is one); an evicted one replays its history on its next task. */
+    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(1_000_000).optional(),
+    /** Workflow tasks (with their local activities: hold, buy, record) run at once by one worker. */
+    WORKER_WORKFLOW_TASK_SLOTS: z.coerce.number().int().min(2).max(10_000).optional(),
+    /** Concurrent workflow-task polls; at most WORKER_WORKFLOW_TASK_SLOTS. */
+    WORKER_WORKFLOW_TASK_POLLS: z.coerce.number().int().min(2).max(1000).optional(),
+    WORKER_LOCAL_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(10_000).optional(),
+    /** Remote activities (catalog sync, inbox polls, webhook deliveries, top-ups) run at once. */
+    WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(10_000).optional(),
+    /** One V8 context per workflow thread, reused by every workflow (false: a context per workflow, costlier to create). */
+    WORKER_REUSE_V8_CONTEXT: bool.default(true),
+    WORKER_WORKFLOW_THREADS: z.coerce.number().int().min(1).max(64).optional(),
+
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEVELOPMENT_DEFAULTS.JWT_SECRET),
     JWT_ISSUER: z.string().min(1).default('simgate'),
     JWT_AUDIENCE: z.string().min(1).default('simgate-api'),
@@ -195,6 +209,9 @@ export const envSchema = z
     TRUST_PROXY: optionalText,
   })
   .superRefine((env, ctx) => {
+    if (env.WORKER_WORKFLOW_TASK_POLLS !== undefined && env.WORKER_WORKFLOW_TASK_POLLS > (env.WORKER_WORKFLOW_TASK_SLOTS ?? 40)) {
+      ctx.addIssue({ code: 'custom', path: ['WORKER_WORKFLOW_TASK_POLLS'], message: 'cannot exceed WORKER_WORKFLOW_TASK_SLOTS (40 when unset)' });
+    }
     if (env.AUTH_COOKIE_SECURE === false && env.PUBLIC_URL && !/^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?(\/|$)/.test(env.PUBLIC_URL)) {
       ctx.addIssue({ code: 'custom', path: ['AUTH_COOKIE_SECURE'], message: 'can be false only when PUBLIC_URL is http://localhost' });
     }

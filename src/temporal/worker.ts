@@ -2,6 +2,7 @@ import path from 'node:path';
 import { NativeConnection, Runtime, Worker, bundleWorkflowCode, makeTelemetryFilterString, type WorkflowBundleOption, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
 import { createActivities, type ActivityDeps } from '../../activities';
+import type { WorkerTuning } from '../config/app.config';
 import type { Logger } from '../lib/logger';
 import { activityLogInterceptors } from './request-id';
 
@@ -96,6 +97,8 @@ export async function startWorker(options: {
   connection?: NativeConnection;
   /** Installs the process's SDK runtime if none is yet (installRuntime). */
   runtime?: RuntimeOptions;
+  /** Slots, cache and threads (config WORKER_*); the SDK's defaults where absent. */
+  tuning?: WorkerTuning;
 }): Promise<WorkerHandle> {
   if (options.runtime) installRuntime(options.runtime);
   const connection = options.connection ?? (await NativeConnection.connect({ address: options.address }));
@@ -107,6 +110,7 @@ export async function startWorker(options: {
     // Prebuilt bundles have the workflow interceptors built in (buildWorkflowBundle).
     interceptors: { activity: [activityLogInterceptors], ...(options.workflowBundle ? {} : { workflowModules: [WORKFLOW_INTERCEPTORS_PATH] }) },
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...options.tuning,
   });
   const run = worker.run();
   return {

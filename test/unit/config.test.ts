@@ -128,6 +128,26 @@ describe('loadConfig', () => {
     expect(loadConfig({ POLL_INITIAL_MS: '5000', POLL_MAX_MS: '1000' }).activation).toMatchObject({ pollInitialMs: 5000, pollMaxMs: 5000 });
   });
 
+  it('leaves the worker on the SDK\'s defaults unless WORKER_* settings say otherwise', () => {
+    expect(loadConfig({}).worker).toEqual({ reuseV8Context: true });
+    expect(
+      loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '2000', WORKER_WORKFLOW_TASK_SLOTS: '80', WORKER_WORKFLOW_TASK_POLLS: '20', WORKER_LOCAL_ACTIVITY_SLOTS: '50', WORKER_ACTIVITY_SLOTS: '30', WORKER_REUSE_V8_CONTEXT: 'false', WORKER_WORKFLOW_THREADS: '2' }).worker,
+    ).toEqual({
+      maxCachedWorkflows: 2000,
+      maxConcurrentWorkflowTaskExecutions: 80,
+      maxConcurrentWorkflowTaskPolls: 20,
+      maxConcurrentLocalActivityExecutions: 50,
+      maxConcurrentActivityTaskExecutions: 30,
+      reuseV8Context: false,
+      workflowThreadPoolSize: 2,
+    });
+  });
+
+  it('refuses worker settings the SDK would refuse at start: more polls than slots, fewer than 2 slots', () => {
+    expect(variablesOf(problemsOf(() => loadConfig({ WORKER_WORKFLOW_TASK_POLLS: '50' })))).toEqual(['WORKER_WORKFLOW_TASK_POLLS']);
+    expect(variablesOf(problemsOf(() => loadConfig({ WORKER_WORKFLOW_TASK_SLOTS: '1', WORKER_WORKFLOW_THREADS: '0' })))).toEqual(['WORKER_WORKFLOW_TASK_SLOTS', 'WORKER_WORKFLOW_THREADS']);
+  });
+
   it('reads providers from PROVIDERS_JSON with their defaults', () => {
     const config = loadConfig({ PROVIDERS_JSON: JSON.stringify([provider(), provider({ id: 'grizzly', usdRate: '0.0108', minCancelSeconds: 0 })]) });
     expect(config.providers).toEqual([
