@@ -15,8 +15,10 @@
  * else the expiry), never cancelled and re-armed. Search attributes change in one upsert per
  * state change: the status, the phase and its start time together.
  *
- * Workflows that started before this (no `lean-activation` marker in their history) run the
- * previous code, workflows/activation-v1.ts, unchanged.
+ * It runs as its own workflow type, `activation`, with no version marker in its history (a
+ * `patched()` call costs two events per purchase: the marker and the SDK's TemporalChangeVersion
+ * upsert). Purchases started before, as `activationWorkflow`, finish on that type: the lean code
+ * when their history has the `lean-activation` marker, workflows/activation-v1.ts when not.
  */
 import {
   ApplicationFailure,
@@ -55,9 +57,18 @@ import {
   smsReceivedSignal,
 } from './contracts';
 
-/** Workflow versioning marker: its absence means the history began on activation-v1.ts. */
+/** Versioning marker of `activationWorkflow` histories: its absence means the history began on activation-v1.ts. */
 export const PATCH_LEAN = 'lean-activation';
 
+/** A purchase (ACTIVATION_WORKFLOW_TYPE): what the API starts. */
+export async function activation(input: ActivationInput): Promise<ActivationView> {
+  return leanActivation(input);
+}
+
+/**
+ * Purchases started before `activation` existed (LEGACY_ACTIVATION_WORKFLOW_TYPE), replayed as
+ * they began. Nothing starts it any more: retire it, with activation-v1.ts, once none runs.
+ */
 export async function activationWorkflow(input: ActivationInput): Promise<ActivationView> {
   if (!patched(PATCH_LEAN)) return activationWorkflowV1(input);
   return leanActivation(input);

@@ -9,7 +9,12 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
 
-export const ACTIVATION_WORKFLOW_TYPE = 'activationWorkflow';
+/** The workflow type of a purchase (workflows/activation.ts). */
+export const ACTIVATION_WORKFLOW_TYPE = 'activation';
+/** Purchases started before ACTIVATION_WORKFLOW_TYPE, still finishing on their own type. */
+export const LEGACY_ACTIVATION_WORKFLOW_TYPE = 'activationWorkflow';
+/** A visibility-query clause matching every purchase workflow, old type and new. */
+export const ACTIVATION_WORKFLOW_TYPES_CLAUSE = `WorkflowType IN ('${ACTIVATION_WORKFLOW_TYPE}', '${LEGACY_ACTIVATION_WORKFLOW_TYPE}')`;
 
 export type ActivationStatus = 'RESERVED' | 'ACTIVE' | 'COMPLETED' | 'CANCELLED' | 'EXPIRED' | 'FAILED';
 export const TERMINAL_STATUSES: readonly ActivationStatus[] = ['COMPLETED', 'CANCELLED', 'EXPIRED', 'FAILED'];

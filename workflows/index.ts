@@ -1,5 +1,5 @@
 // What the worker bundles: every workflow type SimGate runs.
-export { activationWorkflow } from './activation';
+export { activation, activationWorkflow } from './activation';
 export { catalogSyncWorkflow } from './catalog-sync';
 export { providerInboxWorkflow } from './provider-inbox';
 export { topupWorkflow } from './topup';

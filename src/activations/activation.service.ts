@@ -15,6 +15,7 @@ import { AppError } from '../lib/errors';
 import type { WalletService } from '../wallet';
 import {
   ACTIVATION_WORKFLOW_TYPE,
+  ACTIVATION_WORKFLOW_TYPES_CLAUSE,
   TERMINAL_STATUSES,
   isFailureCode,
   awaitNumberUpdate,
@@ -256,7 +257,7 @@ export class ActivationService {
     const stuckFrom: StuckSource[] = ['database'];
     const fromVisibility: string[] = [];
     try {
-      const query = `WorkflowType = '${ACTIVATION_WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' AND ${searchAttributes.phase.name} IN (${STUCK_PHASES.map((p) => `'${p}'`).join(', ')}) AND ${searchAttributes.phaseSince.name} < '${since.toISOString()}'`;
+      const query = `${ACTIVATION_WORKFLOW_TYPES_CLAUSE} AND ExecutionStatus = 'Running' AND ${searchAttributes.phase.name} IN (${STUCK_PHASES.map((p) => `'${p}'`).join(', ')}) AND ${searchAttributes.phaseSince.name} < '${since.toISOString()}'`;
       for await (const execution of this.deps.temporal.workflow.list({ query, pageSize: 200 })) {
         fromVisibility.push(execution.workflowId);
         if (fromVisibility.length >= STUCK_VISIBILITY_LIMIT) break;

@@ -81,7 +81,7 @@ describe('observability of a purchase', () => {
     const refused = await system.request('POST', '/api/numbers', { token: customer.token, headers: { 'Idempotency-Key': randomUUID(), 'X-Request-Id': refusedId }, body: MAIN });
     expect(refused.status).toBeGreaterThanOrEqual(400);
     const fromWorkflow = await waitFor(async () => lines.find((line) => line.requestId === refusedId && line.sdkComponent === 'workflow'));
-    expect(fromWorkflow).toMatchObject({ msg: 'provider could not sell, trying the next one', workflowType: 'activationWorkflow' });
+    expect(fromWorkflow).toMatchObject({ msg: 'provider could not sell, trying the next one', workflowType: 'activation' });
     expect(typeof fromWorkflow.workflowId).toBe('string');
 
     // No task token (it completes an activity for anyone who can reach Temporal) in any line.

@@ -90,7 +90,7 @@ describe('customer actions (updates, dev server)', () => {
       const waitingSince = waiting.get(searchAttributes.phaseSince)!;
       expect(waitingSince).toBeInstanceOf(Date);
       // "by user" and "by provider" (README), as the Temporal UI and the admin panel run them.
-      const byUser = `WorkflowType = 'activationWorkflow' AND SimGateUserId = '${userId}'`;
+      const byUser = `WorkflowType = 'activation' AND SimGateUserId = '${userId}'`;
       await waitFor(async () => (await list(`${byUser} AND SimGatePhase = 'WAITING_SMS'`)).includes(input.activationId));
       await waitFor(async () => (await list(`${byUser} AND SimGateProvider = '${s.providerId.hero}' AND ExecutionStatus = 'Running'`)).includes(input.activationId));
 
@@ -116,7 +116,7 @@ describe('customer actions (updates, dev server)', () => {
       // The expiry's cancel fails through the activity's attempts (and more), so the workflow keeps asking.
       await s.fault('hero', { action: 'setStatus', times: 6, reply: { status: 503 } });
       const stuck = () =>
-        `WorkflowType = 'activationWorkflow' AND SimGateUserId = '${userId}' AND ExecutionStatus = 'Running' AND SimGatePhase IN ('BUYING', 'CANCELLING') AND SimGatePhaseSince < '${new Date(Date.now() + 1000).toISOString()}'`;
+        `WorkflowType = 'activation' AND SimGateUserId = '${userId}' AND ExecutionStatus = 'Running' AND SimGatePhase IN ('BUYING', 'CANCELLING') AND SimGatePhaseSince < '${new Date(Date.now() + 1000).toISOString()}'`;
       await waitFor(async () => (await handle.describe()).typedSearchAttributes.get(searchAttributes.phase) === 'CANCELLING', { timeoutMs: 40_000, intervalMs: 250 });
       await waitFor(async () => {
         const ids: string[] = [];

@@ -1,7 +1,10 @@
 /**
  * Records real activation histories for the replay test (test/workflows/replay.test.ts):
  *
- *   npx tsx test/workflows/record-histories.ts
+ *   npx tsx test/workflows/record-histories.ts [prefix]
+ *
+ * With a prefix (`activation-`), each history is written as <prefix><name>.json beside the
+ * others and added to index.json: how the histories of a new workflow type join the old ones'.
  *
  * Starts its own Temporal dev server (startDevServer) and a fresh, migrated PostgreSQL database
  * (dropped at the end), uses the local Redis, bundles the current workflows/ and runs each
@@ -13,9 +16,9 @@
  * Re-record only on purpose: the fixtures stand for workflows that may still be running in
  * production when new workflow code is deployed. Add a scenario rather than replacing one.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
+import { CancelledFailure, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { applyMigrations, dropDatabase } from '../../src/db/migrate';
 import { startDevServer } from '../../src/temporal/dev-server';
 import { buildWorkflowBundle } from '../../src/temporal/worker';
@@ -117,7 +120,7 @@ const RECORDINGS: Recording[] = [
   },
 ];
 
-async function record(ctx: Context, recording: Recording): Promise<string> {
+async function record(ctx: Context, recording: Recording, prefix: string): Promise<string> {
   const s = await startScenario(ctx.infra, { ...recording.options, providers: { hero: SHORT, activate: SHORT, ...recording.options?.providers } });
   try {
     await recording.prepare?.(s);
@@ -128,14 +131,19 @@ async function record(ctx: Context, recording: Recording): Promise<string> {
         ({ upstreamId } = await untilActive(ctx.infra, handle));
       }
       await recording.drive({ handle, s, upstreamId, activationId: input.activationId });
-      const result = (await handle.result()) as ActivationView;
+      // A workflow cancelled by an operator ends Canceled once refunded: its outcome is in the row.
+      const result = await (handle.result() as Promise<ActivationView>).catch(async (error: unknown) => {
+        if (!(error instanceof WorkflowFailedError && error.cause instanceof CancelledFailure)) throw error;
+        const row = await ctx.infra.db.activation.findUniqueOrThrow({ where: { id: input.activationId } });
+        return { status: row.status, failureReason: row.failureReason } as ActivationView;
+      });
       // Let the history settle (the final workflow task is recorded by then).
       await waitFor(async () => (await handle.describe()).status.name !== 'RUNNING');
-      writeFileSync(path.join(HISTORIES_DIR, `${recording.name}.json`), historyToJson(await handle.fetchHistory()));
+      writeFileSync(path.join(HISTORIES_DIR, `${prefix}${recording.name}.json`), historyToJson(await handle.fetchHistory()));
       return result;
     });
     if (final.status !== recording.expectStatus) throw new Error(`${recording.name}: ended ${final.status}, expected ${recording.expectStatus}`);
-    return `${recording.name}: ${final.status}${final.failureReason ? ` (${final.failureReason})` : ''} — ${recording.description}`;
+    return `${prefix}${recording.name}: ${final.status}${final.failureReason ? ` (${final.failureReason})` : ''} — ${recording.description}`;
   } finally {
     await s.close();
   }
@@ -166,9 +174,12 @@ async function main(): Promise<void> {
 
     const ctx: Context = { infra, temporal };
     const lines: string[] = [];
-    for (const recording of RECORDINGS) lines.push(await record(ctx, recording));
-    const index = Object.fromEntries(RECORDINGS.map((r) => [r.name, r.description]));
-    writeFileSync(path.join(HISTORIES_DIR, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
+    const prefix = process.argv[2] ?? '';
+    for (const recording of RECORDINGS) lines.push(await record(ctx, recording, prefix));
+    const indexFile = path.join(HISTORIES_DIR, 'index.json');
+    const earlier = prefix ? (JSON.parse(readFileSync(indexFile, 'utf8')) as Record<string, string>) : {};
+    const index = { ...earlier, ...Object.fromEntries(RECORDINGS.map((r) => [`${prefix}${r.name}`, r.description])) };
+    writeFileSync(indexFile, `${JSON.stringify(index, null, 2)}\n`);
     process.stdout.write(`recorded into ${path.relative(process.cwd(), HISTORIES_DIR)}:\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
   } finally {
     // Reverse order of start: connections, Redis and Prisma, the database, the server, the bundle.

@@ -16,8 +16,11 @@ import { quietTemporalRuntime } from './support';
 const WORKFLOWS_DIR = path.resolve(__dirname, '../../workflows');
 
 /** Every recorded scenario; a missing fixture is a failure, not a silently smaller test. */
-const EXPECTED = ['cancelled', 'completed', 'expired', 'failed', 'failed-over', 'operator-cancelled', 'webhook-delivery'];
+const LEGACY = ['cancelled', 'completed', 'expired', 'failed', 'failed-over', 'operator-cancelled'];
+/** The same scenarios as the `activation` type runs them (recorded with the prefix `activation-`). */
+const CURRENT = ['activation-cancelled', 'activation-completed', 'activation-expired', 'activation-failed', 'activation-failed-over', 'activation-operator-cancelled'];
 // 'webhook-delivery' is webhookDeliveryWorkflow's, recorded by record-webhook-history.ts.
+const EXPECTED = [...CURRENT, ...LEGACY, 'webhook-delivery'];
 
 function loadHistories() {
   return readdirSync(HISTORIES_DIR)
@@ -103,11 +106,29 @@ describe('replay of recorded histories', () => {
       expect(results[name]).toBeInstanceOf(DeterminismViolationError);
       expect(results[name]!.message).toMatch(/nondetermin/i);
     }
-    for (const name of ['cancelled', 'expired', 'failed', 'operator-cancelled', 'webhook-delivery']) expect(results[name]).toBeNull();
+    for (const name of ['cancelled', 'expired', 'failed', 'operator-cancelled', 'webhook-delivery', ...CURRENT]) expect(results[name]).toBeNull();
 
     // The single-history API throws it too.
     const completed = loadHistories().find((f) => f.name === 'completed')!;
     await expect(Worker.runReplayHistory({ workflowBundle: { code } }, completed.history)).rejects.toBeInstanceOf(DeterminismViolationError);
+  });
+
+  it('fails the `activation` histories that end without a sale when that end runs another step (the release left out)', async () => {
+    const code = await bundleModifiedCopy(
+      'activation-other-step',
+      (source) => {
+        const line = /^(\s*)await db\.releaseAndClose\(\{ activationId: input\.activationId, release, status: next, reason, view: viewAs\(next\) \}\);$/m;
+        expect(source).toMatch(line);
+        return source.replace(line, '$1await db.recordOutcome({ activationId: input.activationId, status: next, reason, view: viewAs(next) });');
+      },
+      'activation.ts',
+    );
+    const results = await replayAll({ code });
+    for (const name of ['activation-cancelled', 'activation-expired', 'activation-failed', 'activation-operator-cancelled']) {
+      expect(results[name]).toBeInstanceOf(DeterminismViolationError);
+    }
+    // Sold and finished: those end through finishAfterSms, which the change leaves alone; the legacy type runs activation-v1.ts.
+    for (const name of ['activation-completed', 'activation-failed-over', ...LEGACY]) expect(results[name]).toBeNull();
   });
 
   it('fails the webhook delivery history when its workflow schedules another activity first', async () => {
