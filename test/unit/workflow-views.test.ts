@@ -20,6 +20,13 @@ describe('admin timeline', () => {
     expect(timeline.every((e) => e.at !== null && !/workflow task/i.test(e.title))).toBe(true);
   });
 
+  it('a purchase of the current workflow type: its local steps in order, from the hold to the finish', () => {
+    const titles = describeHistory(history('activation-completed')).map((e) => e.title);
+    const steps = ['reserveFunds done', 'buyAndRecord done', 'recordSmsAndCapture done', 'finishAndClose done'].map((t) => titles.indexOf(t));
+    expect(steps.every((i) => i >= 0)).toBe(true);
+    expect(steps).toEqual([...steps].sort((a, b) => a - b));
+  });
+
   it('an operator cancellation shows the request and what followed', () => {
     const titles = describeHistory(history('operator-cancelled')).map((e) => e.title);
     expect(titles).toContain('Cancellation requested');
