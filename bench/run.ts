@@ -648,7 +648,7 @@ function report(results: {
   const early = results.sms.find((s) => s.visibleBeforeProviderPoll !== undefined)?.visibleBeforeProviderPoll;
   if (early) out.push(`   NOTE: ${early} inbox samples showed the SMS with no provider poll since it arrived (measured at 250 ms resolution).`);
   out.push('');
-  out.push('3. Temporal history events per activation (fetchHistory().events.length); markers = local activities + the version marker');
+  out.push('3. Temporal history events per activation (fetchHistory().events.length); markers = local activities (plus a version marker on the legacy type only)');
   out.push(
     table(
       ['activation', 'samples', 'mean events', 'min', 'max', 'wf tasks', 'activities', 'markers', 'timers', 'signals', 'updates', 'search attr', 'other'],
