@@ -506,12 +506,13 @@ export class ActivationService {
   }
 }
 
-/** A workflow's view as the API shows it: its owner, its start and the catalog's names, with cancel judged by the wall clock. */
+/** The value of a settled promise, or its rejection thrown (the first one asked for wins). */
 function settled<T>(outcome: PromiseSettledResult<T>): T {
   if (outcome.status === 'rejected') throw outcome.reason;
   return outcome.value;
 }
 
+/** A workflow's view as the API shows it: its owner, its start and the catalog's names, with cancel judged by the wall clock. */
 function withOwner(view: ActivationView, row: Pick<ActivationDto, 'userId' | 'createdAt'> & ActivationNames): ActivationDto {
   return {
     ...view,
