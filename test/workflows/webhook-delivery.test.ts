@@ -18,6 +18,12 @@ import { newCustomer } from './support';
  */
 const wf = useWorkflowTests('time-skipping');
 
+// Both cases hung past their 60 s (handle.result() never came; they take 2–5 s otherwise, under
+// CPU load too) in 2 of 5 runs on 2026-12-03 — one full-suite CI run and one run beside another
+// Jest process — and passed alone and in the same file order: like topup.test.ts's case, a
+// time-skipping-server race not yet understood. One retry, logged, until it is (issue 11's note).
+jest.retryTimes(1, { logErrorsBeforeRetry: true });
+
 /** The attempt at which the default policy has been failing for a day: attempts come at the sums of the pauses. */
 function attemptsToSpanADay(): number {
   let elapsed = 0;
