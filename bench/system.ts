@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,6 +13,7 @@ import { startActivationWorker, startApi, startInboxSupervisor, seedCatalog, typ
 import { createSimulator, type Simulator, type TenantConfig } from '../src/simulator';
 import { startDevServer, type DevServer } from '../src/temporal/dev-server';
 import { buildWorkflowBundle } from '../src/temporal/worker';
+import { NodeService } from '../test/chaos/processes';
 import type { WorkerHandle } from '../src/temporal/worker';
 
 /**
@@ -244,14 +244,18 @@ export async function startStack(options: {
     await seedCatalog(container);
     await container.auth.ensureAdmin(config.env.ADMIN_EMAIL, ADMIN_PASSWORD);
     const workers: WorkerHandle[] = [];
-    const processes: ChildProcess[] = [];
+    const processes: NodeService[] = [];
     if (options.workerProcesses) {
+      const env = workerProcessEnv(source, options.infra, options.label);
       for (let i = 0; i < options.workerProcesses; i++) {
-        const child = startWorkerProcess(source, options.infra);
-        processes.push(child);
-        stops.push(() => stopProcess(child));
+        const worker = new NodeService(`worker-${i + 1}`, 'src/bin/worker.ts', env, path.join(BENCH_TMP, `${options.label}-worker-${i + 1}.log`), 'worker running');
+        processes.push(worker);
+        stops.push(async () => {
+          await worker.stop();
+          worker.close();
+        });
       }
-      await waitForPollers(container, options.workerProcesses, processes);
+      await Promise.all(processes.map((worker) => worker.start()));
     } else {
       for (let i = 0; i < Math.max(1, options.workers ?? 1); i++) {
         const handle = await startActivationWorker(container, { workflowBundle: { code: options.infra.workflowCode } });
@@ -295,40 +299,18 @@ export async function startStack(options: {
   }
 }
 
-const WORKER_MAIN = path.resolve(__dirname, '../src/bin/worker.ts');
+const BENCH_TMP = path.resolve(__dirname, '../.tmp');
 
-/** `npm run worker` as a child: the stack's settings, the bench's bundle, no metrics port of its own. */
-function startWorkerProcess(source: NodeJS.ProcessEnv, infra: Infra): ChildProcess {
-  const bundlePath = path.resolve(__dirname, '../.tmp/bench-workflow-bundle.js');
-  mkdirSync(path.dirname(bundlePath), { recursive: true });
+/**
+ * `npm run worker`'s environment for a stack's worker processes: the stack's settings and the
+ * bench's bundle, no metrics port of their own, and INFO so the chaos harness's NodeService sees
+ * its ready line ("worker running").
+ */
+function workerProcessEnv(source: NodeJS.ProcessEnv, infra: Infra, label: string): NodeJS.ProcessEnv {
+  mkdirSync(BENCH_TMP, { recursive: true });
+  const bundlePath = path.join(BENCH_TMP, `bench-workflow-bundle-${label}.js`);
   writeFileSync(bundlePath, infra.workflowCode);
-  return spawn(process.execPath, ['--import', 'tsx', WORKER_MAIN], {
-    env: { ...source, WORKFLOW_BUNDLE: bundlePath, WORKER_METRICS_PORT: '0', TEMPORAL_SDK_METRICS_PORT: '0', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const exited = once(child, 'exit');
-  const timeout = new Promise((resolve) => setTimeout(resolve, 15_000).unref());
-  if ((await Promise.race([exited.then(() => 'exited'), timeout])) !== 'exited') child.kill('SIGKILL');
-}
-
-/** Until this many distinct workers poll the stack's task queue (each process is one poller identity). */
-async function waitForPollers(container: Container, count: number, processes: ChildProcess[]): Promise<void> {
-  const { env } = container.config;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const dead = processes.find((p) => p.exitCode !== null);
-    if (dead) throw new Error(`worker process exited with code ${dead.exitCode}`);
-    const queue = await container.temporal.client.workflowService.describeTaskQueue({ namespace: env.TEMPORAL_NAMESPACE, taskQueue: { name: env.TEMPORAL_TASK_QUEUE }, taskQueueType: 1 });
-    const identities = new Set((queue.pollers ?? []).map((poller) => poller.identity));
-    if (identities.size >= count) return;
-    if (Date.now() > deadline) throw new Error(`only ${identities.size} of ${count} worker processes poll ${env.TEMPORAL_TASK_QUEUE}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  return { ...source, WORKFLOW_BUNDLE: bundlePath, WORKER_METRICS_PORT: '0', TEMPORAL_SDK_METRICS_PORT: '0', LOG_LEVEL: 'info' };
 }
 
 export interface Customer {

@@ -65,6 +65,11 @@ export class NodeService {
     this.log = createWriteStream(logFile, { flags: 'a' });
   }
 
+  /** The running process's id (for a CPU meter reading /proc), while it runs. */
+  get pid(): number | undefined {
+    return this.running ? this.child!.pid : undefined;
+  }
+
   get running(): boolean {
     return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
   }
