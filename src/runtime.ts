@@ -21,6 +21,8 @@ export interface RunningApi {
   server: Server;
   /** The Express app (tests enumerate its routes, e.g. every admin route). */
   app: Express;
+  /** This process's activation event hub: live pages and the numbers of purchases it starts. */
+  events: ActivationEventHub;
   close(): Promise<void>;
 }
 
@@ -34,6 +36,7 @@ export async function startApi(container: Container, options: { port: number; ho
     names: (serviceCode, countryIso) => container.readModel.names(serviceCode, countryIso),
   });
   await events.start();
+  container.activations.listenForNumbers(events);
   const app = createApp({
     db: container.db,
     auth: container.auth,
@@ -68,6 +71,7 @@ export async function startApi(container: Container, options: { port: number; ho
     port,
     server,
     app,
+    events,
     async close() {
       await events.stop();
       server.closeAllConnections();

@@ -7,6 +7,7 @@ import {
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
+  type WorkflowStartOptions,
 } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, TypedSearchAttributes } from '@temporalio/common';
 import type { CatalogService } from '../catalog/catalog.service';
@@ -31,6 +32,7 @@ import {
   type FailureCode,
 } from '../../workflows/contracts';
 import { PurchaseKeys, type PurchaseKeyClaim } from './purchase-keys';
+import type { ActivationEventHub } from './live-events';
 import { actionsAt } from './view-clock';
 import type { ActivationDto, ActivationListFilter, ActivationNames, ActivationPage, ActivationPageFilter, ActivationReadModel, PurchaseLabel } from './read-model';
 import { describeHistory, pendingActivityView, type PendingActivityView, type TimelineEvent } from './workflow-views';
@@ -47,6 +49,15 @@ export interface PurchaseRequest {
 
 /** How long an admin cancel waits for the workflow to end before answering "scheduled". */
 const ADMIN_CANCEL_WAIT_MS = 3000;
+/**
+ * How long a purchase waits for its number's event before asking the workflow instead. Longer
+ * than a usual purchase (tens of milliseconds) so the update is the exception; short enough that
+ * a lost event costs a customer a few seconds, not the purchase.
+ */
+const NUMBER_EVENT_PATIENCE_MS = 5_000;
+
+/** What startAndAwaitNumber needs of the API's activation event hub (live-events.ts). */
+export type NumberEvents = Pick<ActivationEventHub, 'listening' | 'awaitNumber'>;
 
 export interface AdminCancelResult {
   activation: ActivationDto;
@@ -81,6 +92,14 @@ export class ActivationService {
       temporalUiUrl?: string;
     },
   ) {}
+
+  /** Activation events as this API process receives them (live-events.ts); set by the API's start-up, absent in a worker process. */
+  private numberEvents: NumberEvents | null = null;
+
+  /** From now on a purchase this process starts waits for its number by event instead of by a workflow update. */
+  listenForNumbers(events: NumberEvents): void {
+    this.numberEvents = events;
+  }
 
   /** Same user + same Idempotency-Key → same workflow id → the same purchase, however often it is retried. */
   static activationIdFor(userId: string, idempotencyKey: string | null): string {
@@ -120,7 +139,7 @@ export class ActivationService {
       const claim = await this.deps.purchaseKeys.claim(request.userId, key, fingerprint, activationId);
       if (!claim.claimed) return { activation: await this.replay(request, claim, fingerprint), created: false };
     }
-    return { activation: this.failedPurchaseOrView(await this.startOrJoin(request, activationId, names)), created: true };
+    return { activation: this.failedPurchaseOrView(await this.startOrJoin(request, activationId, names, 'claimed')), created: true };
   }
 
   /**
@@ -177,8 +196,12 @@ export class ActivationService {
     return this.failedPurchaseOrView(await this.startOrJoin(request, activationId));
   }
 
-  /** Starts the purchase's workflow, or joins it if it runs, and waits until the number is bought (or the purchase failed). */
-  private async startOrJoin(request: PurchaseRequest, activationId: string, knownNames?: ActivationNames): Promise<ActivationDto> {
+  /**
+   * Starts the purchase's workflow, or joins it if it runs, and waits until the number is bought
+   * (or the purchase failed). `claimed`: this request just claimed the purchase, so its workflow
+   * is almost certainly new — see startAndAwaitNumber.
+   */
+  private async startOrJoin(request: PurchaseRequest, activationId: string, knownNames?: ActivationNames, claimed?: 'claimed'): Promise<ActivationDto> {
     const input: ActivationInput = {
       activationId,
       userId: request.userId,
@@ -187,7 +210,7 @@ export class ActivationService {
       maxPriceMicros: request.maxPriceMicros?.toString() ?? null,
       polling: this.deps.polling,
     };
-    const startWorkflowOperation = new WithStartWorkflowOperation(ACTIVATION_WORKFLOW_TYPE, {
+    const startOptions = {
       workflowId: activationId,
       taskQueue: this.deps.taskQueue,
       args: [input],
@@ -203,10 +226,16 @@ export class ActivationService {
         { key: searchAttributes.phase, value: 'BUYING' },
         { key: searchAttributes.phaseSince, value: new Date() },
       ]),
-    });
+    } satisfies WorkflowStartOptions;
     let view: ActivationView;
     try {
-      view = await this.deps.temporal.workflow.executeUpdateWithStart(awaitNumberUpdate, { startWorkflowOperation });
+      const events = this.numberEvents;
+      view =
+        claimed && events?.listening()
+          ? await this.startAndAwaitNumber(events, startOptions)
+          : await this.deps.temporal.workflow.executeUpdateWithStart(awaitNumberUpdate, {
+              startWorkflowOperation: new WithStartWorkflowOperation(ACTIVATION_WORKFLOW_TYPE, startOptions),
+            });
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
       const finished = await this.fromDatabase(activationId);
@@ -220,11 +249,44 @@ export class ActivationService {
     return withOwner(view, { userId: request.userId, createdAt, ...names });
   }
 
-  /** A user's own activation: the live workflow view while it runs, the database once it ended. */
+  /**
+   * Starts the workflow and takes its number from the event its purchase step publishes (the
+   * same view the awaitNumber update would answer with). Two history events fewer per purchase
+   * than update-with-start — the update's accepted and completed — and the answer leaves as soon
+   * as the number is recorded, not when the workflow task has completed (issue 11). Should the
+   * event not come (Redis lost it, or a twin request started this workflow and it published
+   * before we listened), the update answers after NUMBER_EVENT_PATIENCE_MS.
+   */
+  private async startAndAwaitNumber(events: NumberEvents, options: WorkflowStartOptions): Promise<ActivationView> {
+    const published = events.awaitNumber(options.workflowId);
+    let patience: NodeJS.Timeout | undefined;
+    try {
+      const handle = await this.deps.temporal.workflow.start(ACTIVATION_WORKFLOW_TYPE, options);
+      const asked = new Promise<ActivationView>((resolve, reject) => {
+        patience = setTimeout(() => void handle.executeUpdate(awaitNumberUpdate).then(resolve, reject), NUMBER_EVENT_PATIENCE_MS);
+      });
+      return await Promise.race([published.record, asked]);
+    } finally {
+      clearTimeout(patience);
+      published.cancel();
+    }
+  }
+
+  /**
+   * A user's own activation: the database once it ended, and while no SMS has arrived (the row
+   * then says all the workflow would: the number, its times, whether it may be cancelled yet); the
+   * live workflow view, by query, once an SMS is in, for what only the workflow knows — whether
+   * another SMS was asked for and is awaited.
+   *
+   * Not asking the workflow while a customer waits for the code matters beyond the query's own
+   * cost: a query that reaches the worker while the SMS's workflow task runs its local activity
+   * makes that task complete early and a second one run the activity — three more history events
+   * (issue 11).
+   */
   async get(activationId: string, userId: string | null): Promise<ActivationDto> {
     const row = await this.fromDatabase(activationId);
     if (!row || (userId !== null && row.userId !== userId)) throw new AppError('NOT_FOUND', 'No such activation.');
-    if (TERMINAL_STATUSES.includes(row.status)) return row;
+    if (TERMINAL_STATUSES.includes(row.status) || row.messages.length === 0) return row;
     try {
       const view = await this.deps.temporal.workflow.getHandle(activationId).query(getActivationQuery);
       return withOwner(view, row);

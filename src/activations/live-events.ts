@@ -46,6 +46,8 @@ const NAME_CACHE_MAX = 5_000;
  */
 export class ActivationEventHub {
   private readonly streams = new Map<string, Set<LiveStream>>();
+  private readonly numberWaiters = new Map<string, Set<(record: ActivationRecord) => void>>();
+  private subscribed = false;
   private heartbeat: NodeJS.Timeout | null = null;
   private readonly names = new Map<string, { expires: number; names: Promise<ActivationNames> }>();
   private queue: Promise<void> = Promise.resolve();
@@ -55,6 +57,7 @@ export class ActivationEventHub {
   async start(): Promise<void> {
     const channel = activationEventsChannel(this.deps.redisPrefix);
     await this.deps.subscriber.subscribe(channel);
+    this.subscribed = true;
     this.deps.subscriber.on('message', (from: string, message: string) => {
       if (from === channel) this.dispatch(message);
     });
@@ -66,6 +69,32 @@ export class ActivationEventHub {
   async stop(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.streams.clear();
+    this.subscribed = false;
+  }
+
+  /** Subscribed and connected: an event published now reaches this hub (ioredis resubscribes after a reconnect). */
+  listening(): boolean {
+    return this.subscribed && this.deps.subscriber.status === 'ready';
+  }
+
+  /**
+   * The activation's first published view past RESERVED — its number, or the failure that ended
+   * the purchase. Register before starting the purchase's workflow, so no event can slip past;
+   * `cancel` forgets the waiter (the caller stopped waiting).
+   */
+  awaitNumber(activationId: string): { record: Promise<ActivationRecord>; cancel(): void } {
+    let resolve!: (record: ActivationRecord) => void;
+    const record = new Promise<ActivationRecord>((r) => (resolve = r));
+    const waiters = this.numberWaiters.get(activationId) ?? new Set();
+    waiters.add(resolve);
+    this.numberWaiters.set(activationId, waiters);
+    return {
+      record,
+      cancel: () => {
+        waiters.delete(resolve);
+        if (waiters.size === 0 && this.numberWaiters.get(activationId) === waiters) this.numberWaiters.delete(activationId);
+      },
+    };
   }
 
   /** Registers one of the user's streams; returns what unregisters it. */
@@ -89,6 +118,11 @@ export class ActivationEventHub {
     }
     // The owner recorded with the activation decides, not the envelope alone.
     if (!event.activation || event.activation.userId !== event.userId) return;
+    const waiters = this.numberWaiters.get(event.activationId);
+    if (waiters && event.activation.status !== 'RESERVED') {
+      this.numberWaiters.delete(event.activationId);
+      for (const waiter of waiters) waiter(event.activation);
+    }
     if (!this.streams.get(event.userId)?.size) return;
     const record = event.activation;
     const named = this.namesOf(record.serviceCode, record.countryIso);

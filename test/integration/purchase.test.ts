@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
+import { ActivationEventHub } from '../../src/activations/live-events';
 import { startSystem, startWebhookSystem, TENANT_PROVIDER, type TestSystem } from '../support/system';
 import { waitFor } from '../support/wait';
 
@@ -300,6 +302,51 @@ describe('purchase that expires without an SMS', () => {
     // The simulator's own lifetime is 20 minutes: CANCELLED here means SimGate cancelled it.
     expect((await upstreamOf(system, activation)).state).toBe('CANCELLED');
     expect(await system.container.wallet.checkInvariants(customer.id)).toEqual([]);
+  });
+});
+
+describe('how a purchase learns its number', () => {
+  let system: TestSystem;
+
+  beforeAll(async () => {
+    system = await startWebhookSystem();
+  });
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  const updateEvents = async (activationId: string) => {
+    const { events } = await system.container.temporal.client.workflow.getHandle(activationId).fetchHistory();
+    return (events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes || e.workflowExecutionUpdateCompletedEventAttributes).length;
+  };
+
+  it('answers from the event its purchase step publishes: no workflow update in the history', async () => {
+    const customer = await system.customer(5_000_000n);
+    const activation = await buy(system, customer, 'learns-by-event-1');
+    expect(activation.phone).toMatch(/^\+\d{8,15}$/);
+    expect(await getActivation(system, customer, activation.id)).toMatchObject({ status: 'ACTIVE', phone: activation.phone, priceMicros: activation.priceMicros });
+    expect(await updateEvents(activation.id)).toBe(0);
+  });
+
+  it('asks the workflow by update when the event never reaches this API', async () => {
+    // A hub on another deployment's channel: subscribed and connected, but our events never come.
+    const subscriber = new Redis(system.config.env.REDIS_URL);
+    const deaf = new ActivationEventHub({ subscriber, logger: system.container.logger, redisPrefix: `elsewhere-${randomUUID()}` });
+    await deaf.start();
+    system.container.activations.listenForNumbers(deaf);
+    try {
+      const customer = await system.customer(5_000_000n);
+      const started = Date.now();
+      const activation = await buy(system, customer, 'learns-by-update-1');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(4_500);
+      expect(activation.phone).toMatch(/^\+\d{8,15}$/);
+      expect(await updateEvents(activation.id)).toBe(2);
+      expect(await system.container.wallet.checkInvariants(customer.id)).toEqual([]);
+    } finally {
+      system.container.activations.listenForNumbers(system.api.events);
+      await deaf.stop();
+      subscriber.disconnect();
+    }
   });
 });
 
