@@ -2,6 +2,7 @@ import type { PartnerEvents } from '../src/activations/partner-events';
 import type { CatalogService, PurchaseCandidate } from '../src/catalog/catalog.service';
 import type { Db } from '../src/db/client';
 import type { WalletService } from '../src/wallet';
+import type { ActivationQuote } from '../workflows/contracts';
 
 export interface ReserveInput {
   activationId: string;
@@ -9,6 +10,8 @@ export interface ReserveInput {
   serviceCode: string;
   countryIso: string;
   maxPriceMicros: string | null;
+  /** The API's quote, when the workflow was started with one (ActivationInput.quote). */
+  quote?: ActivationQuote;
 }
 
 export interface Reservation {
@@ -24,13 +27,19 @@ export interface Reservation {
  */
 export function createFundsActivities(deps: { db: Db; wallet: WalletService; catalog: CatalogService; partnerEvents?: Pick<PartnerEvents, 'balanceAfterCapture'> }) {
   return {
-    /** Quotes the offers, records the activation and holds the funds. */
+    /**
+     * Records the activation and holds the funds the quote names: the API's, when it passed the
+     * one it checked the balance against (a quote milliseconds old, and the same on every retry of
+     * this step), else one made now.
+     */
     async reserveFunds(input: ReserveInput): Promise<Reservation> {
-      const quote = await deps.catalog.quote({
-        serviceCode: input.serviceCode,
-        countryIso: input.countryIso,
-        maxPriceMicros: input.maxPriceMicros === null ? null : BigInt(input.maxPriceMicros),
-      });
+      const quote = input.quote
+        ? { holdMicros: BigInt(input.quote.holdMicros), candidates: input.quote.candidates }
+        : await deps.catalog.quote({
+            serviceCode: input.serviceCode,
+            countryIso: input.countryIso,
+            maxPriceMicros: input.maxPriceMicros === null ? null : BigInt(input.maxPriceMicros),
+          });
       // A replay keeps the amount first recorded: the hold below is keyed, so it must not change.
       // One statement (insert, or the row as first recorded) where an upsert would read first.
       const [activation] = await deps.db.$queryRaw<{ held_micros: bigint; created_at: Date }[]>`

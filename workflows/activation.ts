@@ -477,6 +477,7 @@ async function leanActivation(input: ActivationInput): Promise<ActivationView> {
           serviceCode: input.serviceCode,
           countryIso: input.countryIso,
           maxPriceMicros: input.maxPriceMicros,
+          quote: input.quote,
         }),
       );
     } catch (error) {

@@ -27,6 +27,27 @@ export interface ActivationInput {
   /** Ceiling the customer accepts; null means "the best price quoted when the workflow starts". */
   maxPriceMicros: string | null;
   polling: { initialMs: number; maxMs: number };
+  /**
+   * The quote the API checked the balance against (amounts as decimal strings): the hold takes
+   * it instead of quoting again. Absent from a joiner's start and from older purchases.
+   */
+  quote?: ActivationQuote;
+}
+
+/** What a purchase may hold and whom it may buy from, ranked (src/catalog/catalog.service.ts quote()). */
+export interface ActivationQuote {
+  holdMicros: string;
+  candidates: PurchaseCandidate[];
+}
+
+/** One offer a purchase may buy, as quoted (amounts as decimal strings). */
+export interface PurchaseCandidate {
+  offerId: string;
+  providerId: string;
+  upstreamService: string;
+  upstreamCountry: string;
+  costMicros: string;
+  sellMicros: string;
 }
 
 export interface SmsView {

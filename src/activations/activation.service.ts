@@ -28,6 +28,7 @@ import {
   searchAttributes,
   STUCK_PHASES,
   type ActivationInput,
+  type ActivationQuote,
   type ActivationView,
   type FailureCode,
 } from '../../workflows/contracts';
@@ -55,6 +56,12 @@ const ADMIN_CANCEL_WAIT_MS = 3000;
  * a lost event costs a customer a few seconds, not the purchase.
  */
 const NUMBER_EVENT_PATIENCE_MS = 5_000;
+
+/** What refuseEarly found: the names for the answer and the quote for the hold. */
+interface Checked {
+  names: ActivationNames;
+  quote: ActivationQuote;
+}
 
 /** What startAndAwaitNumber needs of the API's activation event hub (live-events.ts). */
 export type NumberEvents = Pick<ActivationEventHub, 'listening' | 'awaitNumber'>;
@@ -121,12 +128,12 @@ export class ActivationService {
       const earlier = await this.deps.purchaseKeys.find(request.userId, key);
       if (earlier) return { activation: await this.replay(request, earlier, fingerprint), created: false };
       // A purchase from before keys were claimed: its workflow id is all that names it.
-      if (await this.fromDatabase(activationId)) return { activation: await this.join(request, activationId), created: false };
+      if (await this.deps.readModel.exists(activationId)) return { activation: await this.join(request, activationId), created: false };
     }
 
-    let names: ActivationNames;
+    let checked: Checked;
     try {
-      names = await this.refuseEarly(request);
+      checked = await this.refuseEarly(request);
     } catch (refusal) {
       // A twin that arrived at the same moment may have claimed the key and started the purchase
       // this request was refused for (its hold took the money this check wanted): answer as its twin.
@@ -139,15 +146,17 @@ export class ActivationService {
       const claim = await this.deps.purchaseKeys.claim(request.userId, key, fingerprint, activationId);
       if (!claim.claimed) return { activation: await this.replay(request, claim, fingerprint), created: false };
     }
-    return { activation: this.failedPurchaseOrView(await this.startOrJoin(request, activationId, names, 'claimed')), created: true };
+    return { activation: this.failedPurchaseOrView(await this.startOrJoin(request, activationId, checked, 'claimed')), created: true };
   }
 
   /**
-   * Refuses bad requests before any workflow or money exists; the workflow re-checks. Returns the
-   * service's and country's names for the answer. The four reads run side by side; the refusal
-   * is the first in this order (an unknown service before an empty shelf before a thin wallet).
+   * Refuses bad requests before any workflow or money exists. Returns the service's and country's
+   * names for the answer, and the quote the balance was checked against, which the workflow's
+   * hold takes (the hold itself re-checks the balance). The four reads run side by side; the
+   * refusal is the first in this order (an unknown service before an empty shelf before a thin
+   * wallet).
    */
-  private async refuseEarly(request: PurchaseRequest): Promise<ActivationNames> {
+  private async refuseEarly(request: PurchaseRequest): Promise<Checked> {
     const { catalog, wallet } = this.deps;
     const [service, country, quote, balance] = await Promise.allSettled([
       catalog.requireService(request.serviceCode),
@@ -162,7 +171,8 @@ export class ActivationService {
     ]);
     const names = { serviceName: settled(service).name, countryName: settled(country).name, countryDial: settled(country).dial };
     this.refuseShortBalance(settled(quote), settled(balance));
-    return names;
+    const { holdMicros, candidates } = settled(quote);
+    return { names, quote: { holdMicros: holdMicros.toString(), candidates } };
   }
 
   private refuseShortBalance(quote: { holdMicros: bigint }, balance: { availableMicros: bigint } | null): void {
@@ -201,7 +211,7 @@ export class ActivationService {
    * (or the purchase failed). `claimed`: this request just claimed the purchase, so its workflow
    * is almost certainly new — see startAndAwaitNumber.
    */
-  private async startOrJoin(request: PurchaseRequest, activationId: string, knownNames?: ActivationNames, claimed?: 'claimed'): Promise<ActivationDto> {
+  private async startOrJoin(request: PurchaseRequest, activationId: string, checked?: Checked, claimed?: 'claimed'): Promise<ActivationDto> {
     const input: ActivationInput = {
       activationId,
       userId: request.userId,
@@ -209,6 +219,7 @@ export class ActivationService {
       countryIso: request.countryIso,
       maxPriceMicros: request.maxPriceMicros?.toString() ?? null,
       polling: this.deps.polling,
+      quote: checked?.quote,
     };
     const startOptions = {
       workflowId: activationId,
@@ -244,7 +255,7 @@ export class ActivationService {
     }
     const [createdAt, names] = await Promise.all([
       view.createdAt ?? this.deps.readModel.createdAt(activationId),
-      knownNames ?? this.deps.readModel.names(request.serviceCode, request.countryIso),
+      checked?.names ?? this.deps.readModel.names(request.serviceCode, request.countryIso),
     ]);
     return withOwner(view, { userId: request.userId, createdAt, ...names });
   }

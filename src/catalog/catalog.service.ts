@@ -10,16 +10,13 @@ import { countryIsoByUpstreamId, referenceCountries, referenceServices, serviceC
 import { PostgresSearchEngine } from './search/postgres.engine';
 import { serviceFigures } from './search/figures';
 import { clampLimit, hasRealMatch, relevantOnly, type CatalogSearchEngine, type CountryHit, type CountryPrice, type ServiceHit } from './search/search-engine';
+import type { PurchaseCandidate } from '../../workflows/contracts';
 
-/** One provider able to sell a service in a country, as the activation workflow tries them. */
-export interface PurchaseCandidate {
-  offerId: string;
-  providerId: string;
-  upstreamService: string;
-  upstreamCountry: string;
-  costMicros: string;
-  sellMicros: string;
-}
+/**
+ * One provider able to sell a service in a country, as the activation workflow tries them.
+ * Declared with the workflow contracts: quoted candidates travel in a purchase's workflow input.
+ */
+export type { PurchaseCandidate };
 
 export interface Quote {
   /** What to hold: the customer's ceiling, or the best price when they gave none. */
