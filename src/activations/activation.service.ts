@@ -125,10 +125,10 @@ export class ActivationService {
     const key = request.idempotencyKey;
     const fingerprint = PurchaseKeys.fingerprint(request);
     if (key) {
-      const earlier = await this.deps.purchaseKeys.find(request.userId, key);
-      if (earlier) return { activation: await this.replay(request, earlier, fingerprint), created: false };
+      const earlier = await this.deps.purchaseKeys.lookup(request.userId, key, activationId);
+      if (earlier.claim) return { activation: await this.replay(request, earlier.claim, fingerprint), created: false };
       // A purchase from before keys were claimed: its workflow id is all that names it.
-      if (await this.deps.readModel.exists(activationId)) return { activation: await this.join(request, activationId), created: false };
+      if (earlier.activationExists) return { activation: await this.join(request, activationId), created: false };
     }
 
     let checked: Checked;

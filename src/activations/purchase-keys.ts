@@ -29,6 +29,19 @@ export class PurchaseKeys {
     return createHash('sha256').update(normalised).digest('hex');
   }
 
+  /**
+   * The key's claim, if any, and whether the activation it would name already has a row (a
+   * purchase from before keys were claimed): one round trip for the two questions every keyed
+   * purchase asks first.
+   */
+  async lookup(userId: string, key: string, activationId: string): Promise<{ claim: PurchaseKeyClaim | null; activationExists: boolean }> {
+    const [row] = await this.deps.db.$queryRaw<{ fingerprint: string | null; activation_id: string | null; activation_exists: boolean }[]>`
+      SELECT k.fingerprint, k.activation_id, EXISTS (SELECT 1 FROM activations WHERE id = ${activationId}) AS activation_exists
+      FROM (SELECT 1) AS one LEFT JOIN purchase_keys k ON k.user_id = ${userId}::uuid AND k.key = ${key}`;
+    const claim = row.fingerprint !== null && row.activation_id !== null ? { claimed: false, fingerprint: row.fingerprint, activationId: row.activation_id } : null;
+    return { claim, activationExists: row.activation_exists };
+  }
+
   async find(userId: string, key: string): Promise<PurchaseKeyClaim | null> {
     const [row] = await this.deps.db.$queryRaw<{ fingerprint: string; activation_id: string }[]>`
       SELECT fingerprint, activation_id FROM purchase_keys WHERE user_id = ${userId}::uuid AND key = ${key}`;

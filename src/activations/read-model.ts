@@ -83,11 +83,6 @@ export interface PurchaseLabel extends ActivationNames {
 export class ActivationReadModel {
   constructor(private readonly deps: { db: Db }) {}
 
-  /** Whether the activation has a row (cheaper than find: no details). */
-  async exists(activationId: string): Promise<boolean> {
-    return (await this.deps.db.activation.findUnique({ where: { id: activationId }, select: { id: true } })) !== null;
-  }
-
   async find(activationId: string): Promise<ActivationDto | null> {
     const row = await this.deps.db.activation.findUnique({ where: { id: activationId }, include: WITH_DETAILS });
     return row ? rowToDto(row) : null;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ActivationService } from '../../src/activations/activation.service';
 import { startSystem, TENANT_PROVIDER, type TestSystem } from '../support/system';
 import { waitFor } from '../support/wait';
 
@@ -147,6 +148,22 @@ describe('idempotent purchases and credits', () => {
     expect(bought.body.activation.status).toBe('ACTIVE');
     expect((await purchase(customer, key, OTHER)).status).toBe(422);
     expect((await moneyOf(customer)).holds).toHaveLength(1);
+  });
+
+  it('a key of a purchase made before keys were claimed answers with that purchase (200), never a second one', async () => {
+    const customer = await system.customer(5_000_000n);
+    const key = `pre-claims-${randomUUID()}`;
+    // What such a purchase left: its row under the id its key names, and no purchase_keys row.
+    const id = ActivationService.activationIdFor(customer.id, key);
+    await system.container.db.activation.create({
+      data: { id, userId: customer.id, serviceCode: MAIN.service, countryIso: MAIN.country, status: 'EXPIRED', heldMicros: 100_000n, endedAt: new Date() },
+    });
+    const replayed = await purchase(customer, key);
+    expect(replayed.status).toBe(200);
+    expect(replayed.body.activation).toMatchObject({ id, status: 'EXPIRED' });
+    const money = await moneyOf(customer);
+    expect(money.activations).toHaveLength(1);
+    expect(money.holds).toHaveLength(0);
   });
 
   it('a different user with the same key gets their own purchase', async () => {
