@@ -154,7 +154,9 @@ export const MAX_LEDGER_PAGE = 500;
 
 export class WalletService {
   private readonly db: Db;
-  private readonly txOptions: { maxWait: number; timeout: number; isolationLevel: Prisma.TransactionIsolationLevel };
+  private readonly txOptions: { maxWait: number; timeout: number; isolationLevel?: Prisma.TransactionIsolationLevel };
+  /** txOptions as this database needs them (see transaction()); settled by the first transaction. */
+  private effectiveTxOptions: Promise<WalletService['txOptions']> | null = null;
 
   constructor({ db, transaction }: WalletServiceDeps) {
     this.db = db;
@@ -405,8 +407,21 @@ export class WalletService {
 
   // ─── Internals ───────────────────────────────────────────────────────────────────────────────
 
-  private transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.db.$transaction(work, this.txOptions);
+  /**
+   * Every transaction runs READ COMMITTED. Asking for it costs a statement per transaction (the
+   * driver sends SET TRANSACTION after BEGIN); when the database's default already is READ
+   * COMMITTED — a setting of the server, database or role, the same on every connection we open —
+   * it is not asked for. Checked once per process.
+   */
+  private async transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    this.effectiveTxOptions ??= this.db
+      .$queryRaw<{ level: string }[]>`SELECT current_setting('default_transaction_isolation') AS level`
+      .then(([row]) => (row?.level === 'read committed' ? { ...this.txOptions, isolationLevel: undefined } : this.txOptions))
+      .catch((error: unknown) => {
+        this.effectiveTxOptions = null; // the database is unreachable: ask again next time
+        throw error;
+      });
+    return this.db.$transaction(work, await this.effectiveTxOptions);
   }
 
   /**

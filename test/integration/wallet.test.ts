@@ -111,6 +111,25 @@ describe('concurrency', () => {
     expect(await wallet.checkInvariants(userId)).toEqual([]);
   });
 
+  it('runs READ COMMITTED on a database whose default is stricter: concurrent holds on one wallet never fail to serialize', async () => {
+    // A connection whose sessions default to SERIALIZABLE, as a server, database or role setting
+    // would make them: concurrent updates of one wallet row would then fail (SQLSTATE 40001)
+    // unless each transaction asks for READ COMMITTED.
+    const url = new URL(process.env.DATABASE_URL!);
+    url.searchParams.set('options', '-c default_transaction_isolation=serializable');
+    const strictDb = createDb(url.toString(), { max: 20 });
+    try {
+      const strict = new WalletService({ db: strictDb });
+      const amount = 10_000n;
+      const userId = await newUser(amount * 20n);
+      const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => strict.hold({ userId, key: key(`strict-${i}`), amountMicros: amount })));
+      expect(results.map(codeOf)).toEqual(Array.from({ length: 20 }, () => 'OK'));
+      expect(await footprint(userId)).toEqual({ availableMicros: 0n, heldMicros: amount * 20n, entries: 21, holds: 20 });
+    } finally {
+      await strictDb.$disconnect();
+    }
+  });
+
   it('50 concurrent credits with one key apply once and all return the same entry', async () => {
     const userId = await newUser();
     const idempotencyKey = key('topup');
