@@ -258,8 +258,12 @@ async function purchaseBreakdown(stack: Stack, samples: readonly Bought[]): Prom
           row.wft++;
         } else if (event.workflowTaskCompletedEventAttributes || event.workflowTaskFailedEventAttributes || event.workflowTaskTimedOutEventAttributes) {
           row.wftRun += at - wftStarted;
-          // The task that bought the number is the first to publish a state change (ACTIVE or FAILED).
-          if (event.workflowTaskCompletedEventAttributes && history.slice(index + 1).find((e) => !e.markerRecordedEventAttributes)?.upsertWorkflowSearchAttributesEventAttributes) {
+          // The task that bought the number is the first to publish a state change (ACTIVE or
+          // FAILED); its local activities are the markers its completion recorded, before that upsert.
+          const rest = history.slice(index + 1);
+          const markers = rest.findIndex((e) => !e.markerRecordedEventAttributes);
+          if (event.workflowTaskCompletedEventAttributes && rest[markers]?.upsertWorkflowSearchAttributesEventAttributes) {
+            row.acts += markers;
             row.after = sample.endedWall - at;
             break;
           }
