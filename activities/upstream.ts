@@ -126,8 +126,17 @@ export function createUpstreamActivities(deps: { db: Db; providers: ProviderRegi
       await (await deps.providers.get(input.providerId)).adapter.finish(input.upstreamId);
     },
 
+    /**
+     * Asks the provider for another SMS, then notes on the activation row that one is awaited (the
+     * row is what GET /api/numbers/:id answers from). Both are safe to repeat: the provider
+     * answers a repeated request alike, and the note names the messages there are, which the
+     * workflow does not change meanwhile (it records SMS and asks for another one in turn).
+     */
     async requestAnotherSmsUpstream(input: UpstreamRef): Promise<void> {
       await (await deps.providers.get(input.providerId)).adapter.requestAnotherSms(input.upstreamId);
+      await deps.db.$executeRaw`
+        UPDATE activations SET another_sms_after_seq = (SELECT coalesce(max(seq), 0) FROM sms_messages WHERE activation_id = activations.id)
+        WHERE provider_id = ${input.providerId} AND upstream_id = ${input.upstreamId} AND status = 'ACTIVE'`;
     },
 
   };

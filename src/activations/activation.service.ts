@@ -22,7 +22,6 @@ import {
   awaitNumberUpdate,
   cancelActivationUpdate,
   finishActivationUpdate,
-  getActivationQuery,
   requestAnotherSmsUpdate,
   retryStuckStepSignal,
   searchAttributes,
@@ -284,28 +283,16 @@ export class ActivationService {
   }
 
   /**
-   * A user's own activation: the database once it ended, and while no SMS has arrived (the row
-   * then says all the workflow would: the number, its times, whether it may be cancelled yet); the
-   * live workflow view, by query, once an SMS is in, for what only the workflow knows — whether
-   * another SMS was asked for and is awaited.
-   *
-   * Not asking the workflow while a customer waits for the code matters beyond the query's own
-   * cost: a query that reaches the worker while the SMS's workflow task runs its local activity
-   * makes that task complete early and a second one run the activity — three more history events
-   * (issue 11).
+   * A user's own activation, from its row: the workflow's record steps write every change there
+   * (number, messages, outcome, "another SMS" awaited) before the workflow task that made it
+   * completes, so a query would tell no more — only later, at the cost of a round trip to the
+   * worker, and of history events too: a query reaching the worker while a task runs its local
+   * activity makes that task complete early and a second one run the activity (issue 11).
    */
   async get(activationId: string, userId: string | null): Promise<ActivationDto> {
     const row = await this.fromDatabase(activationId);
     if (!row || (userId !== null && row.userId !== userId)) throw new AppError('NOT_FOUND', 'No such activation.');
-    if (TERMINAL_STATUSES.includes(row.status) || row.messages.length === 0) return row;
-    try {
-      const view = await this.deps.temporal.workflow.getHandle(activationId).query(getActivationQuery);
-      return withOwner(view, row);
-    } catch {
-      // Closed a moment ago, or the worker is restarting: the database view is slightly behind but
-      // never wrong about money.
-      return row;
-    }
+    return row;
   }
 
   list(filter: ActivationListFilter): Promise<ActivationDto[]> {
@@ -357,9 +344,9 @@ export class ActivationService {
   }
 
   /**
-   * Everything the admin detail page shows about one activation: the row (or the workflow's live
-   * view, by query), Temporal's description with its pending activities (attempt, last failure),
-   * the history as a timeline, the money movements of its hold, and the link into the Temporal UI.
+   * Everything the admin detail page shows about one activation: the row, Temporal's description
+   * with its pending activities (attempt, last failure), the history as a timeline, the money
+   * movements of its hold, and the link into the Temporal UI.
    */
   async adminDetail(activationId: string): Promise<AdminActivationDetail> {
     const activation = await this.get(activationId, null);

@@ -182,6 +182,8 @@ export class ActivationReadModel {
 function rowToDto(row: ActivationRow): ActivationDto {
   const live = row.status === 'ACTIVE';
   const cancelAllowed = !row.cancelAllowedAt || row.cancelAllowedAt.getTime() <= Date.now();
+  const lastSeq = row.messages.at(-1)?.seq ?? 0;
+  const awaitingAnother = row.anotherSmsAfterSeq !== null && lastSeq <= row.anotherSmsAfterSeq;
   return {
     id: row.id,
     userId: row.userId,
@@ -199,8 +201,13 @@ function rowToDto(row: ActivationRow): ActivationDto {
     cancelAllowedAt: row.cancelAllowedAt?.toISOString() ?? null,
     failureReason: row.failureReason,
     messages: row.messages.map((m) => ({ seq: m.seq, code: m.code, text: m.text, receivedAt: m.receivedAt.toISOString() })),
-    // Without the workflow's answer we offer only what is certainly allowed.
-    actions: { cancel: live && row.messages.length === 0 && cancelAllowed, retry: false, finish: live && row.messages.length > 0 },
+    // What the workflow's validators allow, as far as the row knows; an action in flight is not
+    // in it — the workflow refuses a second one (ACTION_IN_PROGRESS) or joins the same.
+    actions: {
+      cancel: live && row.messages.length === 0 && cancelAllowed,
+      retry: live && row.messages.length > 0 && !awaitingAnother,
+      finish: live && row.messages.length > 0,
+    },
     createdAt: row.createdAt.toISOString(),
   };
 }

@@ -154,6 +154,7 @@ describe('purchase through the HTTP API', () => {
     expect(retried.status).toBe(200);
     expect(retried.body.activation.status).toBe('ACTIVE');
     expect(retried.body.activation.actions).toEqual({ cancel: false, retry: false, finish: true });
+    expect((await getActivation(system, customer, activation.id)).actions).toEqual({ cancel: false, retry: false, finish: true });
     expect((await upstreamOf(system, activation)).state).toBe('WAIT_RETRY');
 
     // A second "another SMS" while one is awaited is refused.
@@ -167,6 +168,7 @@ describe('purchase through the HTTP API', () => {
       [1, '111111'],
       [2, '222222'],
     ]);
+    expect(withTwo.actions).toEqual({ cancel: false, retry: true, finish: true });
 
     const finished = await system.request('POST', `/api/numbers/${activation.id}/finish`, { token: customer.token });
     expect(finished.status).toBe(200);

@@ -407,7 +407,7 @@ function createActions(deps: HandlerApiDeps): Record<string, Action> {
     if (operators.length > 0 && !operators.includes(ANY_OPERATOR)) throw new Refusal('WRONG_OPERATOR');
   };
 
-  /** The caller's activation with this protocol id: the live view while it runs. Someone else's answers as a missing one. */
+  /** The caller's activation with this protocol id. Someone else's answers as a missing one. */
   const activation = async (call: Call): Promise<{ view: ActivationDto; number: bigint }> => {
     const id = call.params.id ?? '';
     if (!/^\d{1,18}$/.test(id)) throw new Refusal('NO_ACTIVATION');

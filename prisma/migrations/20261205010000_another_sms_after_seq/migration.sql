@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "activations" ADD COLUMN     "another_sms_after_seq" INTEGER;
+
