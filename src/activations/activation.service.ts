@@ -7,6 +7,7 @@ import {
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
+  type WorkflowHandle,
   type WorkflowStartOptions,
 } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, TypedSearchAttributes } from '@temporalio/common';
@@ -273,12 +274,23 @@ export class ActivationService {
     try {
       const handle = await this.deps.temporal.workflow.start(ACTIVATION_WORKFLOW_TYPE, options);
       const asked = new Promise<ActivationView>((resolve, reject) => {
-        patience = setTimeout(() => void handle.executeUpdate(awaitNumberUpdate).then(resolve, reject), NUMBER_EVENT_PATIENCE_MS);
+        patience = setTimeout(() => void this.askForNumber(handle, options.workflowId).then(resolve, reject), NUMBER_EVENT_PATIENCE_MS);
       });
       return await Promise.race([published.record, asked]);
     } finally {
       clearTimeout(patience);
       published.cancel();
+    }
+  }
+
+  /** The awaitNumber update; if the workflow already ended (a purchase that failed fast), the row it left. */
+  private async askForNumber(handle: WorkflowHandle, activationId: string): Promise<ActivationView> {
+    try {
+      return await handle.executeUpdate(awaitNumberUpdate);
+    } catch (error) {
+      const row = await this.fromDatabase(activationId);
+      if (row && TERMINAL_STATUSES.includes(row.status)) return row;
+      throw error;
     }
   }
 
