@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ActivationService } from '../../src/activations/activation.service';
-import { startSystem, TENANT_PROVIDER, type TestSystem } from '../support/system';
+import { soldOutPair, startSystem, TENANT_PROVIDER, type TestSystem } from '../support/system';
 import { waitFor } from '../support/wait';
 
 /**
@@ -187,21 +187,7 @@ describe('idempotent purchases and credits', () => {
   });
 
   it('concurrent retries of a purchase no provider can fill get the same refusal and one refunded hold', async () => {
-    // A pair the catalog lists in stock (and no other test here buys), which this system's simulator has run out of.
-    const [pair] = await system.container.db.$queryRaw<{ service: string; country: string }[]>`
-      SELECT service_code AS service, country_iso AS country FROM offers
-      WHERE provider_id IN ('hero-sim', 'activate-sim') AND stock > 0
-        AND (service_code, country_iso) NOT IN (('wa', 'ID'), ('tg', 'GB'), ('tg', 'ID'))
-      GROUP BY 1, 2 HAVING COUNT(*) = 2 ORDER BY 1, 2 LIMIT 1`;
-    // Other tests' providers may list the pair too; this system sells only from its own (CatalogService `sellers`).
-    const offers = await system.container.db.offer.findMany({
-      where: { serviceCode: pair.service, countryIso: pair.country, stock: { gt: 0 }, providerId: { in: Object.values(TENANT_PROVIDER) } },
-    });
-    expect(offers.map((o) => o.providerId).sort()).toEqual(['activate-sim', 'hero-sim']);
-    for (const offer of offers) {
-      const tenant = Object.entries(TENANT_PROVIDER).find(([, p]) => p === offer.providerId)![0];
-      await system.sim('PUT', `/control/${tenant}/offers/${offer.upstreamService}/${offer.upstreamCountry}`, { stock: 0 });
-    }
+    const pair = await soldOutPair(system);
     const customer = await system.customer(5_000_000n);
     const key = `sold-out-${randomUUID()}`;
     const numbersBefore = (await upstreamNumbers()).length;

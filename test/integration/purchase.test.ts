@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { ActivationEventHub } from '../../src/activations/live-events';
-import { startSystem, startWebhookSystem, TENANT_PROVIDER, type TestSystem } from '../support/system';
+import { soldOutPair, startSystem, startWebhookSystem, TENANT_PROVIDER, type TestSystem } from '../support/system';
 import { waitFor } from '../support/wait';
 
 /**
@@ -345,14 +345,7 @@ describe('how a purchase learns its number', () => {
       expect(await updateEvents(activation.id)).toBe(2);
 
       // A purchase that fails fast has ended before the update could reach it: its row answers.
-      // A pair both providers list in stock (not one other tests buy), which their simulator has run out of.
-      const [pair] = await system.container.db.$queryRaw<{ service: string; country: string }[]>`
-        SELECT service_code AS service, country_iso AS country FROM offers
-        WHERE provider_id IN ('hero-sim', 'activate-sim') AND stock > 0
-          AND (service_code, country_iso) NOT IN (('wa', 'ID'), ('tg', 'GB'), ('tg', 'ID'))
-        GROUP BY 1, 2 HAVING COUNT(*) = 2 ORDER BY 2, 1 LIMIT 1`;
-      const offers = await system.container.db.offer.findMany({ where: { serviceCode: pair.service, countryIso: pair.country, providerId: { in: Object.values(TENANT_PROVIDER) } } });
-      for (const offer of offers) await system.sim('PUT', `/control/${tenantOf(offer.providerId)}/offers/${offer.upstreamService}/${offer.upstreamCountry}`, { stock: 0 });
+      const pair = await soldOutPair(system);
       const soldOut = await system.request('POST', '/api/numbers', { token: customer.token, headers: { 'Idempotency-Key': 'learns-by-update-2' }, body: pair });
       expect(soldOut.status).toBe(409);
       expect(soldOut.body.error.code).toBe('NO_NUMBERS');

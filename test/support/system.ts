@@ -47,6 +47,30 @@ export interface TestSystem {
 export const TENANT_PROVIDER: Record<string, string> = { hero: 'hero-sim', activate: 'activate-sim' };
 
 /**
+ * A service and country both of the system's providers list in stock (none that the purchase
+ * tests buy), which the system's simulator has now run out of: buying it fails NO_NUMBERS at
+ * every provider. Other systems' simulators keep theirs (the offers table is shared; stock lives
+ * in each simulator).
+ */
+export async function soldOutPair(system: TestSystem): Promise<{ service: string; country: string }> {
+  const [pair] = await system.container.db.$queryRaw<{ service: string; country: string }[]>`
+    SELECT service_code AS service, country_iso AS country FROM offers
+    WHERE provider_id IN ('hero-sim', 'activate-sim') AND stock > 0
+      AND (service_code, country_iso) NOT IN (('wa', 'ID'), ('tg', 'GB'), ('tg', 'ID'))
+    GROUP BY 1, 2 HAVING COUNT(*) = 2 ORDER BY 1, 2 LIMIT 1`;
+  // Other tests' providers may list the pair too; this system sells only from its own (CatalogService `sellers`).
+  const offers = await system.container.db.offer.findMany({
+    where: { serviceCode: pair.service, countryIso: pair.country, stock: { gt: 0 }, providerId: { in: Object.values(TENANT_PROVIDER) } },
+  });
+  if (offers.length !== 2) throw new Error(`expected both simulated providers to list ${pair.service}/${pair.country}`);
+  for (const offer of offers) {
+    const tenant = Object.entries(TENANT_PROVIDER).find(([, p]) => p === offer.providerId)![0];
+    await system.sim('PUT', `/control/${tenant}/offers/${offer.upstreamService}/${offer.upstreamCountry}`, { stock: 0 });
+  }
+  return pair;
+}
+
+/**
  * Every system of a run writes to the same database under the same provider ids, so each
  * simulator hands out upstream ids from its own random range of 10 000 (2^30 ranges: a clash
  * between the few dozen systems of a run is a one-in-millions event). Not a per-process
