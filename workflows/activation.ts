@@ -10,8 +10,9 @@
  * Lean by design (issue 11): every step is a local activity — it runs inside the workflow task
  * that asks for it, costing one marker event instead of three activity events and a second
  * workflow task — and steps that are two writes in a row are one activity (activities/steps.ts).
- * Hold, buy and record run inside the purchase's first workflow task, so the awaitNumber update
- * answers in it. One timer is armed at a time (the next fallback poll while an SMS is awaited,
+ * Hold, buy and record run inside the purchase's first workflow task; the record step publishes
+ * the number, which is what the API answers with (the awaitNumber update is its fallback, and
+ * answers in that task too). One timer is armed at a time (the next fallback poll while an SMS is awaited,
  * else the expiry), never cancelled and re-armed. Search attributes change in one upsert per
  * state change: the status, the phase and its start time together.
  *

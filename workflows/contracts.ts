@@ -97,7 +97,10 @@ export const smsReceivedSignal = defineSignal<[IncomingSms]>('smsReceived');
 export const retryStuckStepSignal = defineSignal('retryStuckStep');
 export const getActivationQuery = defineQuery<ActivationView>('getActivation');
 
-/** Returns once the number is bought (ACTIVE) or the purchase ended; used with update-with-start. */
+/**
+ * Returns once the number is bought (ACTIVE) or the purchase ended: the API's fallback when the
+ * number's published event does not reach it, and (with start) how a joining request waits.
+ */
 export const awaitNumberUpdate = defineUpdate<ActivationView>('awaitNumber');
 export const cancelActivationUpdate = defineUpdate<ActivationView>('cancelActivation');
 export const requestAnotherSmsUpdate = defineUpdate<ActivationView>('requestAnotherSms');
