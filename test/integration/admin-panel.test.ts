@@ -50,7 +50,12 @@ describe('admin activations', () => {
 
   it('detail: workflow state, timeline, money movements and the Temporal UI link', async () => {
     const { customer, activation } = await buy();
-    const { status, body } = await admin('GET', `/activations/${activation.id}`);
+    // The purchase answers once its number is recorded, a moment before the workflow task that
+    // bought it completes: until then the history has only the start and that task's first events.
+    const { status, body } = await waitFor(async () => {
+      const reply = await admin('GET', `/activations/${activation.id}`);
+      return reply.status !== 200 || reply.body.workflow?.historyLength > 3 ? reply : null;
+    });
     expect(status).toBe(200);
     expect(body.activation).toMatchObject({ id: activation.id, status: 'ACTIVE', userEmail: customer.email });
     expect(body.workflow).toMatchObject({ status: 'RUNNING', pendingActivities: expect.any(Array) });
