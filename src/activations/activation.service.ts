@@ -146,7 +146,7 @@ export class ActivationService {
       const claim = await this.deps.purchaseKeys.claim(request.userId, key, fingerprint, activationId);
       if (!claim.claimed) return { activation: await this.replay(request, claim, fingerprint), created: false };
     }
-    return { activation: this.failedPurchaseOrView(await this.startOrJoin(request, activationId, checked, 'claimed')), created: true };
+    return { activation: this.failedPurchaseOrView(await this.startOrJoin(request, activationId, checked)), created: true };
   }
 
   /**
@@ -208,10 +208,11 @@ export class ActivationService {
 
   /**
    * Starts the purchase's workflow, or joins it if it runs, and waits until the number is bought
-   * (or the purchase failed). `claimed`: this request just claimed the purchase, so its workflow
-   * is almost certainly new — see startAndAwaitNumber.
+   * (or the purchase failed). `checked` comes only with the request that just passed the checks
+   * and claimed the purchase, whose workflow is then almost certainly new (startAndAwaitNumber);
+   * a joiner has none.
    */
-  private async startOrJoin(request: PurchaseRequest, activationId: string, checked?: Checked, claimed?: 'claimed'): Promise<ActivationDto> {
+  private async startOrJoin(request: PurchaseRequest, activationId: string, checked?: Checked): Promise<ActivationDto> {
     const input: ActivationInput = {
       activationId,
       userId: request.userId,
@@ -242,7 +243,7 @@ export class ActivationService {
     try {
       const events = this.numberEvents;
       view =
-        claimed && events?.listening()
+        checked && events?.listening()
           ? await this.startAndAwaitNumber(events, startOptions)
           : await this.deps.temporal.workflow.executeUpdateWithStart(awaitNumberUpdate, {
               startWorkflowOperation: new WithStartWorkflowOperation(ACTIVATION_WORKFLOW_TYPE, startOptions),
@@ -525,8 +526,7 @@ export class ActivationService {
   }
 
   private async act(activationId: string, userId: string | null, update: typeof cancelActivationUpdate): Promise<ActivationDto> {
-    const row = await this.fromDatabase(activationId);
-    if (!row || (userId !== null && row.userId !== userId)) throw new AppError('NOT_FOUND', 'No such activation.');
+    const row = await this.get(activationId, userId);
     if (TERMINAL_STATUSES.includes(row.status)) throw closedError(row);
     for (let attempt = 1; ; attempt++) {
       try {
