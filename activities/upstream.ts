@@ -41,15 +41,16 @@ export function createUpstreamActivities(deps: { db: Db; providers: ProviderRegi
 
   /**
    * The number an earlier attempt of this buy got but never heard of: an open sale for the same
-   * service and country, within the price, without an SMS, sold since the first attempt and
-   * owned by nobody — claimed newest first.
+   * service and country, within the price, sold since the first attempt and owned by nobody —
+   * claimed newest first. One that already received an SMS counts too: it is still the number the
+   * lost attempt paid for, and its SMS is settled like any other; skipping it would buy a second
+   * number and leave this one to nobody (seen in the chaos storm, with the SMS a moment ahead).
    */
   async function claimLostSale(activationId: string, config: ProviderConfig, adapter: ProviderAdapter, candidate: PurchaseCandidate, maxPriceMicros: bigint, sinceMs: number): Promise<UpstreamPurchase | null> {
     const fits = (sale: UpstreamSale) =>
       sale.service === candidate.upstreamService &&
       (sale.country === null || sale.country === candidate.upstreamCountry) &&
       (sale.costMicros === null || sale.costMicros <= maxPriceMicros) &&
-      sale.codes.length === 0 &&
       (sale.soldAt === null || Date.parse(sale.soldAt) >= sinceMs - LOST_REPLY_CLOCK_SLACK_MS);
     const sales = (await adapter.getOpenSales()).filter(fits);
     if (sales.length === 0) return null;

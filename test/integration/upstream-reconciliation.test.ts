@@ -73,6 +73,35 @@ describe('a buy whose outcome is unknown', () => {
     const row = await system.container.db.activation.findUniqueOrThrow({ where: { id: bought.body.activation.id } });
     expect(row.upstreamId).toBe(String(sold[0].id));
   });
+
+  it('is not repeated when the lost number already got its SMS: the next attempt takes it, SMS and all', async () => {
+    const customer = await system.customer();
+    const before = (await simActivations()).length;
+    // Every number sold gets a code at once, so it is there before the retry looks.
+    await system.sim('PATCH', '/control/hero/settings', { autoSms: { probability: 1, minDelayMs: 0, maxDelayMs: 0 } });
+    try {
+      await system.sim('POST', '/control/hero/faults', { action: 'getNumberV2', times: 1, reply: { latencyMs: 1500 } });
+      const bought = await system.request('POST', '/api/numbers', { token: customer.token, headers: { 'Idempotency-Key': randomUUID() }, body: WANTED });
+      expect(bought.status).toBe(201);
+
+      const sold = (await simActivations()).slice(before);
+      expect(sold).toHaveLength(1);
+      expect(sold[0].codes).toHaveLength(1);
+      expect(`+${sold[0].phone}`).toBe(bought.body.activation.phone);
+      // The SMS came before the number was ours, so the webhook found no activation: the inbox sees it.
+      await startReconciling();
+      const withCode = await waitFor(
+        async () => {
+          const reply = await system.request('GET', `/api/numbers/${bought.body.activation.id}`, { token: customer.token });
+          return reply.body.activation.messages.length > 0 ? reply.body.activation : null;
+        },
+        { timeoutMs: 20_000, intervalMs: 200 },
+      );
+      expect(withCode.messages[0].code).toBe(sold[0].codes[0]);
+    } finally {
+      await system.sim('PATCH', '/control/hero/settings', { autoSms: null });
+    }
+  });
 });
 
 /** This test's own provider inbox with a fast reconciliation, replacing any other run's. */
