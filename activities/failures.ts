@@ -14,6 +14,13 @@ const providerFailureCode: Record<ProviderErrorKind, FailureCode> = {
   TRANSIENT: FailureType.ProviderTransient,
 };
 
+/** The failure code of a provider's final no (no numbers, rejected, …); null for anything else, retryable faults included. */
+export function providerRefusal(error: unknown): FailureCode | null {
+  if (!(error instanceof ProviderError)) return null;
+  const code = providerFailureCode[error.kind];
+  return failures[code].retryable ? null : code;
+}
+
 /**
  * Turns domain errors into Temporal failures whose `type` is their failure code, retried or not
  * as workflows/contracts.ts says of that code; a value the database refuses is DATA_INVALID.

@@ -72,4 +72,4 @@ export type Activities = ReturnType<typeof createActivities>;
 export type { Reservation, ReserveInput } from './funds';
 export type { UpstreamPurchase, UpstreamRef } from './upstream';
 export type { InboxPollResult } from './inbox';
-export type { BoughtAndRecorded } from './steps';
+export type { BoughtAndRecorded, HeldAndBought } from './steps';

@@ -2,8 +2,9 @@ import { log } from '@temporalio/activity';
 import { sqlDataException } from '../src/db/errors';
 import { ProviderError } from '../src/providers/types';
 import type { PurchaseCandidate } from '../src/catalog/catalog.service';
-import type { ActivationStatus, ActivationView, IncomingSms } from '../workflows/contracts';
-import type { createFundsActivities } from './funds';
+import type { ActivationStatus, ActivationView, FailureCode, IncomingSms } from '../workflows/contracts';
+import { providerRefusal } from './failures';
+import type { createFundsActivities, Reservation, ReserveInput } from './funds';
 import type { createRecordActivities } from './records';
 import type { createUpstreamActivities, UpstreamPurchase, UpstreamRef } from './upstream';
 
@@ -11,6 +12,14 @@ export interface BoughtAndRecorded {
   purchase: UpstreamPurchase;
   /** The database refused a value of the purchase (DATA_INVALID): the number is ours, the row is not written. */
   dataInvalid: { sqlState: string } | null;
+}
+
+/** The hold, and what the first (cheapest) provider did: sold, or said a final no. */
+export interface HeldAndBought {
+  reservation: Reservation;
+  bought: BoughtAndRecorded | null;
+  /** The first provider's refusal (no numbers, rejected), when it refused; null when it sold or there was none. */
+  refusal: FailureCode | null;
 }
 
 /**
@@ -27,7 +36,30 @@ export function createStepActivities(parts: {
   now?: () => number;
 }) {
   const now = parts.now ?? Date.now;
-  return {
+  const steps = {
+    /**
+     * reserveFunds, then buyAndRecord from the first candidate: the two steps every purchase
+     * starts with, in one local activity (one marker event, one round of the workflow's thread).
+     * A retry repeats neither: the hold is keyed, the buy finds its claim or the sale a lost
+     * attempt made. A provider's final no is an answer, not a failure — the hold stands, and the
+     * workflow goes on to the next provider; anything retryable fails the step, which is retried
+     * whole.
+     */
+    async holdAndBuy(input: ReserveInput & { view: ActivationView }): Promise<HeldAndBought> {
+      const { view, ...reserve } = input;
+      const reservation = await parts.funds.reserveFunds(reserve);
+      const [first] = reservation.candidates;
+      if (!first) return { reservation, bought: null, refusal: null };
+      try {
+        const held = { ...view, heldMicros: reservation.heldMicros, createdAt: reservation.createdAt };
+        return { reservation, bought: await steps.buyAndRecord({ activationId: input.activationId, candidate: first, view: held }), refusal: null };
+      } catch (error) {
+        const refusal = providerRefusal(error);
+        if (refusal === null) throw error;
+        return { reservation, bought: null, refusal };
+      }
+    },
+
     /** buyNumber, then recordPurchase with the view it makes ACTIVE (what the user's open pages are pushed). */
     async buyAndRecord(input: { activationId: string; candidate: PurchaseCandidate; view: ActivationView }): Promise<BoughtAndRecorded> {
       const purchase = await parts.upstream.buyNumber({ activationId: input.activationId, candidate: input.candidate });
@@ -85,4 +117,5 @@ export function createStepActivities(parts: {
       await parts.records.recordOutcome({ activationId: input.activationId, status: input.status, reason: input.reason, view: input.view });
     },
   };
+  return steps;
 }

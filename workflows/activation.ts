@@ -9,17 +9,20 @@
  *
  * Lean by design (issue 11): every step is a local activity — it runs inside the workflow task
  * that asks for it, costing one marker event instead of three activity events and a second
- * workflow task — and steps that are two writes in a row are one activity (activities/steps.ts).
- * Hold, buy and record run inside the purchase's first workflow task; the record step publishes
- * the number, which is what the API answers with (the awaitNumber update is its fallback, and
- * answers in that task too). One timer is armed at a time (the next fallback poll while an SMS is awaited,
- * else the expiry), never cancelled and re-armed. Search attributes change in one upsert per
- * state change: the status, the phase and its start time together.
+ * workflow task — and steps that are two writes in a row are one activity (activities/steps.ts),
+ * the hold and the first buy included. They run inside the purchase's first workflow task; the
+ * buy step publishes the number, which is what the API answers with (the awaitNumber update is
+ * its fallback, and answers in that task too). One timer is armed at a time (the next fallback
+ * poll while an SMS is awaited, else the expiry), never cancelled and re-armed. Search
+ * attributes change in one upsert per state change: the status, the phase and its start time
+ * together — and only where ops act on the change (an SMS changes no phase).
  *
- * It runs as its own workflow type, `activation`, with no version marker in its history (a
- * `patched()` call costs two events per purchase: the marker and the SDK's TemporalChangeVersion
- * upsert). Purchases started before, as `activationWorkflow`, finish on that type: the lean code
- * when their history has the `lean-activation` marker, workflows/activation-v1.ts when not.
+ * Each shape of the command sequence is a workflow type of its own, with no version marker in
+ * its history (a `patched()` call costs two events per purchase: the marker and the SDK's
+ * TemporalChangeVersion upsert). `purchase` is what the API starts. Purchases started before it
+ * finish on their own type: `activation` (hold and buy as two steps, a CODE_RECEIVED phase), and
+ * the older `activationWorkflow` — the `activation` shape when its history has the
+ * `lean-activation` marker, workflows/activation-v1.ts when not.
  */
 import {
   ApplicationFailure,
@@ -36,7 +39,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Duration, SearchAttributeUpdatePair } from '@temporalio/common';
-import type { Activities, UpstreamPurchase } from '../activities';
+import type { Activities, BoughtAndRecorded, Reservation, UpstreamPurchase } from '../activities';
 import { activationWorkflowV1, failedActivityType, failureType, sqlStateOf } from './activation-v1';
 import {
   type ActivationInput,
@@ -61,9 +64,28 @@ import {
 /** Versioning marker of `activationWorkflow` histories: its absence means the history began on activation-v1.ts. */
 export const PATCH_LEAN = 'lean-activation';
 
+/** Where the command sequences of the lean workflow types differ. */
+interface Shape {
+  /** Hold and first buy as one step (holdAndBuy), or as two (reserveFunds, then buyAndRecord). */
+  holdAndBuyInOneStep: boolean;
+  /** An upsert of the phase CODE_RECEIVED when an SMS comes. */
+  codeReceivedPhase: boolean;
+}
+
+const PURCHASE_SHAPE: Shape = { holdAndBuyInOneStep: true, codeReceivedPhase: false };
+const ACTIVATION_SHAPE: Shape = { holdAndBuyInOneStep: false, codeReceivedPhase: true };
+
 /** A purchase (ACTIVATION_WORKFLOW_TYPE): what the API starts. */
+export async function purchase(input: ActivationInput): Promise<ActivationView> {
+  return leanActivation(input, PURCHASE_SHAPE);
+}
+
+/**
+ * Purchases started before `purchase` existed (PREVIOUS_ACTIVATION_WORKFLOW_TYPE), replayed as
+ * they began. Nothing starts it any more: retire it, with its Shape, once none runs.
+ */
 export async function activation(input: ActivationInput): Promise<ActivationView> {
-  return leanActivation(input);
+  return leanActivation(input, ACTIVATION_SHAPE);
 }
 
 /**
@@ -72,7 +94,7 @@ export async function activation(input: ActivationInput): Promise<ActivationView
  */
 export async function activationWorkflow(input: ActivationInput): Promise<ActivationView> {
   if (!patched(PATCH_LEAN)) return activationWorkflowV1(input);
-  return leanActivation(input);
+  return leanActivation(input, ACTIVATION_SHAPE);
 }
 
 const nonRetryableErrorTypes = [...NON_RETRYABLE_FAILURES];
@@ -127,7 +149,7 @@ interface PendingAction {
 
 type Ref = { providerId: string; upstreamId: string };
 
-async function leanActivation(input: ActivationInput): Promise<ActivationView> {
+async function leanActivation(input: ActivationInput, shape: Shape): Promise<ActivationView> {
   let status: ActivationStatus = 'RESERVED';
   let phase: ActivationPhase = 'BUYING';
   let held = false;
@@ -331,7 +353,7 @@ async function leanActivation(input: ActivationInput): Promise<ActivationView> {
       db.recordSmsAndCapture({ activationId: input.activationId, seq: message.seq, sms, view: view(), captureMicros: capture ? priceMicros! : null }),
     );
     if (capture) captured = true;
-    publish({ phase: 'CODE_RECEIVED' });
+    if (shape.codeReceivedPhase) publish({ phase: 'CODE_RECEIVED' });
   };
 
   const drainInbox = async () => {
@@ -400,15 +422,14 @@ async function leanActivation(input: ActivationInput): Promise<ActivationView> {
     }
   };
 
-  const buy = async (candidates: Awaited<ReturnType<Activities['reserveFunds']>>['candidates']) => {
-    const attempts: string[] = [];
+  /** Buys from each candidate in turn until one sells; `attempts` are the refusals so far. Null when none sold. */
+  const buy = async (candidates: Reservation['candidates'], attempts: string[]): Promise<BoughtAndRecorded | null> => {
     for (const candidate of candidates) {
       try {
         // Non-cancellable: a number bought upstream must reach the history.
         const bought = await CancellationScope.nonCancellable(() => buying.buyAndRecord({ activationId: input.activationId, candidate, view: view() }));
-        purchase = bought.purchase;
-        priceMicros = candidate.sellMicros;
-        return { bought, candidate };
+        sold(bought, candidate);
+        return bought;
       } catch (error) {
         if (isCancellation(error)) throw error;
         attempts.push(`${candidate.providerId}: ${failureType(error) ?? 'error'}`);
@@ -417,6 +438,15 @@ async function leanActivation(input: ActivationInput): Promise<ActivationView> {
     }
     failureReason = attempts.every((a) => a.endsWith(FailureType.ProviderNoNumbers)) ? 'NO_NUMBERS' : `NO_PROVIDER_COULD_SELL (${attempts.join('; ')})`;
     return null;
+  };
+  const sold = (bought: BoughtAndRecorded, candidate: Reservation['candidates'][number]) => {
+    purchase = bought.purchase;
+    priceMicros = candidate.sellMicros;
+  };
+  const holdFunds = (reservation: Reservation) => {
+    held = true;
+    heldMicros = reservation.heldMicros;
+    createdAt = reservation.createdAt;
   };
 
   const outcome = await run();
@@ -467,33 +497,72 @@ async function leanActivation(input: ActivationInput): Promise<ActivationView> {
   }
 
   async function purchaseAndWait(): Promise<ActivationView> {
-    let reservation;
+    const bought = await holdAndBuy();
+    if (!bought) return await close('FAILED', failureReason);
+    if (bought.dataInvalid) return await CancellationScope.nonCancellable(() => endAfterDataError('buyAndRecord', bought.dataInvalid!.sqlState));
+    return await waitForSms(bought.purchase);
+  }
+
+  /** The hold, then a number from the first provider that sells; null (failureReason set) when the hold was refused or none sold. */
+  async function holdAndBuy(): Promise<BoughtAndRecorded | null> {
+    const reserveInput = {
+      activationId: input.activationId,
+      userId: input.userId,
+      serviceCode: input.serviceCode,
+      countryIso: input.countryIso,
+      maxPriceMicros: input.maxPriceMicros,
+      quote: input.quote,
+    };
+    const attempts: string[] = [];
+    if (shape.holdAndBuyInOneStep) {
+      try {
+        // Non-cancellable: once asked, the hold (and a number bought upstream) must reach the history.
+        const first = await CancellationScope.nonCancellable(() => buying.holdAndBuy({ ...reserveInput, view: view() }));
+        holdFunds(first.reservation);
+        const [cheapest, ...others] = first.reservation.candidates;
+        if (first.bought) {
+          sold(first.bought, cheapest);
+          return first.bought;
+        }
+        if (first.refusal) {
+          attempts.push(`${cheapest.providerId}: ${first.refusal}`);
+          log.info('provider could not sell, trying the next one', { activationId: input.activationId, providerId: cheapest.providerId, type: first.refusal });
+        }
+        return await buy(others, attempts);
+      } catch (error) {
+        if (isCancellation(error)) throw error;
+        // The hold was refused, or the first buy failed all its attempts: the hold on its own
+        // tells which (it answers the hold already made, or the refusal again), and the first
+        // provider, if it was reached, is not asked again.
+        const reservation = await reserve(reserveInput);
+        if (!reservation) return null;
+        const [cheapest, ...others] = reservation.candidates;
+        if (cheapest) attempts.push(`${cheapest.providerId}: ${failureType(error) ?? 'error'}`);
+        return await buy(others, attempts);
+      }
+    }
+    const reservation = await reserve(reserveInput);
+    if (!reservation) return null;
+    return await buy(reservation.candidates, attempts);
+  }
+
+  /** The hold alone; null (failureReason set) when it was refused. */
+  async function reserve(reserveInput: Parameters<Activities['reserveFunds']>[0]): Promise<Reservation | null> {
     try {
       // Non-cancellable: once asked, the hold must be known to this workflow, or a cancel
       // arriving meanwhile could leave it behind.
-      reservation = await CancellationScope.nonCancellable(() =>
-        db.reserveFunds({
-          activationId: input.activationId,
-          userId: input.userId,
-          serviceCode: input.serviceCode,
-          countryIso: input.countryIso,
-          maxPriceMicros: input.maxPriceMicros,
-          quote: input.quote,
-        }),
-      );
+      const reservation = await CancellationScope.nonCancellable(() => db.reserveFunds(reserveInput));
+      holdFunds(reservation);
+      return reservation;
     } catch (error) {
       const type = failureType(error);
       if (type === null || isCancellation(error)) throw error;
-      return await close('FAILED', type);
+      failureReason = type;
+      return null;
     }
-    held = true;
-    heldMicros = reservation.heldMicros;
-    createdAt = reservation.createdAt;
+  }
 
-    const sold = await buy(reservation.candidates);
-    if (!sold) return await close('FAILED', failureReason);
-    if (sold.bought.dataInvalid) return await CancellationScope.nonCancellable(() => endAfterDataError('buyAndRecord', sold.bought.dataInvalid!.sqlState));
-    const bought = sold.bought.purchase;
+  async function waitForSms(bought: UpstreamPurchase): Promise<ActivationView> {
     const ref = { providerId: bought.providerId, upstreamId: bought.upstreamId };
     publish({ status: 'ACTIVE', phase: 'WAITING_SMS' });
 

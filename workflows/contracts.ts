@@ -10,11 +10,13 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
 
 /** The workflow type of a purchase (workflows/activation.ts). */
-export const ACTIVATION_WORKFLOW_TYPE = 'activation';
-/** Purchases started before ACTIVATION_WORKFLOW_TYPE, still finishing on their own type. */
+export const ACTIVATION_WORKFLOW_TYPE = 'purchase';
+/** Purchases started before ACTIVATION_WORKFLOW_TYPE, still finishing on their own type (an older command sequence). */
+export const PREVIOUS_ACTIVATION_WORKFLOW_TYPE = 'activation';
+/** Purchases started before PREVIOUS_ACTIVATION_WORKFLOW_TYPE, likewise. */
 export const LEGACY_ACTIVATION_WORKFLOW_TYPE = 'activationWorkflow';
-/** A visibility-query clause matching every purchase workflow, old type and new. */
-export const ACTIVATION_WORKFLOW_TYPES_CLAUSE = `WorkflowType IN ('${ACTIVATION_WORKFLOW_TYPE}', '${LEGACY_ACTIVATION_WORKFLOW_TYPE}')`;
+/** A visibility-query clause matching every purchase workflow, old types and new. */
+export const ACTIVATION_WORKFLOW_TYPES_CLAUSE = `WorkflowType IN ('${ACTIVATION_WORKFLOW_TYPE}', '${PREVIOUS_ACTIVATION_WORKFLOW_TYPE}', '${LEGACY_ACTIVATION_WORKFLOW_TYPE}')`;
 
 export type ActivationStatus = 'RESERVED' | 'ACTIVE' | 'COMPLETED' | 'CANCELLED' | 'EXPIRED' | 'FAILED';
 export const TERMINAL_STATUSES: readonly ActivationStatus[] = ['COMPLETED', 'CANCELLED', 'EXPIRED', 'FAILED'];
@@ -126,8 +128,9 @@ export const searchAttributes = {
  * What an activation is doing now, finer than its status (ACTIVE covers waiting, code received
  * and a cancel the provider keeps refusing):
  *   BUYING        funds being held and a number bought (a provider call retrying stays here)
- *   WAITING_SMS   bought; waiting for the first SMS, or for another one the customer asked for
- *   CODE_RECEIVED an SMS is in and paid for; waiting for finish / another SMS / expiry
+ *   WAITING_SMS   bought and live: waiting for the first SMS, another one, the customer's finish or the expiry
+ *   CODE_RECEIVED (the `activation` type only) an SMS is in and paid for; `purchase` leaves the phase
+ *                 as it is, for no decision of ops rests on it (the admin panel shows the SMS)
  *   CANCELLING    the provider refused or failed to take the number back, and the workflow keeps asking
  *   ENDED         closed: completed, cancelled, expired or failed (SimGateStatus says which)
  */

@@ -1,5 +1,5 @@
 // What the worker bundles: every workflow type SimGate runs.
-export { activation, activationWorkflow } from './activation';
+export { purchase, activation, activationWorkflow } from './activation';
 export { catalogSyncWorkflow } from './catalog-sync';
 export { providerInboxWorkflow } from './provider-inbox';
 export { topupWorkflow } from './topup';

@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { startWorkerMetricsServer } from '../../src/temporal/worker-metrics';
 import { startSystem, TENANT_PROVIDER, type TestSystem } from '../support/system';
 import { waitFor } from '../support/wait';
+import { ACTIVATION_WORKFLOW_TYPE } from '../../workflows/contracts';
 
 /**
  * What a deployment watches, from a real worker: the request id of a purchase in the worker's
@@ -59,21 +60,21 @@ describe('observability of a purchase', () => {
 
     const ours = await waitFor(async () => {
       const found = lines.filter((line) => line.requestId === requestId && typeof line.activityType === 'string');
-      return found.some((line) => line.msg === 'provider call') && found.some((line) => line.msg === 'Activity completed' && line.activityType === 'buyAndRecord') ? found : null;
+      return found.some((line) => line.msg === 'provider call') && found.some((line) => line.msg === 'Activity completed' && line.activityType === 'holdAndBuy') ? found : null;
     });
     const workflowIds = new Set(ours.map((line) => line.workflowId));
     expect(workflowIds.size).toBe(1);
     const [workflowId] = workflowIds as Set<string>;
     expect(typeof workflowId).toBe('string');
-    // The activities of the purchase: the hold, the buy at the provider (its HTTP call logged by our adapter), the record.
+    // The purchase's first step: the hold, the buy at the provider (its HTTP call logged by our adapter), the record.
     const types = new Set(ours.map((line) => line.activityType as string));
-    for (const type of ['reserveFunds', 'buyAndRecord']) expect([...types]).toContain(type);
+    expect([...types]).toContain('holdAndBuy');
     const providerCall = ours.find((line) => line.msg === 'provider call')!;
     expect(providerCall).toMatchObject({ provider: activation.providerId, workflowId, requestId });
 
     // The SDK's own line for each activity of the purchase has it as well.
     const completed = ours.filter((line) => line.msg === 'Activity completed').map((line) => line.activityType);
-    expect(completed).toEqual(expect.arrayContaining(['reserveFunds', 'buyAndRecord']));
+    expect(completed).toContain('holdAndBuy');
 
     // Workflow code's log lines: a purchase both providers refuse logs each refusal from the workflow.
     const refusedId = `refused-${randomUUID()}`;
@@ -81,7 +82,7 @@ describe('observability of a purchase', () => {
     const refused = await system.request('POST', '/api/numbers', { token: customer.token, headers: { 'Idempotency-Key': randomUUID(), 'X-Request-Id': refusedId }, body: MAIN });
     expect(refused.status).toBeGreaterThanOrEqual(400);
     const fromWorkflow = await waitFor(async () => lines.find((line) => line.requestId === refusedId && line.sdkComponent === 'workflow'));
-    expect(fromWorkflow).toMatchObject({ msg: 'provider could not sell, trying the next one', workflowType: 'activation' });
+    expect(fromWorkflow).toMatchObject({ msg: 'provider could not sell, trying the next one', workflowType: ACTIVATION_WORKFLOW_TYPE });
     expect(typeof fromWorkflow.workflowId).toBe('string');
 
     // No task token (it completes an activity for anyone who can reach Temporal) in any line.

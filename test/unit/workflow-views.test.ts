@@ -21,8 +21,8 @@ describe('admin timeline', () => {
   });
 
   it('a purchase of the current workflow type: its local steps in order, from the hold to the finish', () => {
-    const titles = describeHistory(history('activation-completed')).map((e) => e.title);
-    const steps = ['reserveFunds done', 'buyAndRecord done', 'recordSmsAndCapture done', 'finishAndClose done'].map((t) => titles.indexOf(t));
+    const titles = describeHistory(history('purchase-completed')).map((e) => e.title);
+    const steps = ['holdAndBuy done', 'recordSmsAndCapture done', 'finishAndClose done'].map((t) => titles.indexOf(t));
     expect(steps.every((i) => i >= 0)).toBe(true);
     expect(steps).toEqual([...steps].sort((a, b) => a - b));
   });

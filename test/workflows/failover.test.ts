@@ -36,7 +36,8 @@ async function purchase(s: Scenario, label: string, overrides: Partial<Activatio
   });
 }
 
-const buys = (attempts: { activity: string; attempt: number; outcome: string }[]) => attempts.filter((a) => a.activity === 'buyAndRecord');
+/** The steps that buy: the hold with the first provider's buy (holdAndBuy), then one buyAndRecord per further provider. */
+const buys = (attempts: { activity: string; attempt: number; outcome: string }[]) => attempts.filter((a) => a.activity === 'holdAndBuy' || a.activity === 'buyAndRecord');
 
 describe('provider failover (time-skipping server)', () => {
   it('the cheapest provider has no numbers (stock gone after the catalog sync): the next one sells', async () => {
@@ -46,7 +47,8 @@ describe('provider failover (time-skipping server)', () => {
     const { userId, input, final, upstream, attempts } = await purchase(s, 'failover-stock');
 
     expect(buys(attempts)).toEqual([
-      { activity: 'buyAndRecord', attempt: 1, outcome: 'failed' }, // NO_NUMBERS is not retried
+      // NO_NUMBERS is not retried: the step answers with the refusal, and the hold stands.
+      { activity: 'holdAndBuy', attempt: 1, outcome: 'completed' },
       { activity: 'buyAndRecord', attempt: 1, outcome: 'completed' },
     ]);
     expect(final).toMatchObject({ status: 'COMPLETED', providerId: s.providerId.activate, heldMicros: CEILING.toString(), priceMicros: SELL_MICROS.activate.toString() });
@@ -64,7 +66,7 @@ describe('provider failover (time-skipping server)', () => {
 
     const { userId, input, final, attempts } = await purchase(s, 'failover-token');
 
-    expect(buys(attempts).map((a) => a.outcome)).toEqual(['failed', 'completed']);
+    expect(buys(attempts).map((a) => `${a.activity} ${a.outcome}`)).toEqual(['holdAndBuy completed', 'buyAndRecord completed']);
     expect(final).toMatchObject({ status: 'COMPLETED', providerId: s.providerId.activate });
     expectCaptured(await moneyOf(wf.infra, userId, input.activationId), CEILING, SELL_MICROS.activate);
   });
@@ -77,7 +79,7 @@ describe('provider failover (time-skipping server)', () => {
     const { userId, input, final, upstream, attempts } = await purchase(s, 'failover-none');
 
     expect(upstream).toBeNull();
-    expect(buys(attempts).map((a) => a.outcome)).toEqual(['failed', 'failed']);
+    expect(buys(attempts).map((a) => `${a.activity} ${a.outcome}`)).toEqual(['holdAndBuy completed', 'buyAndRecord failed']);
     expect(final).toMatchObject({ status: 'FAILED', failureReason: 'NO_NUMBERS', providerId: null, priceMicros: null, messages: [] });
     expect(await s.upstreamList('hero')).toEqual([]);
     expect(await s.upstreamList('activate')).toEqual([]);
@@ -91,8 +93,8 @@ describe('provider failover (time-skipping server)', () => {
 
     const { userId, input, final, attempts } = await purchase(s, 'retry-5xx');
 
-    // One activity, three attempts; no failover.
-    expect(buys(attempts)).toEqual([{ activity: 'buyAndRecord', attempt: 3, outcome: 'completed' }]);
+    // One step, three attempts (the hold is found again, not repeated); no failover.
+    expect(buys(attempts)).toEqual([{ activity: 'holdAndBuy', attempt: 3, outcome: 'completed' }]);
     expect(await s.faults('hero')).toEqual([]);
     expect(final).toMatchObject({ status: 'COMPLETED', providerId: s.providerId.hero });
     expect(await s.upstreamList('activate')).toEqual([]);
@@ -106,9 +108,11 @@ describe('provider failover (time-skipping server)', () => {
     const { userId, input, final, attempts } = await purchase(s, 'retry-then-failover');
 
     expect(buys(attempts)).toEqual([
-      { activity: 'buyAndRecord', attempt: 3, outcome: 'failed' },
+      { activity: 'holdAndBuy', attempt: 3, outcome: 'failed' },
       { activity: 'buyAndRecord', attempt: 1, outcome: 'completed' },
     ]);
+    // The hold alone, between the two: it answers the hold the failed step made.
+    expect(attempts.filter((a) => a.activity === 'reserveFunds')).toEqual([{ activity: 'reserveFunds', attempt: 1, outcome: 'completed' }]);
     expect(final).toMatchObject({ status: 'COMPLETED', providerId: s.providerId.activate });
     expect(await s.upstreamList('hero')).toEqual([]);
     expectCaptured(await moneyOf(wf.infra, userId, input.activationId), CEILING, SELL_MICROS.activate);

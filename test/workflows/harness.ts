@@ -28,7 +28,7 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { temporalTestServerPath } from '../../src/temporal/binaries';
-import { activation } from '../../workflows/activation';
+import { purchase } from '../../workflows/activation';
 import { searchAttributes, type ActivationInput } from '../../workflows/contracts';
 import { WORKFLOW_BUNDLE_FILE } from '../support/paths';
 import { activationInput, closeAll, newCustomer, openInfra, quietTemporalRuntime, startScenario, type Infra, type Scenario, type ScenarioOptions } from './support';
@@ -105,7 +105,7 @@ export interface PreparedActivation {
   userId: string;
   input: ActivationInput;
   /** Starts the activation workflow and runs `body` on its handle while the worker serves it. */
-  run<T>(body: (handle: WorkflowHandle<typeof activation>) => Promise<T>): Promise<T>;
+  run<T>(body: (handle: WorkflowHandle<typeof purchase>) => Promise<T>): Promise<T>;
 }
 
 export interface ActivationOptions {
@@ -124,7 +124,7 @@ export async function prepareActivation(temporal: TemporalServer, infra: Infra, 
     userId,
     input,
     run: (body) =>
-      worker.runUntil(async () => body(await temporal.client.workflow.start(activation, { args: [input], workflowId: input.activationId, taskQueue }))),
+      worker.runUntil(async () => body(await temporal.client.workflow.start(purchase, { args: [input], workflowId: input.activationId, taskQueue }))),
   };
 }
 

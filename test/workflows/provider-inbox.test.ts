@@ -9,7 +9,7 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ensureProviderInbox } from '../../src/temporal/schedules';
-import { activation } from '../../workflows/activation';
+import { purchase } from '../../workflows/activation';
 import {
   finishActivationUpdate,
   getActivationQuery,
@@ -53,7 +53,7 @@ async function morePolls(s: Scenario, count: number): Promise<ProviderInboxState
 async function activeAtHero(s: Scenario, taskQueue: string) {
   const userId = await newCustomer(wf.infra);
   const input = activationInput(userId, { polling: { initialMs: 600_000, maxMs: 600_000 } });
-  const handle = await wf.client.workflow.start(activation, { args: [input], workflowId: input.activationId, taskQueue });
+  const handle = await wf.client.workflow.start(purchase, { args: [input], workflowId: input.activationId, taskQueue });
   const { active, upstreamId } = await untilActive(wf.infra, handle);
   expect(active.providerId).toBe(s.providerId.hero);
   return { input, handle, upstreamId };

@@ -17,10 +17,13 @@ const WORKFLOWS_DIR = path.resolve(__dirname, '../../workflows');
 
 /** Every recorded scenario; a missing fixture is a failure, not a silently smaller test. */
 const LEGACY = ['cancelled', 'completed', 'expired', 'failed', 'failed-over', 'operator-cancelled'];
-/** The same scenarios as the `activation` type runs them (recorded with the prefix `activation-`). */
-const CURRENT = ['activation-cancelled', 'activation-completed', 'activation-expired', 'activation-failed', 'activation-failed-over', 'activation-operator-cancelled'];
+const SCENARIOS = ['cancelled', 'completed', 'expired', 'failed', 'failed-over', 'operator-cancelled'];
+/** The same scenarios as the `activation` type ran them (recorded with the prefix `activation-`). */
+const PREVIOUS = SCENARIOS.map((name) => `activation-${name}`);
+/** The same scenarios as the `purchase` type runs them (recorded with the prefix `purchase-`). */
+const CURRENT = SCENARIOS.map((name) => `purchase-${name}`);
 // 'webhook-delivery' is webhookDeliveryWorkflow's, recorded by record-webhook-history.ts.
-const EXPECTED = [...CURRENT, ...LEGACY, 'webhook-delivery'];
+const EXPECTED = [...PREVIOUS, ...LEGACY, ...CURRENT, 'webhook-delivery'];
 
 function loadHistories() {
   return readdirSync(HISTORIES_DIR)
@@ -106,14 +109,14 @@ describe('replay of recorded histories', () => {
       expect(results[name]).toBeInstanceOf(DeterminismViolationError);
       expect(results[name]!.message).toMatch(/nondetermin/i);
     }
-    for (const name of ['cancelled', 'expired', 'failed', 'operator-cancelled', 'webhook-delivery', ...CURRENT]) expect(results[name]).toBeNull();
+    for (const name of ['cancelled', 'expired', 'failed', 'operator-cancelled', 'webhook-delivery', ...PREVIOUS, ...CURRENT]) expect(results[name]).toBeNull();
 
     // The single-history API throws it too.
     const completed = loadHistories().find((f) => f.name === 'completed')!;
     await expect(Worker.runReplayHistory({ workflowBundle: { code } }, completed.history)).rejects.toBeInstanceOf(DeterminismViolationError);
   });
 
-  it('fails the `activation` histories that end without a sale when that end runs another step (the release left out)', async () => {
+  it('fails the `activation` and `purchase` histories that end without a sale when that end runs another step (the release left out)', async () => {
     const code = await bundleModifiedCopy(
       'activation-other-step',
       (source) => {
@@ -124,11 +127,29 @@ describe('replay of recorded histories', () => {
       'activation.ts',
     );
     const results = await replayAll({ code });
-    for (const name of ['activation-cancelled', 'activation-expired', 'activation-failed', 'activation-operator-cancelled']) {
-      expect(results[name]).toBeInstanceOf(DeterminismViolationError);
+    for (const prefix of ['activation-', 'purchase-']) {
+      for (const name of ['cancelled', 'expired', 'failed', 'operator-cancelled']) expect(results[`${prefix}${name}`]).toBeInstanceOf(DeterminismViolationError);
+      // Sold and finished: those end through finishAfterSms, which the change leaves alone.
+      for (const name of ['completed', 'failed-over']) expect(results[`${prefix}${name}`]).toBeNull();
     }
-    // Sold and finished: those end through finishAfterSms, which the change leaves alone; the legacy type runs activation-v1.ts.
-    for (const name of ['activation-completed', 'activation-failed-over', ...LEGACY]) expect(results[name]).toBeNull();
+    // The legacy type runs activation-v1.ts.
+    for (const name of LEGACY) expect(results[name]).toBeNull();
+  });
+
+  it('tells the two lean shapes apart: `purchase` histories fail when the hold and the first buy are two steps again, `activation` ones when they are one', async () => {
+    const code = await bundleModifiedCopy(
+      'shapes-swapped',
+      (source) => {
+        const shapes = /^const PURCHASE_SHAPE: Shape = \{ holdAndBuyInOneStep: true, codeReceivedPhase: false \};\nconst ACTIVATION_SHAPE: Shape = \{ holdAndBuyInOneStep: false, codeReceivedPhase: true \};$/m;
+        expect(source).toMatch(shapes);
+        return source.replace(shapes, 'const PURCHASE_SHAPE: Shape = { holdAndBuyInOneStep: false, codeReceivedPhase: false };\nconst ACTIVATION_SHAPE: Shape = { holdAndBuyInOneStep: true, codeReceivedPhase: true };');
+      },
+      'activation.ts',
+    );
+    const results = await replayAll({ code });
+    // Either way the history does not replay: a nondeterminism error, or the step's recorded result read as the other step's.
+    for (const name of [...PREVIOUS, ...CURRENT]) expect(results[name]).toBeInstanceOf(Error);
+    for (const name of [...LEGACY, 'webhook-delivery']) expect(results[name]).toBeNull();
   });
 
   it('fails the webhook delivery history when its workflow schedules another activity first', async () => {
