@@ -497,14 +497,14 @@ async function leanActivation(input: ActivationInput, shape: Shape): Promise<Act
   }
 
   async function purchaseAndWait(): Promise<ActivationView> {
-    const bought = await holdAndBuy();
+    const bought = await acquireNumber();
     if (!bought) return await close('FAILED', failureReason);
     if (bought.dataInvalid) return await CancellationScope.nonCancellable(() => endAfterDataError('buyAndRecord', bought.dataInvalid!.sqlState));
     return await waitForSms(bought.purchase);
   }
 
   /** The hold, then a number from the first provider that sells; null (failureReason set) when the hold was refused or none sold. */
-  async function holdAndBuy(): Promise<BoughtAndRecorded | null> {
+  async function acquireNumber(): Promise<BoughtAndRecorded | null> {
     const reserveInput = {
       activationId: input.activationId,
       userId: input.userId,
