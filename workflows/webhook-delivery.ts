@@ -11,7 +11,7 @@
  * are dropped here by event id and generation within a run, and by the activity against the log
  * across runs (a delivered event is never sent again, a stale generation never at all).
  */
-import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, patched, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
   getWebhookDeliveryQuery,
@@ -29,6 +29,15 @@ const webhooks = proxyActivities<Activities>({
 });
 
 const ONE_HOUR_MS = 60 * 60_000;
+/**
+ * A lane's pause between two attempts is never cancelled, not even when another lane disables the
+ * endpoint (the run then ends without waiting for it): cancelling it raced a timer firing during
+ * the same workflow task, which the time-skipping test server refuses and then never redelivers
+ * the task (temporalio/sdk-java#3088, #2606) — wedging the tests' server, every later test of the
+ * file with it. The real server accepts such a cancel; a pause left to run costs nothing.
+ */
+const PATCH_PAUSE_UNCANCELLED = 'webhook-pause-uncancelled';
+
 /** Events handled per run before continue-as-new (also when the server suggests it), so the history stays small. */
 const EVENTS_PER_RUN = 200;
 
@@ -42,6 +51,10 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
   let delivered = 0;
   let failed = 0;
   let handled = 0;
+
+  /** Set once a pause ran under PATCH_PAUSE_UNCANCELLED: a disabled run then waits only for the lanes not pausing. */
+  let pausesRunOut = false;
+  let lanesPausing = 0;
 
   const keyOf = (ref: WebhookEventRef) => `${ref.eventId}#${ref.generation}`;
   const enqueue = (ref: WebhookEventRef) => {
@@ -90,8 +103,15 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
         return;
       }
       const pause = Math.min(retry.maxMs, retry.initialMs * 2 ** Math.min(attempt - 1, 30));
-      // Woken early when another lane disables the endpoint: nothing more goes out.
-      await condition(() => disabled, pause);
+      pausesRunOut = patched(PATCH_PAUSE_UNCANCELLED);
+      if (pausesRunOut) {
+        lanesPausing++;
+        await sleep(pause);
+        lanesPausing--;
+      } else {
+        // Runs started before the patch: woken early when another lane disables the endpoint.
+        await condition(() => disabled, pause);
+      }
     }
   };
 
@@ -121,7 +141,10 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
     // Idle for a whole wait: end; the next event's signal-with-start begins a new run.
     if (!woken && idle()) return state();
   }
-  // Disabled: the lanes wake from their pauses and stop; what they still held is marked by the activity.
-  await Promise.all(running.values());
+  // Disabled: what the lanes still held is marked by the activity. A lane in a pause has nothing
+  // more to send: the run ends once every other lane is done, the pending timers dropped with it
+  // (no cancel). Runs from before the patch wake their lanes and wait for all of them.
+  if (pausesRunOut) await condition(() => running.size === lanesPausing);
+  else await Promise.all(running.values());
   return state();
 }

@@ -1,13 +1,14 @@
 /**
  * Records the webhook delivery workflow's history for the replay test (test/workflows/replay.test.ts):
  *
- *   npx tsx test/workflows/record-webhook-history.ts
+ *   npx tsx test/workflows/record-webhook-history.ts [name]
  *
  * Like record-histories.ts (its own dev server and database, the real activities), but for
  * webhookDeliveryWorkflow only, so recording it never re-records the activation histories: two
  * activations' events to a local receiver that fails twice and then answers, one lane waiting
  * for the other's retries not at all, terminated once all are delivered. Writes
- * test/fixtures/histories/webhook-delivery.json and its line in index.json.
+ * test/fixtures/histories/<name>.json (default webhook-delivery) and its line in index.json: a
+ * new name keeps the histories of an earlier version of the workflow beside the new one's.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -27,7 +28,7 @@ import { connectTemporal } from './harness';
 import { HISTORIES_DIR, historyToJson } from './history-json';
 import { newCustomer, openInfra, quietTemporalRuntime } from './support';
 
-const NAME = 'webhook-delivery';
+const NAME = process.argv[2] ?? 'webhook-delivery';
 const DESCRIPTION =
   'partner webhook endpoint (webhookDeliveryWorkflow): activation.active, sms.received and activation.completed of one activation and activation.active of another; the receiver fails twice (500) then answers; each activation delivered in order; terminated once all four were delivered';
 
