@@ -18,7 +18,7 @@ import { newCustomer } from './support';
  */
 const wf = useWorkflowTests('time-skipping');
 
-// Both cases hung past their 60 s (handle.result() never came) in 3 of about 12 full-suite runs,
+// Both cases hung past their 60 s (handle.result() never came) in 2 of 5 runs on 2026-12-03 and one on 12-04,
 // the retry too: the disabling lane's workflow task cancelled the other lane's pause timer just
 // as it fired, which the time-skipping server refuses and then never redelivers the task,
 // holding its time-skipping lock for good (temporalio/sdk-java#3088). The pauses are no longer
