@@ -14,6 +14,8 @@ import { createPaymentSimulator } from '../../src/payment-simulator';
 import { NowPaymentsProcessor } from '../../src/payments/nowpayments.processor';
 import pino from 'pino';
 import { topupWorkflow } from '../../workflows/topup';
+import type { WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { getTopupQuery, type TopupInput } from '../../workflows/contracts';
 import { useWorkflowTests } from './harness';
 import { newCustomer, waitFor } from './support';
@@ -48,6 +50,25 @@ async function newTopup(payments: PaymentsService, userId: string, processor: 's
 }
 
 const available = async (userId: string) => (await wf.infra.wallet.getWallet(userId)).availableMicros;
+
+/**
+ * What a top-up workflow saw, for the message of a failed expectation: each timer and each
+ * activity's answer at the server time it came, with the expiry the payment was opened with.
+ */
+async function timelineOf(handle: WorkflowHandle): Promise<string[]> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const at = (time: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+    time ? new Date(Number(time.seconds) * 1000 + Math.floor((time.nanos ?? 0) / 1e6)).toISOString() : '?';
+  const lines: string[] = [];
+  for (const event of events) {
+    const done = event.activityTaskCompletedEventAttributes;
+    const timer = event.timerStartedEventAttributes;
+    if (done) lines.push(`${at(event.eventTime)} activity → ${JSON.stringify(done.result?.payloads?.map((p) => defaultPayloadConverter.fromPayload(p)))}`);
+    else if (timer) lines.push(`${at(event.eventTime)} timer ${Number(timer.startToFireTimeout?.seconds ?? 0)} s`);
+    else if (event.workflowExecutionSignaledEventAttributes) lines.push(`${at(event.eventTime)} signal`);
+  }
+  return lines;
+}
 
 // The partial-payment case once ended EXPIRED in a full-suite run under load (1 of 5 runs; it passed
 // alone every time): a race between the time-skipping server and the test's own payment call, not
@@ -105,15 +126,18 @@ describe('top-up workflow without callbacks (time-skipping server)', () => {
     const before = await available(userId);
     const topupId = await newTopup(payments, userId, 'nowpayments');
     const { worker, taskQueue } = await wf.worker({ activities } as never, 'topup-partial');
-    const result = await worker.runUntil(async () => {
+    const { result, handle, paidAt } = await worker.runUntil(async () => {
       const handle = await wf.client.workflow.start(topupWorkflow, { taskQueue, workflowId: topupId, args: [{ topupId, ...INPUT }] });
       const ref = await waitFor(async () => (await wf.infra.db.topup.findUniqueOrThrow({ where: { id: topupId } })).processorRef);
       // 2 of the 5 USDT asked arrive; the IPN is lost.
       const paid = await fetch(`${url}/control/nowpayments/payments/${ref}/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ amount: 2, drop: true }) });
       expect(paid.status).toBe(200);
-      return handle.result();
+      const paidAt = new Date(Number(await wf.env.currentTimeMs())).toISOString();
+      return { result: await handle.result(), handle, paidAt };
     });
-    expect(result).toEqual({ status: 'CREDITED', creditedMicros: '2000000' });
+    // On a failure, what the workflow saw comes with it (this case has been flaky: see the retry above).
+    const seen = result.status === 'CREDITED' ? null : { paidAt, timeline: await timelineOf(handle) };
+    expect({ result, seen }).toEqual({ result: { status: 'CREDITED', creditedMicros: '2000000' }, seen: null });
     expect(await wf.infra.db.topup.findUniqueOrThrow({ where: { id: topupId } })).toMatchObject({ status: 'CREDITED', paidAmount: '2', processorAmount: '5', usdRate: '1' });
     expect(await available(userId)).toBe(before + 2_000_000n);
     expect(await wf.infra.wallet.checkInvariants(userId)).toEqual([]);
