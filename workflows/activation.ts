@@ -432,12 +432,16 @@ async function leanActivation(input: ActivationInput, shape: Shape): Promise<Act
         return bought;
       } catch (error) {
         if (isCancellation(error)) throw error;
-        attempts.push(`${candidate.providerId}: ${failureType(error) ?? 'error'}`);
-        log.info('provider could not sell, trying the next one', { activationId: input.activationId, providerId: candidate.providerId, type: failureType(error) });
+        couldNotSell(attempts, candidate.providerId, failureType(error));
       }
     }
     failureReason = attempts.every((a) => a.endsWith(FailureType.ProviderNoNumbers)) ? 'NO_NUMBERS' : `NO_PROVIDER_COULD_SELL (${attempts.join('; ')})`;
     return null;
+  };
+  /** A provider that did not sell: named in the failure reason should nobody sell, and logged. */
+  const couldNotSell = (attempts: string[], providerId: string, type: string | null) => {
+    attempts.push(`${providerId}: ${type ?? 'error'}`);
+    log.info('provider could not sell, trying the next one', { activationId: input.activationId, providerId, type });
   };
   const sold = (bought: BoughtAndRecorded, candidate: Reservation['candidates'][number]) => {
     purchase = bought.purchase;
@@ -524,10 +528,7 @@ async function leanActivation(input: ActivationInput, shape: Shape): Promise<Act
           sold(first.bought, cheapest);
           return first.bought;
         }
-        if (first.refusal) {
-          attempts.push(`${cheapest.providerId}: ${first.refusal}`);
-          log.info('provider could not sell, trying the next one', { activationId: input.activationId, providerId: cheapest.providerId, type: first.refusal });
-        }
+        if (first.refusal) couldNotSell(attempts, cheapest.providerId, first.refusal);
         return await buy(others, attempts);
       } catch (error) {
         if (isCancellation(error)) throw error;
@@ -537,7 +538,7 @@ async function leanActivation(input: ActivationInput, shape: Shape): Promise<Act
         const reservation = await reserve(reserveInput);
         if (!reservation) return null;
         const [cheapest, ...others] = reservation.candidates;
-        if (cheapest) attempts.push(`${cheapest.providerId}: ${failureType(error) ?? 'error'}`);
+        if (cheapest) couldNotSell(attempts, cheapest.providerId, failureType(error));
         return await buy(others, attempts);
       }
     }
