@@ -5,6 +5,7 @@
  * to EXPIRED after closing the payment at the processor — in seconds of wall time.
  */
 import { createPaymentActivities } from '../../activities/payments';
+import { timestampToIso } from '../../src/activations/workflow-views';
 import { AuditLog } from '../../src/lib/audit';
 import { PaymentsService } from '../../src/payments';
 import { SandboxProcessor } from '../../src/payments/sandbox.processor';
@@ -57,8 +58,7 @@ const available = async (userId: string) => (await wf.infra.wallet.getWallet(use
  */
 async function timelineOf(handle: WorkflowHandle): Promise<string[]> {
   const events = (await handle.fetchHistory()).events ?? [];
-  const at = (time: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
-    time ? new Date(Number(time.seconds) * 1000 + Math.floor((time.nanos ?? 0) / 1e6)).toISOString() : '?';
+  const at = (time: unknown) => (time ? timestampToIso(time as Parameters<typeof timestampToIso>[0]) : '?');
   const lines: string[] = [];
   for (const event of events) {
     const done = event.activityTaskCompletedEventAttributes;
