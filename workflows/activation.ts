@@ -158,6 +158,8 @@ async function leanActivation(input: ActivationInput, shape: Shape): Promise<Act
   let createdAt: string | undefined;
   let priceMicros: string | null = null;
   let purchase: UpstreamPurchase | null = null;
+  /** The step that bought `purchase` (holdAndBuy or buyAndRecord), named in a data incident it leaves. */
+  let boughtBy: 'holdAndBuy' | 'buyAndRecord' | null = null;
   let failureReason: string | null = null;
   /** True until the first SMS, and again after "another SMS" until it comes. */
   let awaitingSms = true;
@@ -428,7 +430,7 @@ async function leanActivation(input: ActivationInput, shape: Shape): Promise<Act
       try {
         // Non-cancellable: a number bought upstream must reach the history.
         const bought = await CancellationScope.nonCancellable(() => buying.buyAndRecord({ activationId: input.activationId, candidate, view: view() }));
-        sold(bought, candidate);
+        sold(bought, candidate, 'buyAndRecord');
         return bought;
       } catch (error) {
         if (isCancellation(error)) throw error;
@@ -443,8 +445,9 @@ async function leanActivation(input: ActivationInput, shape: Shape): Promise<Act
     attempts.push(`${providerId}: ${type ?? 'error'}`);
     log.info('provider could not sell, trying the next one', { activationId: input.activationId, providerId, type });
   };
-  const sold = (bought: BoughtAndRecorded, candidate: Reservation['candidates'][number]) => {
+  const sold = (bought: BoughtAndRecorded, candidate: Reservation['candidates'][number], step: NonNullable<typeof boughtBy>) => {
     purchase = bought.purchase;
+    boughtBy = step;
     priceMicros = candidate.sellMicros;
   };
   const holdFunds = (reservation: Reservation) => {
@@ -503,7 +506,7 @@ async function leanActivation(input: ActivationInput, shape: Shape): Promise<Act
   async function purchaseAndWait(): Promise<ActivationView> {
     const bought = await acquireNumber();
     if (!bought) return await close('FAILED', failureReason);
-    if (bought.dataInvalid) return await CancellationScope.nonCancellable(() => endAfterDataError('buyAndRecord', bought.dataInvalid!.sqlState));
+    if (bought.dataInvalid) return await CancellationScope.nonCancellable(() => endAfterDataError(boughtBy, bought.dataInvalid!.sqlState));
     return await waitForSms(bought.purchase);
   }
 
@@ -525,7 +528,7 @@ async function leanActivation(input: ActivationInput, shape: Shape): Promise<Act
         holdFunds(first.reservation);
         const [cheapest, ...others] = first.reservation.candidates;
         if (first.bought) {
-          sold(first.bought, cheapest);
+          sold(first.bought, cheapest, 'holdAndBuy');
           return first.bought;
         }
         if (first.refusal) couldNotSell(attempts, cheapest.providerId, first.refusal);
