@@ -190,10 +190,45 @@ if redis.call('SET', base .. 'probe', ARGV[2], 'NX', 'PX', ARGV[3]) then return 
 return 0
 `;
 
+/**
+ * One provider's health for one route, summed in Redis: the breaker's state and deadline, whether
+ * the probe slot is taken, purchases and first SMS over the route window, then ok, fail and the
+ * latency histogram over the call window. KEYS[1] is the key base, as for RECORD_CALL_LUA. One
+ * command per provider where reading the buckets from here took 2 + minutes + hours.
+ */
+const READ_ROUTE_HEALTH_LUA = `
+local base = KEYS[1]
+local minute, hour = tonumber(ARGV[1]), tonumber(ARGV[2])
+local minutes, hours = tonumber(ARGV[3]), tonumber(ARGV[4])
+local boughtField, smsField = ARGV[5], ARGV[6]
+local latencyBuckets = tonumber(ARGV[7])
+local cb = redis.call('HMGET', base .. 'cb', 'state', 'openUntil')
+local probe = redis.call('EXISTS', base .. 'probe')
+local bought, sms = 0, 0
+for i = 0, hours - 1 do
+  local v = redis.call('HMGET', base .. 'r:' .. (hour - i), boughtField, smsField)
+  bought = bought + tonumber(v[1] or '0')
+  sms = sms + tonumber(v[2] or '0')
+end
+local fields = {'ok', 'fail'}
+for b = 0, latencyBuckets - 1 do fields[#fields + 1] = 'l' .. b end
+local calls = {}
+for j = 1, #fields do calls[j] = 0 end
+for i = 0, minutes - 1 do
+  local v = redis.call('HMGET', base .. 'm:' .. (minute - i), unpack(fields))
+  for j = 1, #fields do calls[j] = calls[j] + tonumber(v[j] or '0') end
+end
+return {cb[1], cb[2], probe, bought, sms, unpack(calls)}
+`;
+
 interface HealthRedis extends Redis {
   simgateHealthRecordCall(base: string, ...args: (string | number)[]): Promise<[string, number]>;
   simgateHealthAcquire(base: string, ...args: (string | number)[]): Promise<number>;
+  simgateHealthReadRoute(base: string, ...args: (string | number)[]): Promise<RouteHealthReply>;
 }
+
+/** READ_ROUTE_HEALTH_LUA's reply: state, openUntil, probe, purchases, sms, ok, fail, latency counts. */
+type RouteHealthReply = [string | null, string | null, number, number, number, number, number, ...number[]];
 
 export interface ProviderHealthOptions extends Partial<HealthSettings> {
   redis: Redis;
@@ -213,6 +248,7 @@ export class ProviderHealth {
     // defineCommand is idempotent per name: EVALSHA with a fallback to EVAL after a SCRIPT FLUSH.
     if (typeof this.redis.simgateHealthRecordCall !== 'function') this.redis.defineCommand('simgateHealthRecordCall', { numberOfKeys: 1, lua: RECORD_CALL_LUA });
     if (typeof this.redis.simgateHealthAcquire !== 'function') this.redis.defineCommand('simgateHealthAcquire', { numberOfKeys: 1, lua: ACQUIRE_LUA });
+    if (typeof this.redis.simgateHealthReadRoute !== 'function') this.redis.defineCommand('simgateHealthReadRoute', { numberOfKeys: 1, lua: READ_ROUTE_HEALTH_LUA });
   }
 
   /** `<prefix>{<provider>}:` — the hash tag keeps one provider's keys in one cluster slot. */
@@ -352,46 +388,18 @@ export class ProviderHealth {
   /** Snapshots of several providers for one route, in one round trip: what CatalogService.quote hands to rankCandidates. */
   async routeHealth(providerIds: readonly string[], serviceCode: string, countryIso: string): Promise<Map<string, HealthSnapshot>> {
     const s = this.settings;
-    const minute = this.minute();
-    const hour = this.hour();
     const ids = [...new Set(providerIds)];
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) {
-      const base = this.base(id);
-      pipeline.hmget(`${base}cb`, 'state', 'openUntil');
-      pipeline.exists(`${base}probe`);
-      for (let i = 0; i < s.callWindowMinutes; i += 1) pipeline.hgetall(`${base}m:${minute - i}`);
-      for (let i = 0; i < s.routeWindowHours; i += 1) {
-        pipeline.hmget(`${base}r:${hour - i}`, routeField('b', serviceCode, countryIso), routeField('s', serviceCode, countryIso));
-      }
-    }
+    const args = [this.minute(), this.hour(), s.callWindowMinutes, s.routeWindowHours, routeField('b', serviceCode, countryIso), routeField('s', serviceCode, countryIso), LATENCY_BUCKETS_MS.length + 1];
+    // Custom commands are on pipelines too (defineCommand); ioredis's pipeline type does not list them.
+    const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & { simgateHealthReadRoute(base: string, ...args: (string | number)[]): unknown };
+    for (const id of ids) pipeline.simgateHealthReadRoute(this.base(id), ...args);
     const replies = (await pipeline.exec()) ?? [];
     const failed = replies.find(([error]) => error);
     if (failed) throw failed[0];
-    const values = replies.map(([, value]) => value);
     const result = new Map<string, HealthSnapshot>();
-    const perProvider = 2 + s.callWindowMinutes + s.routeWindowHours;
     ids.forEach((id, n) => {
-      const at = n * perProvider;
-      const cb = values[at] as (string | null)[];
-      const probe = values[at + 1] as number;
-      let ok = 0;
-      let fail = 0;
-      const latency = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0);
-      for (let i = 0; i < s.callWindowMinutes; i += 1) {
-        const bucket = values[at + 2 + i] as Record<string, string>;
-        ok += Number(bucket.ok ?? 0);
-        fail += Number(bucket.fail ?? 0);
-        for (let b = 0; b < latency.length; b += 1) latency[b] += Number(bucket[`l${b}`] ?? 0);
-      }
-      let purchases = 0;
-      let sms = 0;
-      for (let i = 0; i < s.routeWindowHours; i += 1) {
-        const [bought, received] = values[at + 2 + s.callWindowMinutes + i] as (string | null)[];
-        purchases += Number(bought ?? 0);
-        sms += Number(received ?? 0);
-      }
-      const breaker = this.breakerState(cb[0], cb[1]);
+      const [state, openUntil, probe, purchases, sms, ok, fail, ...latency] = replies[n][1] as RouteHealthReply;
+      const breaker = this.breakerState(state, openUntil);
       const ppm = successPpm(purchases, sms, s);
       result.set(id, {
         providerId: id,
