@@ -391,7 +391,7 @@ export class ProviderHealth {
     const ids = [...new Set(providerIds)];
     const args = [this.minute(), this.hour(), s.callWindowMinutes, s.routeWindowHours, routeField('b', serviceCode, countryIso), routeField('s', serviceCode, countryIso), LATENCY_BUCKETS_MS.length + 1];
     // Custom commands are on pipelines too (defineCommand); ioredis's pipeline type does not list them.
-    const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & { simgateHealthReadRoute(base: string, ...args: (string | number)[]): unknown };
+    const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & Pick<HealthRedis, 'simgateHealthReadRoute'>;
     for (const id of ids) pipeline.simgateHealthReadRoute(this.base(id), ...args);
     const replies = (await pipeline.exec()) ?? [];
     const failed = replies.find(([error]) => error);
