@@ -21,6 +21,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { ActivationDto } from '../src/activations/activation.service';
 import { cpuMsPer, measureFloor, type FloorLevel } from './floor';
 import { ResourceMeter, type ResourceUse } from './resources';
+import { RoundTrips } from './round-trips';
 import { mean, pool, round, sleep, summarize, table, type Summary } from './stats';
 import {
   COUNTRY_ISO,
@@ -310,6 +311,9 @@ interface LevelResult {
   cpuMsPerPurchase: number;
   /** Machine CPU not used by this process, the Temporal server or our PostgreSQL backends (other processes on the machine). */
   otherCpuPct: number;
+  /** SQL statements and Redis commands this process sent per purchase (round-trips.ts; background work included). */
+  sqlPerPurchase: number;
+  redisPerPurchase: number;
   breakdown: PurchaseBreakdown;
 }
 
@@ -324,7 +328,7 @@ function spread<T>(items: readonly T[], count: number): T[] {
   return Array.from({ length: count }, (_, i) => items[Math.floor((i * items.length) / count)]);
 }
 
-async function purchaseLevels(stack: Stack, customers: Customer[], meter: ResourceMeter, levels: readonly { concurrency: number; purchases: number }[] = LEVELS): Promise<LevelResult[]> {
+async function purchaseLevels(stack: Stack, customers: Customer[], meter: ResourceMeter, roundTrips: RoundTrips, levels: readonly { concurrency: number; purchases: number }[] = LEVELS): Promise<LevelResult[]> {
   // Warm-up (JIT, connection pools, workflow cache): not measured.
   const warm: string[] = [];
   await pool(10, 5, async (i) => {
@@ -341,6 +345,7 @@ async function purchaseLevels(stack: Stack, customers: Customer[], meter: Resour
     let errors = 0;
     let firstError: string | null = null;
     const before = await meter.snapshot();
+    const sentBefore = roundTrips.snapshot();
     const started = performance.now();
     await pool(level.purchases, level.concurrency, async (i) => {
       try {
@@ -355,6 +360,7 @@ async function purchaseLevels(stack: Stack, customers: Customer[], meter: Resour
     });
     const wallSeconds = (performance.now() - started) / 1000;
     const resources = await meter.since(before);
+    const sent = roundTrips.since(sentBefore);
     const breakdown = await purchaseBreakdown(stack, spread(bought, 40));
     results.push({
       concurrency: level.concurrency,
@@ -368,6 +374,8 @@ async function purchaseLevels(stack: Stack, customers: Customer[], meter: Resour
       resources,
       cpuMsPerPurchase: cpuMsPer(resources, wallSeconds, latencies.length),
       otherCpuPct: Math.max(0, resources.machineBusyPct - resources.nodeCpuPct - resources.workerProcessesCpuPct - resources.temporalCpuPct - (Number.isFinite(resources.postgresCpuPct) ? resources.postgresCpuPct : 0)),
+      sqlPerPurchase: round(sent.sql / Math.max(1, latencies.length), 1),
+      redisPerPurchase: round(sent.redis / Math.max(1, latencies.length), 1),
       breakdown,
     });
     progress(`  ${round(latencies.length / wallSeconds, 1)} purchases/s, p50 ${summarize(latencies).p50} ms; terminating ${ids.length} workflows`);
@@ -560,7 +568,7 @@ function report(results: {
   out.push('1. Purchase: POST /api/numbers → 201 with the phone number (service tg, country ID)');
   out.push(
     table(
-      ['concurrency', 'purchases', 'errors', 'wall s', 'purchases/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'node CPU', 'temporal CPU', 'postgres CPU', 'other CPU', 'event loop busy'],
+      ['concurrency', 'purchases', 'errors', 'wall s', 'purchases/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'node CPU', 'temporal CPU', 'postgres CPU', 'other CPU', 'event loop busy', 'SQL / purchase', 'Redis / purchase'],
       results.levels.map((l) => [
         String(l.concurrency),
         l.succeeded,
@@ -576,11 +584,14 @@ function report(results: {
         fmtPct(l.resources.postgresCpuPct),
         fmtPct(l.otherCpuPct),
         fmtPct(l.resources.eventLoopUtilization * 100),
+        l.sqlPerPurchase,
+        l.redisPerPurchase,
       ]),
     ),
   );
   out.push(`   CPU: % of one core (${results.meta.cpus} cores = ${results.meta.cpus * 100}%). node = this process: API, worker (activities on the main event loop,`);
   out.push('   workflows in a worker thread), simulator and the bench client. other = rest of the machine (e.g. someone else\'s test run).');
+  out.push('   SQL / Redis per purchase: statements and commands this process sent during the level, ÷ purchases (bench/round-trips.ts): they do not move with the load.');
   out.push('');
   out.push('1a. Against the floor (SimGate ÷ floor, same run): latency ratios above 1 are SimGate\'s own cost; throughput as a share of the floor\'s');
   out.push(
@@ -711,6 +722,7 @@ async function main(): Promise<void> {
   // Before any worker: terminating leftover workflows makes the core log harmless "task not found"
   // warnings; startWorker keeps an already-installed runtime.
   Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+  const roundTrips = RoundTrips.install();
   const stops: (() => Promise<void>)[] = [];
   let stopping: Promise<void> | null = null;
   const stopAll = () =>
@@ -743,13 +755,13 @@ async function main(): Promise<void> {
     progress('floor: trivial update-with-start workflow');
     const floor = await measureFloor({ address: infra.temporal.address, client: main.container.temporal.client, meter, levels: LEVELS, progress });
 
-    const levels = await purchaseLevels(main, customers, meter);
+    const levels = await purchaseLevels(main, customers, meter, roundTrips);
     if (process.env.BENCH_ONLY === 'purchases') {
       // A quick look while working on the purchase path: sections 0 and 1 only, not for the README.
       for (const level of levels) {
         const f = floor.find((l) => l.concurrency === level.concurrency);
         process.stdout.write(
-          `c${level.concurrency}: ${level.purchasesPerSecond}/s (floor ${f?.perSecond}/s), p50 ${level.latencyMs.p50} p99 ${level.latencyMs.p99} ms (floor ${f?.latencyMs.p50}/${f?.latencyMs.p99}), ${level.cpuMsPerPurchase} CPU-ms (floor ${f?.cpuMsPerRun})\n`,
+          `c${level.concurrency}: ${level.purchasesPerSecond}/s (floor ${f?.perSecond}/s), p50 ${level.latencyMs.p50} p99 ${level.latencyMs.p99} ms (floor ${f?.latencyMs.p50}/${f?.latencyMs.p99}), ${level.cpuMsPerPurchase} CPU-ms (floor ${f?.cpuMsPerRun}), ${level.sqlPerPurchase} SQL + ${level.redisPerPurchase} Redis per purchase\n`,
         );
       }
       await stopAll();
@@ -762,7 +774,7 @@ async function main(): Promise<void> {
       const stack = await startStack({ label: layout.label, infra, simulatorUrl: sim.url, webhookSecret, adminEmail, inbox: false, workers: layout.workers, workerProcesses: layout.workerProcesses, env: layout.env });
       meter.watchProcesses(stack.workerPids);
       try {
-        const [level] = await purchaseLevels(stack, customers, meter, [LEVELS[LEVELS.length - 1]]);
+        const [level] = await purchaseLevels(stack, customers, meter, roundTrips, [LEVELS[LEVELS.length - 1]]);
         layouts.push({ ...level, label: layout.label, description: layout.description });
       } finally {
         meter.watchProcesses([]);
