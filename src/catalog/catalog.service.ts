@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { ProviderConfig } from '../config/providers.config';
 import type { Db } from '../db/client';
 import { Prisma } from '../db/client';
@@ -62,6 +63,12 @@ export const WELL_KNOWN_SERVICES: readonly string[] = ['tg', 'wa', 'go', 'ig', '
 const POPULAR_WINDOW_DAYS = 30;
 const MAX_POPULAR = 100;
 const POPULAR_TTL_MS = 60_000;
+/**
+ * Services and countries are reference data: loaded by seedReference and the offer sync, never
+ * edited in place. Every purchase names one of each, so a found one is kept this long (an
+ * unknown code is asked again each time: it may be loaded any moment).
+ */
+const REFERENCE_TTL_MS = 60_000;
 
 export type WithTopDelivery<T extends { topCountries: CountryPrice[] }> = Omit<T, 'topCountries'> & { topCountries: WithDelivery<CountryPrice>[] };
 
@@ -81,6 +88,8 @@ export class CatalogService {
   /** Catalog search (src/catalog/search): the configured engine, or the PostgreSQL one by default. */
   readonly search: CatalogSearchEngine;
   private popular: { expires: number; codes: Promise<string[]> } | null = null;
+  private readonly services: LRUCache<string, Prisma.ServiceGetPayload<object>>;
+  private readonly countries: LRUCache<string, Prisma.CountryGetPayload<object>>;
 
   constructor(
     private readonly deps: {
@@ -91,6 +100,17 @@ export class CatalogService {
     },
   ) {
     this.search = deps.search ?? new PostgresSearchEngine({ db: deps.db });
+    // fetch() shares one read among concurrent askers; undefined (not found) is not kept.
+    this.services = new LRUCache({
+      max: 10_000,
+      ttl: REFERENCE_TTL_MS,
+      fetchMethod: async (code) => (await deps.db.service.findUnique({ where: { code } })) ?? undefined,
+    });
+    this.countries = new LRUCache({
+      max: 1_000,
+      ttl: REFERENCE_TTL_MS,
+      fetchMethod: async (iso2) => (await deps.db.country.findUnique({ where: { iso2 } })) ?? undefined,
+    });
   }
 
   /** Loads the public service and country tables; idempotent. */
@@ -155,13 +175,13 @@ export class CatalogService {
   }
 
   async requireService(code: string) {
-    const service = await this.deps.db.service.findUnique({ where: { code } });
+    const service = await this.services.fetch(code);
     if (!service) throw new AppError('UNKNOWN_SERVICE', `No service with code "${code}".`);
     return service;
   }
 
   async requireCountry(iso2: string) {
-    const country = await this.deps.db.country.findUnique({ where: { iso2: iso2.toUpperCase() } });
+    const country = await this.countries.fetch(iso2.toUpperCase());
     if (!country) throw new AppError('UNKNOWN_COUNTRY', `No country with code "${iso2}".`);
     return country;
   }
