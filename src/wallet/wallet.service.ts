@@ -312,16 +312,18 @@ export class WalletService {
     assertKey(key);
 
     return this.transaction(async (tx) => {
-      const wallet = await findWalletOrThrow(tx, userId);
-
-      // 1. Claim the key.
-      const [hold] = await tx.$queryRaw<Hold[]>`
-        INSERT INTO holds (id, wallet_id, key, amount, status)
-        VALUES (gen_random_uuid(), ${wallet.id}::uuid, ${key}, ${amount}, 'OPEN')
-        ON CONFLICT (key) DO NOTHING
-        RETURNING ${HOLD_COLUMNS}`;
+      // 1. Claim the key on the user's wallet: one statement, which inserts nothing when the key
+      //    is taken or the user has no wallet (told apart below, off the common path).
+      const [hold] = isUuid(userId)
+        ? await tx.$queryRaw<Hold[]>`
+            INSERT INTO holds (id, wallet_id, key, amount, status)
+            SELECT gen_random_uuid(), w.id, ${key}, ${amount}, 'OPEN' FROM wallets w WHERE w.user_id = ${userId}::uuid
+            ON CONFLICT (key) DO NOTHING
+            RETURNING ${HOLD_COLUMNS}`
+        : [];
 
       if (!hold) {
+        const wallet = await findWalletOrThrow(tx, userId);
         const existing = await tx.hold.findUniqueOrThrow({ where: { key } });
         if (existing.walletId !== wallet.id || existing.amount !== amount) {
           throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This hold key was already used with a different wallet or amount', {
@@ -334,14 +336,14 @@ export class WalletService {
       // 2. Move the money, only if it is there. Throwing rolls back the hold row from step 1.
       const moved = await tx.$executeRaw`
         UPDATE wallets SET available = available - ${amount}, held = held + ${amount}, updated_at = now()
-        WHERE id = ${wallet.id}::uuid AND available >= ${amount}`;
+        WHERE id = ${hold.walletId}::uuid AND available >= ${amount}`;
       if (moved === 0) {
         throw new AppError('INSUFFICIENT_FUNDS', 'Insufficient funds', { requiredMicros: amount.toString() });
       }
 
       // 3. Record it.
       await recordHoldStep(tx, {
-        walletId: wallet.id,
+        walletId: hold.walletId,
         idempotencyKey: `${key}:hold`,
         kind: 'HOLD',
         availableDelta: -amount,

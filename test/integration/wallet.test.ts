@@ -179,6 +179,20 @@ describe('concurrency', () => {
     expect(await wallet.checkInvariants(userId)).toEqual([]);
   });
 
+  it('a hold key reused with another amount or on another wallet is refused, and moves nothing', async () => {
+    const userId = await newUser(10_000_000n);
+    const other = await newUser(10_000_000n);
+    const holdKey = key('activation');
+    await wallet.hold({ userId, key: holdKey, amountMicros: 3_000_000n });
+    const [mine, theirs] = [await footprint(userId), await footprint(other)];
+
+    await expectRefusal(wallet.hold({ userId, key: holdKey, amountMicros: 4_000_000n }), 'IDEMPOTENCY_KEY_REUSED', 422);
+    await expectRefusal(wallet.hold({ userId: other, key: holdKey, amountMicros: 3_000_000n }), 'IDEMPOTENCY_KEY_REUSED', 422);
+    expect([await footprint(userId), await footprint(other)]).toEqual([mine, theirs]);
+    expect(await wallet.checkInvariants(userId)).toEqual([]);
+    expect(await wallet.checkInvariants(other)).toEqual([]);
+  });
+
   it('a release replayed concurrently releases once', async () => {
     const userId = await newUser(4_000_000n);
     const holdKey = key('activation');
