@@ -87,7 +87,7 @@ export interface PriceCell {
 export class CatalogService {
   /** Catalog search (src/catalog/search): the configured engine, or the PostgreSQL one by default. */
   readonly search: CatalogSearchEngine;
-  private popular: { expires: number; codes: Promise<string[]> } | null = null;
+  private readonly popular: LRUCache<'sold', string[]>;
   private readonly services: LRUCache<string, Prisma.ServiceGetPayload<object>>;
   private readonly countries: LRUCache<string, Prisma.CountryGetPayload<object>>;
 
@@ -100,7 +100,18 @@ export class CatalogService {
     },
   ) {
     this.search = deps.search ?? new PostgresSearchEngine({ db: deps.db });
-    // fetch() shares one read among concurrent askers; undefined (not found) is not kept.
+    // fetch() shares one read among concurrent askers; undefined (not found) and failures are not kept.
+    this.popular = new LRUCache({
+      max: 1,
+      ttl: POPULAR_TTL_MS,
+      fetchMethod: async () => {
+        const rows = await deps.db.$queryRaw<{ service_code: string }[]>`
+          SELECT service_code FROM activations
+          WHERE created_at > now() - make_interval(days => ${POPULAR_WINDOW_DAYS}) AND status <> 'FAILED'
+          GROUP BY service_code ORDER BY count(*) DESC, service_code LIMIT ${MAX_POPULAR}`;
+        return rows.map((r) => r.service_code);
+      },
+    });
     this.services = new LRUCache({
       max: 10_000,
       ttl: REFERENCE_TTL_MS,
@@ -270,18 +281,8 @@ export class CatalogService {
    * reads a month of activations, so the order is kept for POPULAR_TTL_MS (what is shown stays
    * live: figures and stock are read per request).
    */
-  private mostSold(): Promise<string[]> {
-    const now = Date.now();
-    if (this.popular && this.popular.expires > now) return this.popular.codes;
-    const codes = this.deps.db
-      .$queryRaw<{ service_code: string }[]>`
-        SELECT service_code FROM activations
-        WHERE created_at > now() - make_interval(days => ${POPULAR_WINDOW_DAYS}) AND status <> 'FAILED'
-        GROUP BY service_code ORDER BY count(*) DESC, service_code LIMIT ${MAX_POPULAR}`
-      .then((rows) => rows.map((r) => r.service_code));
-    this.popular = { expires: now + POPULAR_TTL_MS, codes };
-    codes.catch(() => (this.popular = null));
-    return codes;
+  private async mostSold(): Promise<string[]> {
+    return (await this.popular.fetch('sold')) ?? [];
   }
 
   /** Delivery records of many routes at once; null for every route when health is not wired or Redis fails. */
